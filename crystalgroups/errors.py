@@ -1,0 +1,42 @@
+"""Exceptions and warnings raised by :mod:`crystalgroups`.
+
+Every error raised on user input is a :class:`ValueError` or :class:`TypeError` subclass with a
+message of the form "expected ..., got ...", so that callers can catch the standard types.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CrystalGroupsError",
+    "UnknownBravaisTypeError",
+    "IncompatibleSupercellError",
+    "LatticeError",
+    "ExcessSymmetryWarning",
+]
+
+
+class CrystalGroupsError(ValueError):
+    """Base class of the errors that :mod:`crystalgroups` raises on bad input."""
+
+
+class UnknownBravaisTypeError(CrystalGroupsError, KeyError):
+    """A Bravais type or group name that is not known; the message lists the valid choices."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable.
+        return str(self.args[0]) if self.args else ""
+
+
+class IncompatibleSupercellError(CrystalGroupsError):
+    """The point group does not map the supercell's sublattice onto itself."""
+
+
+class LatticeError(CrystalGroupsError):
+    """A singular, non-finite or badly shaped lattice basis, or a bad tolerance."""
+
+
+class ExcessSymmetryWarning(UserWarning):
+    """A colouring is invariant under more permutations than the group that produced it.
+
+    The layer is then equivariant to a larger group than asked for, and less expressive
+    (paper Appendix A.3: the hexagonal 2x2 pattern collapses to the symmetric group's).
+    """

@@ -1,0 +1,186 @@
+"""Sublattices and periodic supercells given by an integer matrix (paper Section 3).
+
+A supercell is given by a non-singular integer matrix ``M`` whose **columns** are the sublattice
+basis vectors ``b_j = sum_i M_ij a_i`` in the coordinates of the lattice. The lattice splits into
+``|det M|`` cosets of the sublattice ``M Z^d``; their canonical representatives (the centring
+vectors) are the cells of the periodic supercell, numbered in C order of the box
+``0 <= x_i < h_ii`` where ``h_ii`` is the diagonal of the Hermite normal form of ``M``. For a
+diagonal supercell ``n1 x n2 x n3`` cell ``(i, j, k)`` has index ``(i * n2 + j) * n3 + k``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import as_integer_matrix
+from .errors import CrystalGroupsError
+
+__all__ = ["Supercell", "supercell", "hermite_normal_form"]
+
+
+def hermite_normal_form(M) -> np.ndarray:
+    """Upper-triangular column Hermite normal form ``H = M U`` (``U`` unimodular).
+
+    ``H`` has positive diagonal and ``0 <= H[i, j] < H[i, i]`` for ``j > i``; it spans the
+    same lattice as the columns of ``M``. Exact integer arithmetic.
+
+    >>> hermite_normal_form([[1, 1], [-1, 1]]).tolist()
+    [[1, 1], [0, 2]]
+    """
+    H = [[int(v) for v in row] for row in np.asarray(M)]
+    d = len(H)
+
+    def col_op(dst, src, k):  # column dst -= k * column src
+        for r in range(d):
+            H[r][dst] -= k * H[r][src]
+
+    def swap(a, b):
+        for r in range(d):
+            H[r][a], H[r][b] = H[r][b], H[r][a]
+
+    for i in range(d - 1, -1, -1):
+        # Zero row i in columns 0..i-1 by Euclid, gathering the gcd into column i.
+        while any(H[i][j] != 0 for j in range(i)):
+            j = min((j for j in range(i + 1) if H[i][j] != 0), key=lambda j: abs(H[i][j]))
+            if j != i:
+                swap(i, j)
+            for k in range(i):
+                if H[i][k] != 0:
+                    col_op(k, i, H[i][k] // H[i][i])
+        if H[i][i] == 0:
+            raise CrystalGroupsError(f"expected a non-singular supercell matrix, got {np.asarray(M).tolist()}")
+        if H[i][i] < 0:
+            for r in range(d):
+                H[r][i] = -H[r][i]
+    for i in range(d):
+        for j in range(i + 1, d):
+            col_op(j, i, H[i][j] // H[i][i])
+    return np.array(H, dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class Supercell:
+    """A periodic supercell: the quotient ``Z^d / M Z^d`` of lattice points.
+
+    Examples
+    --------
+    >>> sc = Supercell.diagonal(2, 2, 2)
+    >>> sc.num_cells, sc.cells[:3].tolist()
+    (8, [[0, 0, 0], [0, 0, 1], [0, 1, 0]])
+    >>> int(sc.index([[3, -1, 2]])[0])  # (3, -1, 2) = (1, 1, 0) mod 2
+    6
+    >>> Supercell([[1, 1], [-1, 1]]).num_cells  # a general (non-diagonal) supercell
+    2
+    """
+
+    matrix: np.ndarray
+
+    def __post_init__(self) -> None:
+        M = as_integer_matrix(self.matrix, "supercell matrix")
+        if round(np.linalg.det(M)) == 0:
+            raise CrystalGroupsError(f"expected a non-singular supercell matrix, got {M.tolist()}")
+        object.__setattr__(self, "matrix", M)
+
+    @classmethod
+    def diagonal(cls, *sizes: int) -> "Supercell":
+        """The ``n1 x n2 (x n3)`` supercell ``diag(n1, n2, n3)``."""
+        return cls(np.diag(_check_sizes(sizes)))
+
+    def __repr__(self) -> str:
+        if self.is_diagonal:
+            return f"Supercell({' x '.join(str(n) for n in self.sizes)})"
+        return f"Supercell({self.matrix.tolist()})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Supercell) and np.array_equal(self.hnf, other.hnf)
+
+    def __hash__(self) -> int:
+        return hash(self.hnf.tobytes())
+
+    @property
+    def dim(self) -> int:
+        """Dimension of the lattice."""
+        return self.matrix.shape[0]
+
+    @functools.cached_property
+    def hnf(self) -> np.ndarray:
+        """Hermite normal form of the matrix (a canonical basis of the same sublattice)."""
+        H = hermite_normal_form(self.matrix)
+        H.setflags(write=False)
+        return H
+
+    @property
+    def is_diagonal(self) -> bool:
+        """Whether the sublattice is ``diag(n) Z^d``."""
+        return bool(np.count_nonzero(self.hnf - np.diag(np.diag(self.hnf))) == 0)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Diagonal of the Hermite normal form: the box the cell coordinates live in."""
+        return tuple(int(v) for v in np.diag(self.hnf))
+
+    @property
+    def num_cells(self) -> int:
+        """Number of cells, ``|det M|`` (the index of the sublattice)."""
+        return int(np.prod(self.sizes))
+
+    @functools.cached_property
+    def cells(self) -> np.ndarray:
+        """Centring vectors: the canonical coset representatives, one row per cell, in index order."""
+        grid = np.indices(self.sizes).reshape(self.dim, -1).T.astype(np.int64)
+        grid.setflags(write=False)
+        return grid
+
+    def reduce(self, x) -> np.ndarray:
+        """Reduce lattice coordinates (rows of ``x``) to their canonical representatives."""
+        x = np.array(x, dtype=np.int64, ndmin=2)
+        H = self.hnf
+        for j in range(self.dim - 1, -1, -1):
+            q = np.floor_divide(x[:, j], H[j, j])
+            x -= q[:, None] * H[:, j][None, :]
+        return x
+
+    def index(self, x) -> np.ndarray:
+        """The cell index of each row of lattice coordinates ``x`` (reduced modulo the sublattice)."""
+        r = self.reduce(x)
+        return np.ravel_multi_index(tuple(r.T), self.sizes).astype(np.int64)
+
+    def is_compatible(self, W) -> bool:
+        """Whether the point operation ``W`` maps the sublattice onto itself (``M^-1 W M`` integral)."""
+        M = self.matrix
+        det = int(round(np.linalg.det(M)))
+        adj = np.rint(np.linalg.inv(M) * det).astype(np.int64)
+        return bool(np.all((adj @ np.asarray(W, dtype=np.int64) @ M) % det == 0))
+
+
+def _check_sizes(sizes) -> list[int]:
+    sizes = list(sizes)
+    if len(sizes) not in (2, 3):
+        raise CrystalGroupsError(f"expected 2 or 3 supercell sizes, got {len(sizes)}: {sizes}")
+    out = []
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise CrystalGroupsError(f"expected positive integer supercell sizes, got {sizes}")
+        out.append(int(n))
+    return out
+
+
+def supercell(spec) -> Supercell:
+    """Build a :class:`Supercell` from sizes ``(n1, n2[, n3])``, a matrix, or a Supercell.
+
+    >>> supercell((2, 2, 2))
+    Supercell(2 x 2 x 2)
+    >>> supercell([[2, 1], [0, 2]]).num_cells
+    4
+    """
+    if isinstance(spec, Supercell):
+        return spec
+    arr = np.asarray(spec, dtype=object)
+    if arr.ndim == 1:
+        return Supercell.diagonal(*spec)
+    if arr.ndim == 2:
+        return Supercell(spec)
+    raise CrystalGroupsError(f"expected supercell sizes like (2, 2, 2) or a square integer matrix, got {spec!r}")
