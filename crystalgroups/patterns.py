@@ -9,8 +9,9 @@ Colours are canonical: numbered in order of their smallest member (pairs in row-
 
 Examples
 --------
->>> p = pattern("hp", (2, 2))        # doctest: +SKIP  (warns: collapses to the symmetric group)
->>> q = pattern("cF", (2, 2, 2))
+>>> pattern("hp", (2, 2)).num_edge_colors   # on 2x2 the hexagonal group acts as the full S_4
+2
+>>> q = pattern("cF", (2, 2, 2), warn=False)
 >>> q
 Pattern('cF on 2 x 2 x 2', nodes=8, node_colors=1, edge_colors=3)
 >>> q.edge_colors[0].tolist()
@@ -140,7 +141,7 @@ class Pattern:
             _orbits.canonical_labels(node.reshape(n * m)),
             _orbits.canonical_labels(edge.reshape(n * m, n * m)),
             _orbits.product_generators(self.generators, other.generators),
-            f"{self.group_name} x {other.group_name}",
+            f"{_paren(self.group_name)} x {_paren(other.group_name)}",
             self.group_order * other.group_order,
         )
 
@@ -281,6 +282,10 @@ def pattern_from_group(group, name: str | None = None) -> Pattern:
     if isinstance(group, PermutationGroup):
         return Pattern(group.node_orbits(), group.pair_orbits(), group.generators, name or group.name or "G", group.order)
     raise CrystalGroupsError(f"expected a LatticeGroup or PermutationGroup, got {type(group).__name__}")
+
+
+def _paren(name: str) -> str:
+    return f"({name})" if " " in name else name
 
 
 def _supercell_label(sc: Supercell) -> str:
