@@ -12,6 +12,7 @@ __all__ = [
     "IncompatibleSupercellError",
     "LatticeError",
     "ExcessSymmetryWarning",
+    "ToleranceWarning",
 ]
 
 
@@ -40,3 +41,7 @@ class ExcessSymmetryWarning(UserWarning):
     The layer is then equivariant to a larger group than asked for, and less expressive
     (paper Appendix A.3: the hexagonal 2x2 pattern collapses to the symmetric group's).
     """
+
+
+class ToleranceWarning(UserWarning):
+    """The tolerance asked for gave operations that are not a group, and a smaller one was used."""

@@ -190,13 +190,11 @@ class PointGroup:
     def from_elements(cls, elements, name: str | None = None) -> "PointGroup":
         """A group from its complete list of elements; raises if they are not closed."""
         mats = [as_integer_matrix(W, "point-group element") for W in elements]
-        keys = {_key(W) for W in mats}
-        for A, B in itertools.product(mats, repeat=2):
-            if _key(A @ B) not in keys:
-                raise CrystalGroupsError(
-                    f"expected a group closed under multiplication, got {len(mats)} matrices that are not "
-                    "(for a float lattice this means the tolerance is inconsistent: try a larger or smaller tol)"
-                )
+        if not is_closed(mats):
+            raise CrystalGroupsError(
+                f"expected a group closed under multiplication, got {len(mats)} matrices that are not "
+                "(for a float lattice this means the tolerance is inconsistent: try a larger or smaller tol)"
+            )
         mats.sort(key=lambda W: tuple(W.ravel()))
         return cls(tuple(_ro(W) for W in mats), name)
 
@@ -259,6 +257,27 @@ class PointGroup:
         """Whether ``W^T G W = G`` exactly for every element (integer ``G``)."""
         G = np.asarray(G)
         return all(np.array_equal(W.T @ G @ W, G) for W in self.elements)
+
+
+def is_closed(matrices) -> bool:
+    """Whether a set of integer matrices is closed under multiplication (vectorised, exact).
+
+    >>> is_closed([np.eye(2, dtype=int), -np.eye(2, dtype=int)]), is_closed([np.diag([1, -1])])
+    (True, False)
+    """
+    M = np.array(matrices, dtype=np.int64)
+    if M.size == 0:
+        return False
+    k, d, _ = M.shape
+    prods = np.einsum("aij,bjk->abik", M, M).reshape(k * k, d * d)
+    bound = int(np.abs(M).max())
+    base = 2 * bound + 1
+    weights = base ** np.arange(d * d, dtype=np.int64)
+    inside = np.all(np.abs(prods) <= bound, axis=1)
+    if not inside.all():
+        return False
+    keys = (M.reshape(k, d * d) + bound) @ weights
+    return bool(np.isin((prods + bound) @ weights, keys).all())
 
 
 def _element_order(W: np.ndarray) -> int:
@@ -471,7 +490,7 @@ class LatticeGroup:
 
     def pair_orbits(self) -> np.ndarray:
         """Orbits on ordered pairs of cells by the fast path (see :func:`crystalgroups.orbits.lattice_pair_orbits`)."""
-        return _orbits.lattice_pair_orbits(self.point_group.elements, self.supercell)
+        return _orbits.lattice_pair_orbits(self.point_group.generators, self.supercell)
 
     def all_permutations(self) -> np.ndarray:
         """Every element's permutation (with repeats), one row per element of :meth:`elements`."""

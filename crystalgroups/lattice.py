@@ -15,18 +15,20 @@ appear only here, where a float lattice comes in; everything downstream is integ
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import _reduction
 from ._validate import as_float_basis, check_tolerance
-from .errors import LatticeError
+from .errors import LatticeError, ToleranceWarning
 
 __all__ = ["Lattice", "point_group_of_metric", "DEFAULT_TOL"]
 
 #: Default length tolerance (same default as spglib's ``symprec``).
 DEFAULT_TOL = 1e-5
+_MAX_TOL_SHRINKS = 60
 
 
 def _freeze(a: np.ndarray) -> np.ndarray:
@@ -98,18 +100,35 @@ class Lattice:
     def point_group(self, tol: float = DEFAULT_TOL):
         """The lattice's point group (Bravais group) as integer matrices in this basis.
 
-        ``tol`` is a length: an operation is kept when it moves the images of the (reduced) basis
-        vectors by about ``tol`` at most. Returns a :class:`crystalgroups.groups.PointGroup`.
+        ``tol`` is a length with spglib's meaning for lattice symmetry (see
+        :func:`point_group_of_metric`), applied to the Niggli (Gauss) reduced basis. If the
+        operations found do not form a group, which happens for distorted lattices whose
+        distortion is close to ``tol``, the tolerance is lowered in steps of x0.8 until they do,
+        with a :class:`~crystalgroups.errors.ToleranceWarning`. Returns a
+        :class:`crystalgroups.groups.PointGroup`.
         """
-        from .groups import PointGroup
+        from .groups import PointGroup, is_closed
 
         tol = check_tolerance(tol)
         red, T = self.reduced()
-        ops_red = point_group_of_metric(red.metric, tol)
         # Coordinates transform as x = T^T x_red, so W = T^T W_red T^-T.
         Tt = T.T
         Tt_inv = np.rint(np.linalg.inv(Tt)).astype(np.int64)
-        ops = [Tt @ W @ Tt_inv for W in ops_red]
+        effective = tol
+        for _ in range(_MAX_TOL_SHRINKS):
+            ops = [Tt @ W @ Tt_inv for W in point_group_of_metric(red.metric, effective)]
+            if is_closed(ops):
+                break
+            effective *= 0.8
+        else:  # pragma: no cover - the identity and inversion always close
+            raise LatticeError(f"expected a tolerance that yields a group, got tol={tol}")
+        if effective != tol:
+            warnings.warn(
+                f"the operations found at tol={tol:g} do not form a group (the lattice is distorted at that "
+                f"scale); using tol={effective:.3g}, the largest smaller tolerance that gives a group",
+                ToleranceWarning,
+                stacklevel=2,
+            )
         return PointGroup.from_elements(ops, name=None)
 
     def bravais_type(self, tol: float = DEFAULT_TOL) -> str:
@@ -135,10 +154,11 @@ def point_group_of_metric(G, tol: float = 0.0) -> list[np.ndarray]:
     """All integer matrices ``W`` with ``W^T G W = G`` (within ``tol``), as a sorted list.
 
     For an integer metric and ``tol=0`` the search is exact: no floating point decides
-    membership. ``tol`` is a length tolerance; metric entry ``(i, j)`` may differ by at most
-    ``tol * (|a_i| + |a_j|)``. The search enumerates, for each basis vector, the integer vectors
-    of (nearly) the same length, then keeps the combinations with matching inner products.
-    Works best on a reduced metric (short candidate lists).
+    membership. Otherwise ``tol`` is a length, with spglib's criterion for lattice symmetry:
+    each image ``W a_i`` differs in length from ``a_i`` by at most ``tol``, and each angle
+    changes by ``dtheta`` with ``sin(dtheta) * (mean length) <= tol``. The search enumerates, for
+    each basis vector, the integer vectors of (nearly) the same length, then keeps the
+    combinations with matching angles. Works best on a reduced metric (short candidate lists).
 
     >>> len(point_group_of_metric(np.array([[2, 1, 1], [1, 2, 1], [1, 1, 2]])))
     48
@@ -150,12 +170,29 @@ def point_group_of_metric(G, tol: float = 0.0) -> list[np.ndarray]:
         raise LatticeError(f"expected a 2x2 or 3x3 metric, got shape {G.shape}")
     exact = G.dtype.kind in "iu" and tol == 0
     d = len(G)
-    lengths = np.sqrt(np.diag(G).astype(float))
-    allowed = tol * (lengths[:, None] + lengths[None, :])  # |Delta G_ij| allowed
-    cands = _short_vectors(G, np.diag(G), np.diag(allowed) + (0 if exact else 1e-12 * np.diag(G)))
+    if exact:
+        cands = _short_vectors(G, np.diag(G), np.zeros(d))
+    else:
+        G = G.astype(float)
+        lengths = np.sqrt(np.diag(G))
+        # |l' - l| <= tol  <=>  |l'^2 - l^2| <= tol (l' + l) <= tol (2 l + tol)
+        cands = _short_vectors(G, np.diag(G), tol * (2 * lengths + tol) + 1e-12 * np.diag(G))
+        cands = [c[np.abs(np.sqrt(np.einsum("ni,ij,nj->n", c, G, c)) - lengths[j]) <= tol + 1e-12 * lengths[j]]
+                 for j, c in enumerate(cands)]
 
-    def ok(x, target, slack):
-        return x == target if exact else abs(x - target) <= slack + 1e-12 * abs(target)
+    cand_lengths = [np.sqrt(np.einsum("ni,ij,nj->n", c, G, c).astype(float)) for c in cands]
+
+    def angle_mask(u, i, j) -> np.ndarray:
+        """Which candidates for column j keep the angle with column i (already chosen as u)."""
+        inner = cands[j] @ (G @ u)
+        if exact:
+            return inner == G[i, j]
+        lu, lv = np.sqrt(u @ G @ u), cand_lengths[j]
+        li, lj = lengths[i], lengths[j]
+        cos_new, cos_old = inner / (lu * lv), G[i, j] / (li * lj)
+        sin_new, sin_old = np.sqrt(np.clip(1 - cos_new**2, 0, None)), np.sqrt(max(0.0, 1 - cos_old**2))
+        sin2 = np.clip(1 - (cos_new * cos_old + sin_new * sin_old) ** 2, 0, None)
+        return (sin2 < 1e-12) | (sin2 * (lu + li) * (lv + lj) / 4 <= tol * tol)
 
     result = []
 
@@ -166,9 +203,11 @@ def point_group_of_metric(G, tol: float = 0.0) -> list[np.ndarray]:
             if abs(round(np.linalg.det(W))) == 1:
                 result.append(W.astype(np.int64))
             return
-        for v in cands[j]:
-            if all(ok(cols[i] @ G @ v, G[i, j], allowed[i, j]) for i in range(j)):
-                extend(cols + [v])
+        mask = np.ones(len(cands[j]), dtype=bool)
+        for i, u in enumerate(cols):
+            mask &= angle_mask(u, i, j)
+        for v in cands[j][mask]:
+            extend(cols + [v])
 
     extend([])
     result.sort(key=lambda W: tuple(W.ravel()))
