@@ -209,7 +209,8 @@ def bravais_group(name: str, dim: int | None = None) -> BravaisType:
     if name in _TYPES:
         t = _TYPES[name]
         if dim is not None and t.dim != dim:
-            others = [s for s in _alias_index().get(_normalise(name), []) if _TYPES[s].dim == dim]
+            others = [s for s in _TYPES if s.lower() == name.lower() and _TYPES[s].dim == dim]
+            others += [s for s in _alias_index().get(_normalise(name), []) if _TYPES[s].dim == dim]
             hint = f"; did you mean {others[0]!r}?" if others else ""
             raise UnknownBravaisTypeError(
                 f"expected a {dim}-dimensional Bravais type, got {name!r}, which is {t.dim}-dimensional{hint}"

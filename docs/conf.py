@@ -77,3 +77,75 @@ html_theme_options = {
     "sidebar_width": "230px",
 }
 html_static_path: list[str] = []
+
+
+# -- Build-time check of the hand-written Bravais table in concepts.md -------------------------
+# The table is written by hand (a table is not a figure); this check recomputes every entry with
+# the library and reports a Sphinx warning (an error under -W) for each cell that disagrees.
+
+_TABLE_START = "<!-- bravais-table:start"
+_TABLE_END = "<!-- bravais-table:end"
+
+
+def _library_bravais_rows() -> dict[str, list[str]]:
+    from crystalgroups import bravais_types, pattern
+
+    rows = {}
+    for t in bravais_types():
+        p = pattern(t.symbol, (2,) * t.dim, warn=False)
+        excess = p.automorphisms_exceed_group
+        rows[t.symbol] = [
+            t.symbol,
+            t.name,
+            t.symmetry_group,
+            t.abstract_point_group,
+            str(t.point_group.order),
+            str(p.num_edge_colors),
+            str(p.metadata["permutation_group_order"]),
+            {True: "yes", False: "no", None: "unknown"}[excess],
+        ]
+    return rows
+
+
+def _parse_doc_row(line: str) -> list[str]:
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    # `aP` -> aP, $C_{2h}$ -> C2h
+    return [c.strip("`").replace("$", "").replace("_", "").replace("{", "").replace("}", "") for c in cells]
+
+
+def _check_bravais_table(app) -> None:
+    from sphinx.util import logging
+
+    logger = logging.getLogger("crystalgroups.docs")
+    path = Path(app.srcdir) / "concepts.md"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.startswith(_TABLE_START))
+        end = next(i for i, line in enumerate(lines) if line.startswith(_TABLE_END))
+    except StopIteration:
+        logger.warning("Bravais table markers not found in concepts.md", location=str(path))
+        return
+    body = [(i, line) for i, line in enumerate(lines[start:end], start + 1) if line.startswith("| `")]
+    expected = _library_bravais_rows()
+    seen = []
+    for lineno, line in body:
+        row = _parse_doc_row(line)
+        symbol = row[0]
+        seen.append(symbol)
+        if symbol not in expected:
+            logger.warning("Bravais table: unknown type %r", symbol, location=(str(path), lineno))
+            continue
+        if row != expected[symbol]:
+            logger.warning(
+                "Bravais table row %r disagrees with the library: page %s, library %s",
+                symbol, row, expected[symbol], location=(str(path), lineno),
+            )
+    if seen != list(expected):
+        logger.warning(
+            "Bravais table lists %s, the library %s", seen, list(expected), location=str(path)
+        )
+
+
+def setup(app):
+    app.connect("builder-inited", _check_bravais_table)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,103 @@
+"""Group axioms, the action on cells as a homomorphism, orders and compatibility."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from crystalgroups import LatticeGroup, PermutationGroup, PointGroup, SymOp, bravais_group, bravais_types, symmetric_group
+from crystalgroups.errors import CrystalGroupsError, IncompatibleSupercellError
+from crystalgroups.groups import is_closed
+from crystalgroups.testing import assert_action_is_homomorphism, group_elements, supercells
+
+TYPES = [t.symbol for t in bravais_types()]
+
+
+@st.composite
+def lattice_groups(draw, max_size=3):
+    t = bravais_group(draw(st.sampled_from(TYPES)))
+    sc = draw(supercells(t.dim, max_size=max_size, cubic=True))
+    return LatticeGroup(t.point_group, sc)
+
+
+@given(st.data())
+def test_symop_group_axioms(data):
+    G = data.draw(lattice_groups())
+    g, h, k = (data.draw(group_elements(G)) for _ in range(3))
+    identity = SymOp.identity(G.point_group.dim)
+    assert (g @ h) @ k == g @ (h @ k)
+    assert g @ identity == g == identity @ g
+    assert g @ g.inverse() == identity == g.inverse() @ g
+    x = np.arange(G.point_group.dim * 4).reshape(4, -1) - 5
+    np.testing.assert_array_equal((g @ h)(x), g(h(x)))
+
+
+@given(st.data())
+def test_action_on_cells_is_a_homomorphism(data):
+    G = data.draw(lattice_groups())
+    assert_action_is_homomorphism(G, data.draw(group_elements(G)), data.draw(group_elements(G)))
+
+
+@given(lattice_groups())
+def test_orders_against_enumeration(G):
+    perms = G.all_permutations()
+    assert len(perms) == G.order == G.supercell.num_cells * G.point_group.order
+    distinct = np.unique(perms, axis=0)
+    assert len(distinct) == G.permutation_group_order
+    assert G.permutation_group().order == G.permutation_group_order
+    # The generic enumeration agrees with the formula and with sympy's Schreier-Sims order.
+    assert len(G.permutation_group().elements()) == G.permutation_group_order
+
+
+@given(lattice_groups(max_size=2))
+def test_generators_generate_every_element(G):
+    group = G.permutation_group()
+    for p in G.all_permutations()[:: max(1, G.order // 20)]:
+        assert group.contains(p)
+
+
+def test_hierarchy_of_eq_6():
+    """P-1 <= G_Lambda <= S_Lambda as permutation groups on 3x3x3 cells, for every 3D type."""
+    sc = (3, 3, 3)
+    p1 = LatticeGroup(bravais_group("aP").point_group, sc).permutation_group()
+    s = symmetric_group(27)
+    for t in bravais_types(3):
+        G = LatticeGroup(t.point_group, sc).permutation_group()
+        assert all(G.contains(g) for g in p1.generators)
+        assert all(s.contains(g) for g in G.generators)
+        assert p1.order <= G.order <= math.factorial(27)
+
+
+def test_incompatible_supercell_is_an_error_not_a_silent_drop():
+    with pytest.raises(IncompatibleSupercellError, match=r"does not preserve its sublattice"):
+        LatticeGroup(bravais_group("cP").point_group, (2, 2, 3))
+    # tetragonal (c unique) is compatible with 2 x 2 x 3, in the basis of the representative metric
+    assert LatticeGroup(bravais_group("tP").point_group, (2, 2, 3)).order == 12 * 16
+
+
+def test_dimension_mismatch():
+    with pytest.raises(CrystalGroupsError, match="3-dimensional supercell"):
+        LatticeGroup(bravais_group("cP").point_group, (2, 2))
+
+
+def test_point_group_constructors_reject_bad_input():
+    with pytest.raises(CrystalGroupsError, match="closed"):
+        PointGroup.from_elements([np.eye(2, dtype=int), np.array([[0, 1], [1, 0]]), np.array([[0, -1], [1, 0]])])
+    with pytest.raises(CrystalGroupsError, match="finite point group"):
+        PointGroup.from_generators([[[1, 1], [0, 1]]])
+    with pytest.raises(CrystalGroupsError, match="unimodular"):
+        PointGroup.from_generators([[[2, 0], [0, 1]]])
+    with pytest.raises(CrystalGroupsError, match="permutations"):
+        PermutationGroup([[0, 0, 1]])
+
+
+def test_is_closed_matches_definition():
+    cp = bravais_group("cP").point_group
+    assert is_closed(cp.elements)
+    assert not is_closed(cp.elements[:-1])
+
+
+@given(st.integers(1, 7))
+def test_symmetric_group_order(n):
+    assert symmetric_group(n).order == math.factorial(n)

@@ -1,0 +1,71 @@
+"""Point groups of real and random lattices, against spglib, set for set."""
+
+import warnings
+
+import numpy as np
+import pytest
+import spglib
+from hypothesis import given
+
+from crystalgroups import Lattice
+from crystalgroups.errors import LatticeError, ToleranceWarning
+from crystalgroups.testing import lattices
+
+from conftest import read_cifs
+
+
+def _spglib_rotations(basis, tol):
+    rotations = spglib.get_symmetry((basis, [[0, 0, 0]], [1]), symprec=tol)["rotations"]
+    return {np.asarray(R, dtype=np.int64).tobytes() for R in rotations}
+
+
+@given(lattices(dim=3))
+def test_point_group_in_callers_basis_equals_spglib(lattice):
+    ours = lattice.point_group()
+    assert {W.tobytes() for W in ours.elements} == _spglib_rotations(lattice.basis, 1e-5)
+    assert ours.preserves_metric(np.rint(lattice.metric * 0).astype(int))  # trivially true on zero metric
+    G = lattice.metric
+    for W in ours.elements:
+        np.testing.assert_allclose(W.T @ G @ W, G, atol=1e-6 * np.abs(G).max())
+
+
+@pytest.mark.parametrize("dataset,every", [("perov_5/test.csv.gz", 19), ("carbon_24/val.csv.gz", 7), ("carbon_24/test.csv.gz", 7)])
+@pytest.mark.parametrize("tol", [1e-5, 1e-3, 1e-2])
+def test_point_groups_of_dataset_lattices_equal_spglib(data_dir, dataset, every, tol):
+    from pymatgen.core import Structure
+
+    rows = read_cifs(data_dir / dataset, every=every)
+    assert len(rows) > 150
+    shrunk = 0
+    for material_id, cif in rows:
+        basis = Structure.from_str(cif, fmt="cif").lattice.matrix
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ToleranceWarning)
+            ours = {W.tobytes() for W in Lattice(basis).point_group(tol).elements}
+        theirs = _spglib_rotations(basis, tol)
+        if caught:  # our answer is the group at a smaller tol: a subset of spglib's (non-group) set
+            shrunk += 1
+            assert ours <= theirs, material_id
+        else:
+            assert ours == theirs, material_id
+    assert shrunk <= len(rows) // 50
+
+
+def test_cubic_perovskites_are_cubic(data_dir):
+    from pymatgen.core import Structure
+
+    rows = read_cifs(data_dir / "perov_5" / "val.csv.gz", limit=40)
+    types = {Lattice(Structure.from_str(cif, fmt="cif").lattice.matrix).bravais_type() for _, cif in rows}
+    assert types == {"cP"}
+
+
+@pytest.mark.parametrize("tol", [-1.0, float("nan"), "x"])
+def test_bad_tolerance(tol):
+    with pytest.raises(LatticeError, match="non-negative tolerance"):
+        Lattice(np.eye(3)).point_group(tol)
+
+
+def test_repr_and_volume():
+    lat = Lattice([[2, 0], [0, 3]])
+    assert lat.volume == pytest.approx(6.0) and lat.dim == 2
+    assert repr(lat) == "Lattice([[2, 0], [0, 3]])"
