@@ -418,8 +418,8 @@ class LatticeGroup:
     --------
     >>> from crystalgroups import bravais_group
     >>> G = LatticeGroup(bravais_group("cP").point_group, (2, 2, 2))
-    >>> G.order, G.permutation_group_order   # inversion acts trivially mod 2
-    (384, 192)
+    >>> G.order, G.permutation_group_order   # the 8 sign changes act trivially mod 2
+    (384, 48)
     """
 
     point_group: PointGroup

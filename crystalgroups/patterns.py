@@ -15,7 +15,7 @@ Examples
 >>> q
 Pattern('cF on 2 x 2 x 2', nodes=8, node_colors=1, edge_colors=3)
 >>> q.edge_colors[0].tolist()
-[0, 1, 1, 2, 1, 2, 2, 1]
+[0, 1, 1, 1, 1, 1, 1, 2]
 """
 
 from __future__ import annotations

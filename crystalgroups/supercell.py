@@ -28,7 +28,7 @@ def hermite_normal_form(M) -> np.ndarray:
     same lattice as the columns of ``M``. Exact integer arithmetic.
 
     >>> hermite_normal_form([[1, 1], [-1, 1]]).tolist()
-    [[1, 1], [0, 2]]
+    [[2, 1], [0, 1]]
     """
     H = [[int(v) for v in row] for row in np.asarray(M)]
     d = len(H)
