@@ -58,6 +58,9 @@ autodoc_preserve_defaults = True
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
+# "Attributes" sections become :ivar: fields, so that with undoc-members the dataclass fields are
+# not described twice (Pattern, SparsePattern).
+napoleon_use_ivar = True
 
 # Plot directive: figures drawn by the library itself at build time.
 plot_include_source = True
@@ -146,6 +149,29 @@ def _check_bravais_table(app) -> None:
         )
 
 
+# -- Short names in docstrings --------------------------------------------------------------
+# Docstrings say :class:`PointGroup` from modules where the class is only imported, so Sphinx's
+# relative lookup misses it. Resolve such a name when exactly one documented crystalgroups object
+# has it as its last component.
+
+def _resolve_short_name(app, env, node, contnode):
+    if node.get("refdomain") != "py":
+        return None
+    name = node.get("reftarget", "").lstrip(".~").rsplit(".", 1)[-1]
+    domain = env.get_domain("py")
+    matches = [
+        (full, entry) for full, entry in domain.objects.items()
+        if full.startswith("crystalgroups.") and full.rsplit(".", 1)[-1] == name and not entry.aliased
+    ]
+    if len(matches) != 1:
+        return None
+    from sphinx.util.nodes import make_refnode
+
+    full, entry = matches[0]
+    return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, full)
+
+
 def setup(app):
     app.connect("builder-inited", _check_bravais_table)
+    app.connect("missing-reference", _resolve_short_name)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
