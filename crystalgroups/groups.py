@@ -484,6 +484,17 @@ class LatticeGroup:
         """The group as permutations of the cells."""
         return PermutationGroup(self.generators, name=self.point_group.name)
 
+    def on_nodes(self, num_atoms: int) -> PermutationGroup:
+        """``G_Lambda x S_C`` acting on ``(cell, atom)`` nodes numbered ``cell * num_atoms + atom`` (paper Eq. 5).
+
+        >>> from crystalgroups import bravais_group
+        >>> nodes = LatticeGroup(bravais_group("tp").point_group, (2, 2)).on_nodes(3)
+        >>> nodes.degree, nodes.order == 8 * 6   # 8 distinct cell permutations x |S_3|
+        (12, True)
+        """
+        cells = self.permutation_group()
+        return cells.direct_product(symmetric_group(num_atoms, name=f"S{num_atoms}"))
+
     def node_orbits(self) -> np.ndarray:
         """Orbits on cells: one orbit, since the translations act transitively."""
         return np.zeros(self.supercell.num_cells, dtype=np.int64)
