@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_cls = sub.add_parser("classify", help="Bravais type and point-group order of a CIF's lattice")
     p_cls.add_argument("cif", metavar="FILE.cif")
     p_cls.add_argument("--tol", type=float, default=None, help="length tolerance in Angstrom (default 1e-5)")
+    p_cls.add_argument("--cell", choices=("primitive", "given"), default="primitive",
+                       help="classify the crystal's primitive lattice (default) or the lattice of the cell as given")
     p_cls.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
@@ -103,8 +105,14 @@ def _cmd_pattern(args) -> int:
     return 0
 
 
-def read_cif_lattice(path: str):
-    """The lattice (rows, Angstrom) of the first structure in a CIF file, read with pymatgen."""
+def read_cif_lattice(path: str, primitive: bool = True):
+    """The lattice (rows, Angstrom) of the first structure in a CIF file, read with pymatgen.
+
+    With ``primitive=True`` the lattice of the crystal's primitive cell (pymatgen's
+    ``get_primitive_structure``, default tolerance 0.25 Angstrom on atom positions), so that a
+    conventional face-centred cell gives the face-centred lattice; else the cell's own lattice.
+    Returns ``(basis, number_of_sites)``.
+    """
     try:
         from pymatgen.core import Structure
     except ImportError as exc:
@@ -117,7 +125,9 @@ def read_cif_lattice(path: str):
         raise CrystalGroupsError(f"expected a readable CIF file, got no file at {path!r}") from exc
     except Exception as exc:
         raise CrystalGroupsError(f"expected a valid CIF file, got {path!r}, which pymatgen cannot parse: {exc}") from exc
-    return structure.lattice.matrix
+    if primitive:
+        structure = structure.get_primitive_structure()
+    return structure.lattice.matrix, len(structure)
 
 
 def _cmd_classify(args) -> int:
@@ -125,11 +135,13 @@ def _cmd_classify(args) -> int:
     from .lattice import DEFAULT_TOL, Lattice
 
     tol = DEFAULT_TOL if args.tol is None else args.tol
-    lattice = Lattice(read_cif_lattice(args.cif))
+    basis, num_sites = read_cif_lattice(args.cif, primitive=args.cell == "primitive")
+    lattice = Lattice(basis)
     pg = lattice.point_group(tol)
     t = classify_point_group(pg)
     out = {"file": args.cif, "bravais_type": t.symbol, "name": t.name, "symmetry_group": t.symmetry_group,
-           "point_group_order": pg.order, "tol": tol, "lattice": lattice.basis.tolist()}
+           "point_group_order": pg.order, "tol": tol, "cell": args.cell, "num_sites": num_sites,
+           "lattice": lattice.basis.tolist()}
     if args.json:
         print(json.dumps(out))
     else:
@@ -147,6 +159,9 @@ def main(argv=None) -> int:
     except CrystalGroupsError as exc:
         print(f"crystalgroups: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `crystalgroups pattern ... | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

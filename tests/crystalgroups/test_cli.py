@@ -91,3 +91,18 @@ def test_console_script_and_module_entry_points():
     result = subprocess.run([sys.executable, "-m", "crystalgroups", "pattern", "nope", "--supercell", "2", "2"],
                             capture_output=True, text=True)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+def test_classify_uses_the_crystals_primitive_lattice_by_default(tmp_path, capsys):
+    import warnings
+
+    from pymatgen.core import Lattice as PmgLattice, Structure
+
+    path = tmp_path / "Cu.cif"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Structure.from_spacegroup("Fm-3m", PmgLattice.cubic(3.615), ["Cu"], [[0, 0, 0]]).to(filename=str(path))
+    primitive = run_json(capsys, "classify", str(path), "--json")
+    as_given = run_json(capsys, "classify", str(path), "--cell", "given", "--json")
+    assert (primitive["bravais_type"], primitive["num_sites"]) == ("cF", 1)
+    assert (as_given["bravais_type"], as_given["num_sites"]) == ("cP", 4)
