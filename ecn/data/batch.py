@@ -1,0 +1,148 @@
+"""Batching graphs into one disjoint graph (a PyG-like ``Batch``) and a DataLoader.
+
+Shapes in a :class:`Batch` of ``B`` graphs with ``N`` nodes and ``E`` edges in all: node fields
+``(N, ...)``, edge fields ``(E, ...)``, ``edge_index (2, E)`` offset so that it indexes the
+concatenated nodes, ``batch (N,)`` the graph of each node, ``ptr (B + 1,)`` node offsets, ``y (B, T)``
+the targets in the order of ``target_names``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .features import FeatureSettings, gaussian_expansion, node_features
+from .graph import CrystalGraph
+
+__all__ = ["Batch", "collate", "Collater", "make_loader"]
+
+
+@dataclass
+class Batch:
+    """A disjoint union of graphs as tensors (see the module doc for shapes)."""
+
+    x: torch.Tensor
+    edge_index: torch.Tensor
+    edge_attr: torch.Tensor
+    edge_length: torch.Tensor
+    edge_vector: torch.Tensor
+    edge_color: torch.Tensor
+    same_site: torch.Tensor
+    atomic_number: torch.Tensor
+    site_index: torch.Tensor
+    cell_index: torch.Tensor
+    positions: torch.Tensor
+    batch: torch.Tensor
+    ptr: torch.Tensor
+    y: torch.Tensor
+    num_edge_colors: int
+    target_names: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+
+    @property
+    def num_graphs(self) -> int:
+        return len(self.ptr) - 1
+
+    @property
+    def num_nodes(self) -> int:
+        return len(self.batch)
+
+    def to(self, device) -> "Batch":
+        """Move every tensor to ``device``."""
+        moved = {f.name: getattr(self, f.name).to(device) for f in fields(self) if isinstance(getattr(self, f.name), torch.Tensor)}
+        return replace(self, **moved)
+
+    def __repr__(self) -> str:
+        return (f"Batch(graphs={self.num_graphs}, nodes={self.num_nodes}, edges={self.edge_index.shape[1]}, "
+                f"node_dim={self.x.shape[1]}, edge_colors={self.num_edge_colors}, targets={list(self.target_names)})")
+
+
+def collate(graphs: Sequence[CrystalGraph], group: str = "S", target_names: Sequence[str] = (),
+            features: FeatureSettings = FeatureSettings(), symprec: float = 1e-3) -> Batch:
+    """Concatenate graphs into a :class:`Batch`, with features and the edge colours of ``group``.
+
+    ``group`` is one of ``"P-1"``, ``"G"``, ``"S"``, ``"S_N"`` (see
+    :meth:`CrystalGraph.edge_colors`). All graphs must share one supercell size. A missing target
+    is NaN.
+
+    >>> from ecn.data.structures import Crystal
+    >>> from ecn.data.graph import crystal_graph
+    >>> g = crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17]), targets={"e": 1.0})
+    >>> collate([g, g], group="P-1", target_names=["e"])
+    Batch(graphs=2, nodes=32, edges=352, node_dim=112, edge_colors=8, targets=['e'])
+    """
+    if not graphs:
+        raise ValueError("expected at least one graph to collate, got none")
+    sizes = {g.supercell for g in graphs}
+    if len(sizes) != 1:
+        raise ValueError(f"expected graphs of one supercell size, got {sorted(sizes)}")
+    num_cells = graphs[0].num_cells
+    counts = np.array([g.num_nodes for g in graphs])
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    edge_index = np.concatenate([g.edge_index + offsets[k] for k, g in enumerate(graphs)], axis=1)
+    colors, num_colors = [], 0
+    for g in graphs:
+        c, k = g.edge_colors(group, symprec)
+        colors.append(c)
+        num_colors = max(num_colors, k)
+
+    def cat(name):
+        return torch.from_numpy(np.concatenate([getattr(g, name) for g in graphs]))
+
+    atomic_number = cat("atomic_number")
+    cell_index = cat("cell_index")
+    hubbard = torch.tensor(np.concatenate([np.full(g.num_nodes, float(g.targets.get("hubbard", 0.0))) for g in graphs]))
+    edge_length = cat("edge_length").to(torch.float32)
+    y = torch.tensor([[float(g.targets.get(t, np.nan)) for t in target_names] for g in graphs], dtype=torch.float32)
+    return Batch(
+        x=node_features(atomic_number, cell_index, num_cells, hubbard, features),
+        edge_index=torch.from_numpy(edge_index),
+        edge_attr=gaussian_expansion(edge_length, features),
+        edge_length=edge_length,
+        edge_vector=cat("edge_vector").to(torch.float32),
+        edge_color=torch.from_numpy(np.concatenate(colors).astype(np.int64)),
+        same_site=torch.from_numpy(np.concatenate([g.same_site for g in graphs])),
+        atomic_number=atomic_number,
+        site_index=cat("site_index"),
+        cell_index=cell_index,
+        positions=cat("positions").to(torch.float32),
+        batch=torch.repeat_interleave(torch.arange(len(graphs)), torch.from_numpy(counts)),
+        ptr=torch.from_numpy(offsets),
+        y=y.reshape(len(graphs), len(target_names)),
+        num_edge_colors=num_colors,
+        target_names=tuple(target_names),
+        ids=tuple(g.id for g in graphs),
+    )
+
+
+@dataclass(frozen=True)
+class Collater:
+    """A picklable ``collate_fn`` (for DataLoader worker processes)."""
+
+    group: str = "S"
+    target_names: tuple[str, ...] = ()
+    features: FeatureSettings = field(default_factory=FeatureSettings)
+    symprec: float = 1e-3
+
+    def __call__(self, graphs):
+        return collate(graphs, self.group, self.target_names, self.features, self.symprec)
+
+
+def make_loader(graphs: Sequence[CrystalGraph], batch_size: int = 128, shuffle: bool = False, group: str = "S",
+                target_names: Sequence[str] = (), features: FeatureSettings = FeatureSettings(),
+                seed: int = 0, num_workers: int = 0, sampler=None, drop_last: bool = False) -> torch.utils.data.DataLoader:
+    """A :class:`torch.utils.data.DataLoader` over a list of graphs that yields :class:`Batch` objects.
+
+    Shuffling is seeded (same order for the same seed); pass a ``sampler`` (for example a
+    ``DistributedSampler``) instead of ``shuffle`` for multi-process training.
+    """
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return torch.utils.data.DataLoader(
+        list(graphs), batch_size=batch_size, shuffle=shuffle if sampler is None else False, sampler=sampler,
+        collate_fn=Collater(group, tuple(target_names), features), num_workers=num_workers,
+        generator=generator, drop_last=drop_last,
+    )

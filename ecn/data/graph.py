@@ -1,0 +1,240 @@
+"""Crystal structures to periodic supercell graphs (paper Section 5 and Appendix A.1).
+
+Nodes are ``(cell, atom)`` pairs of an ``n1 x n2 x n3`` supercell of the cell as given, numbered
+``cell * num_sites + site`` with cells in the C order of :class:`crystalgroups.Supercell` (the
+numbering of :mod:`crystalgroups` product patterns). Edges are found once on the unit cell
+(:mod:`ecn.data.neighbors`) and translated to every cell; an edge that leaves the supercell is
+wrapped to the representative node ("circular padding"), multi-edges are kept, and the length is
+the true distance to the image.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import crystalgroups
+from crystalgroups import Supercell
+
+from .neighbors import NeighborError, isayev_neighbors, radius_neighbors
+from .structures import Crystal, StructureError, to_crystal
+
+__all__ = ["CrystalGraph", "crystal_graph", "GraphSettings", "GROUPS", "GraphError"]
+
+#: Groups whose colours a graph can carry: the paper's hierarchy (Eq. 6).
+GROUPS = ("P-1", "G", "S", "S_N")
+
+
+class GraphError(ValueError):
+    """A structure whose graph cannot be built or is unusable (message says why)."""
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    """Every setting that changes a graph (part of the cache key)."""
+
+    supercell: tuple[int, int, int] = (2, 2, 2)
+    neighbors: str = "isayev"
+    tol: float = 0.5
+    cutoff: float = 6.0
+    max_neighbors: int | None = 12
+    primitive: bool = False
+
+    def __post_init__(self) -> None:
+        sc = tuple(int(n) for n in self.supercell)
+        if len(sc) != 3 or min(sc) < 1:
+            raise ValueError(f"expected three positive supercell sizes, got {self.supercell}")
+        object.__setattr__(self, "supercell", sc)
+        if self.neighbors not in ("isayev", "radius"):
+            raise ValueError(f"expected neighbors 'isayev' or 'radius', got {self.neighbors!r}")
+        if not (self.cutoff > 0 and self.tol >= 0):
+            raise ValueError(f"expected cutoff > 0 and tol >= 0, got cutoff={self.cutoff}, tol={self.tol}")
+
+
+@dataclass(frozen=True, eq=False)
+class CrystalGraph:
+    """A periodic supercell graph (numpy arrays; :func:`ecn.data.batch.collate` makes tensors).
+
+    Shapes: ``N`` nodes, ``E`` directed edges, ``C`` sites in the unit cell.
+
+    Attributes
+    ----------
+    edge_index : (2, E) int64, row 0 source, row 1 target
+    edge_length : (E,) float64, A
+    edge_vector : (E, 3) float64, Cartesian displacement source -> target image, A
+    atomic_number, site_index, cell_index : (N,) int64
+    cell_offset : (N, 3) int64, the node's cell in the input cell's basis, components ``0..n-1``
+    positions : (N, 3) float64, Cartesian, A
+    lattice : (3, 3) float64, the unit cell (rows)
+    supercell : (3,) sizes
+    """
+
+    edge_index: np.ndarray
+    edge_length: np.ndarray
+    edge_vector: np.ndarray
+    atomic_number: np.ndarray
+    site_index: np.ndarray
+    cell_index: np.ndarray
+    cell_offset: np.ndarray
+    positions: np.ndarray
+    lattice: np.ndarray
+    supercell: tuple[int, int, int]
+    id: str = ""
+    targets: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"CrystalGraph(id={self.id!r}, nodes={self.num_nodes}, edges={self.num_edges}, "
+                f"sites={self.num_sites}, supercell={'x'.join(map(str, self.supercell))})")
+
+    @property
+    def num_nodes(self) -> int:
+        return len(self.atomic_number)
+
+    @property
+    def num_edges(self) -> int:
+        return self.edge_index.shape[1]
+
+    @property
+    def num_cells(self) -> int:
+        return int(np.prod(self.supercell))
+
+    @property
+    def num_sites(self) -> int:
+        return self.num_nodes // self.num_cells
+
+    @property
+    def same_site(self) -> np.ndarray:
+        """Edges between copies of the same atom of the unit cell (the delta term of paper Eq. 26)."""
+        return self.site_index[self.edge_index[0]] == self.site_index[self.edge_index[1]]
+
+    def is_connected(self) -> bool:
+        """Whether the graph is connected (undirected sense)."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = self.num_nodes
+        adj = coo_matrix((np.ones(self.num_edges), (self.edge_index[0], self.edge_index[1])), shape=(n, n))
+        return connected_components(adj, directed=True, connection="weak")[0] == 1
+
+    def lattice_point_group(self, symprec: float = 1e-3) -> "crystalgroups.PointGroup":
+        """The exact point group of the structure's lattice, as integer matrices in the input cell's basis."""
+        return _point_group(self.lattice.tobytes(), float(symprec))
+
+    def cell_pattern(self, group: str = "P-1", symprec: float = 1e-3) -> "crystalgroups.Pattern":
+        """The parameter-sharing pattern of ``group`` on the supercell's cells.
+
+        ``"P-1"`` (inversion and translations), ``"G"`` (this lattice's own group G_Lambda),
+        ``"S"`` (every permutation of the cells, S_Lambda).
+        """
+        if group == "G":
+            return _pattern(self.lattice_point_group(symprec), self.supercell)
+        if group in ("P-1", "S"):
+            return _pattern(group, self.supercell)
+        raise GraphError(f"expected a cell group among {GROUPS[:-1]}, got {group!r}")
+
+    def edge_colors(self, group: str = "P-1", symprec: float = 1e-3) -> tuple[np.ndarray, int]:
+        """Edge colours for ``group`` in ``("P-1", "G", "S", "S_N")`` and their number.
+
+        For the cell groups the colour of edge ``(a, i) -> (b, j)`` is the pattern's colour of the
+        cell pair ``(a, b)``; combine it with :attr:`same_site` for the product with ``S_C``. For
+        ``"S_N"`` (all atoms of the supercell) an edge between two distinct nodes has colour 1 and
+        a self-edge (an atom bonded to its own periodic image) colour 0.
+        """
+        src, dst = self.edge_index
+        if group == "S_N":
+            return (src != dst).astype(np.int64), 2
+        p = self.cell_pattern(group, symprec)
+        return p.edge_colors[self.cell_index[src], self.cell_index[dst]], p.num_edge_colors
+
+
+@functools.lru_cache(maxsize=4096)
+def _point_group(lattice_bytes: bytes, symprec: float):
+    lattice = np.frombuffer(lattice_bytes, dtype=np.float64).reshape(3, 3)
+    return crystalgroups.Lattice(lattice).point_group(symprec)
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(group, supercell):
+    return crystalgroups.pattern(group, supercell, warn=False)
+
+
+def unit_cell_edges(crystal: Crystal, settings: GraphSettings):
+    """The unit-cell edge list for the settings' neighbour rule."""
+    if settings.neighbors == "isayev":
+        return isayev_neighbors(crystal.lattice, crystal.frac, crystal.numbers, tol=settings.tol, cutoff=settings.cutoff)
+    return radius_neighbors(crystal.lattice, crystal.frac, crystal.numbers, cutoff=settings.cutoff,
+                            max_neighbors=settings.max_neighbors)
+
+
+def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, tol: float = 0.5,
+                  cutoff: float | None = None, max_neighbors: int | None = 12, primitive: bool = False,
+                  id: str = "", targets: dict | None = None, settings: GraphSettings | None = None) -> CrystalGraph:
+    """The periodic supercell graph of a structure (pymatgen ``Structure``, ASE ``Atoms`` or :class:`Crystal`).
+
+    Parameters
+    ----------
+    supercell
+        ``(n1, n2, n3)``; ``(1, 1, 1)`` gives the unit-cell graph of a plain MPNN.
+    neighbors
+        ``"isayev"``: the paper's rule (shared Voronoi face and ``d <= r_cov(i) + r_cov(j) + tol``,
+        6 A cutoff); ``"radius"``: every atom within ``cutoff`` (default 8 A), at most
+        ``max_neighbors`` nearest (the CGCNN / MEGNet graphs).
+    primitive
+        Reduce to the primitive cell first (pymatgen's ``get_primitive_structure``).
+
+    Examples
+    --------
+    >>> from ecn.data.structures import Crystal
+    >>> g = crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17]))
+    >>> g
+    CrystalGraph(id='', nodes=16, edges=176, sites=2, supercell=2x2x2)
+    >>> g.edge_colors("P-1")[1], g.edge_colors("S")[1]
+    (8, 2)
+    """
+    if settings is None:
+        settings = GraphSettings(supercell=tuple(supercell), neighbors=neighbors, tol=tol,
+                                 cutoff=cutoff if cutoff is not None else (6.0 if neighbors == "isayev" else 8.0),
+                                 max_neighbors=max_neighbors, primitive=primitive)
+    crystal = to_crystal(structure, id=id)
+    if settings.primitive:
+        from .structures import primitive_crystal
+
+        crystal = primitive_crystal(crystal)
+    try:
+        edges = unit_cell_edges(crystal, settings)
+    except NeighborError as exc:
+        raise GraphError(str(exc)) from exc
+    return expand_to_supercell(crystal, edges, settings.supercell, id=id or crystal.id, targets=targets)
+
+
+def expand_to_supercell(crystal: Crystal, edges, supercell, id: str = "", targets: dict | None = None) -> CrystalGraph:
+    """Translate unit-cell edges to every cell of the supercell (see the module doc)."""
+    sc = Supercell.diagonal(*supercell)
+    cells = sc.cells
+    K, C = len(cells), crystal.num_sites
+    E = len(edges)
+    src_cell = np.repeat(np.arange(K), E)
+    dst_cell = sc.index((cells[:, None, :] + edges.image[None, :, :]).reshape(-1, 3))
+    src = src_cell * C + np.tile(edges.src, K)
+    dst = dst_cell * C + np.tile(edges.dst, K)
+    vector = (crystal.frac[edges.dst] + edges.image - crystal.frac[edges.src]) @ crystal.lattice
+    node = np.arange(K * C)
+    cell_index, site_index = np.divmod(node, C)
+    cell_offset = cells[cell_index]
+    positions = (crystal.frac[site_index] + cell_offset) @ crystal.lattice
+    return CrystalGraph(
+        edge_index=np.stack([src, dst]).astype(np.int64),
+        edge_length=np.tile(edges.distance, K),
+        edge_vector=np.tile(vector, (K, 1)),
+        atomic_number=crystal.numbers[site_index],
+        site_index=site_index,
+        cell_index=cell_index,
+        cell_offset=cell_offset,
+        positions=positions,
+        lattice=np.array(crystal.lattice),
+        supercell=tuple(int(n) for n in supercell),
+        id=id,
+        targets=dict(targets or {}),
+    )
