@@ -1,0 +1,123 @@
+"""Dataset builds: bad rows are skipped and reported, parallel = serial, the cache is safe."""
+
+import numpy as np
+import pytest
+
+from ecn.data import BuildLimits, GraphCache, GraphSettings, build_graphs, iter_csv_rows, load_dataset
+
+from conftest import read_cifs
+
+CUBIC = """data_x
+_cell_length_a {a}
+_cell_length_b {a}
+_cell_length_c {a}
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M 'P 1'
+loop_
+_atom_site_type_symbol
+_atom_site_label
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+{atoms}
+"""
+
+
+def cif(a, *atoms):
+    return CUBIC.format(a=a, atoms="\n".join(f"{el} {el}{k} {x} {y} {z} 1" for k, (el, x, y, z) in enumerate(atoms)))
+
+
+@pytest.fixture()
+def rows(data_dir):
+    good = [{"id": mid, "cif": text, "e": "0.5"} for mid, text in read_cifs(data_dir / "perov_5" / "val.csv.gz", limit=6)]
+    bad = [
+        {"id": "garbage", "cif": "this is not a CIF", "e": "1"},
+        {"id": "overlap", "cif": cif(4.0, ("Na", 0, 0, 0), ("Cl", 0.01, 0, 0)), "e": "1"},
+        {"id": "big", "cif": cif(9.0, *[("C", x / 4, y / 4, z / 4) for x in range(4) for y in range(4) for z in range(4)]), "e": "1"},
+        {"id": "einsteinium", "cif": cif(4.0, ("Es", 0, 0, 0)), "e": "1"},
+        {"id": "gas", "cif": cif(5.0, ("He", 0, 0, 0), ("Ne", 0.5, 0.5, 0.5)), "e": "1"},
+        {"id": "nan", "cif": good[0]["cif"], "e": "nan"},
+        {"id": "missing", "cif": good[0]["cif"], "e": ""},
+    ]
+    return good[:3] + bad + good[3:]
+
+
+def test_bad_rows_are_skipped_with_their_reason(rows):
+    from ecn.data import crystal_from_cif, crystal_graph
+
+    graphs, report = build_graphs(rows, target_names=["e"], workers=1, progress=False)
+    reasons = dict(report.skipped)
+    good = [r["id"] for r in rows if r["id"].isdigit()]
+    connected = [i for i in good if crystal_graph(crystal_from_cif(next(r["cif"] for r in rows if r["id"] == i))).is_connected()]
+    assert 0 < len(connected) < len(good)  # the sample has both kinds
+    assert [g.id for g in graphs] == connected
+    assert report.rows == len(rows) and report.built == len(connected)
+    for i in set(good) - set(connected):
+        assert reasons[i].startswith("disconnected graph")
+    assert reasons["garbage"].startswith("unparsable CIF")
+    assert reasons["overlap"].startswith("overlapping atoms")
+    assert reasons["big"].startswith("cell too large")
+    assert reasons["einsteinium"].startswith("unknown element")
+    assert reasons["gas"].startswith("disconnected graph")
+    assert reasons["nan"].startswith("missing target") and reasons["missing"].startswith("missing target")
+    assert f"{len(rows) - len(connected)} skipped" in report.summary()
+
+
+def test_disconnected_graphs_can_be_kept_and_counted(rows):
+    graphs, report = build_graphs(rows, target_names=["e"], limits=BuildLimits(require_connected=False), workers=1, progress=False)
+    assert "gas" in [g.id for g in graphs] and report.notes["disconnected graph"] >= 1
+
+
+def test_parallel_build_equals_serial(data_dir):
+    path = data_dir / "carbon_24" / "val.csv.gz"
+    a, ra = build_graphs(iter_csv_rows(path), target_names=["energy_per_atom"], workers=1, limit=40, progress=False)
+    b, rb = build_graphs(iter_csv_rows(path), target_names=["energy_per_atom"], workers=2, limit=40, progress=False, chunk=7)
+    assert [g.id for g in a] == [g.id for g in b] and ra.skipped == rb.skipped
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.edge_index, y.edge_index)
+        np.testing.assert_array_equal(x.edge_length, y.edge_length)
+
+
+def test_cache_round_trip_staleness_and_corruption(rows, tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="ecn.data")
+    graphs, report = build_graphs(rows, target_names=["e"], workers=1, progress=False)
+    cache = GraphCache(tmp_path)
+    key = cache.key("a" * 64, GraphSettings(), ["e"])
+    path = cache.save("demo", key, graphs, report)
+    loaded, loaded_report = cache.load("demo", key)
+    assert [g.id for g in loaded] == [g.id for g in graphs] and loaded_report.skipped == report.skipped
+    for x, y in zip(graphs, loaded):
+        for name in ("edge_index", "edge_length", "edge_vector", "cell_offset", "atomic_number", "positions"):
+            np.testing.assert_array_equal(getattr(x, name), getattr(y, name))
+        assert x.targets == y.targets and x.supercell == y.supercell
+    assert "using graph cache" in caplog.text
+    # another setting is another key; a corrupt file is ignored (and rebuilt by the caller)
+    assert cache.key("a" * 64, GraphSettings(supercell=(1, 1, 1)), ["e"]) != key
+    path.write_bytes(path.read_bytes()[:100])
+    assert cache.load("demo", key) is None
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_load_dataset_named_with_cache(tmp_path, monkeypatch, data_dir):
+    monkeypatch.setenv("ECN_DATA_DIR", str(data_dir))
+    first, report = load_dataset("perov5", "val", limit=30, cache=tmp_path, progress=False)
+    assert len(first) == 30 and report.rows == 30 and all("heat_all" in g.targets for g in first)
+    assert len(list(tmp_path.glob("perov5-val-*.npz"))) == 1
+    again, _ = load_dataset("perov5", "val", limit=30, cache=tmp_path, progress=False)
+    assert [g.id for g in again] == [g.id for g in first]
+
+
+def test_load_dataset_from_a_cif_folder_and_bad_sources(tmp_path, data_dir):
+    for mid, text in read_cifs(data_dir / "carbon_24" / "val.csv.gz", limit=4):
+        (tmp_path / f"{mid}.cif").write_text(text)
+    graphs, report = load_dataset(tmp_path, cache=False, progress=False, limits=BuildLimits(require_connected=False))
+    assert len(graphs) == 4 and sorted(g.id for g in graphs) == sorted(p.stem for p in tmp_path.glob("*.cif"))
+    with pytest.raises(FileNotFoundError, match="named dataset"):
+        load_dataset(tmp_path / "nope.csv")
+    with pytest.raises(ValueError, match="split"):
+        load_dataset("perov5")

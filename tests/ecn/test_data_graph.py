@@ -1,0 +1,122 @@
+"""Supercell graphs: the interface, invariances, parity with pymatgen IsayevNN, colours."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+
+import crystalgroups
+from ecn.data import Crystal, crystal_graph, crystal_from_cif, compare_rows, parity_rows
+from ecn.data.structures import isayev_reference_edges
+
+from conftest import read_cifs
+
+
+def _pmg(crystal):
+    from pymatgen.core import Lattice, Structure
+
+    return Structure(Lattice(crystal.lattice), crystal.numbers.tolist(), crystal.frac)
+
+
+@pytest.fixture(scope="module")
+def perov(data_dir):
+    return [crystal_from_cif(cif, id=mid) for mid, cif in read_cifs(data_dir / "perov_5" / "test.csv.gz", every=401)]
+
+
+@pytest.fixture(scope="module")
+def carbon(data_dir):
+    return [crystal_from_cif(cif, id=mid) for mid, cif in read_cifs(data_dir / "carbon_24" / "test.csv.gz", every=337)]
+
+
+def test_interface_fields_of_crystal_graph(perov):
+    structure = _pmg(perov[0])
+    g = crystal_graph(structure, supercell=(2, 2, 2), neighbors="isayev")
+    n = 8 * len(structure)
+    assert g.edge_index.shape[0] == 2 and g.edge_index.dtype == np.int64
+    assert g.edge_length.shape == (g.edge_index.shape[1],)
+    assert g.cell_offset.shape == (n, 3) and g.cell_offset.min() == 0 and g.cell_offset.max() == 1
+    assert g.site_index.tolist() == list(range(len(structure))) * 8
+    assert g.atomic_number.tolist() == [site.specie.Z for site in structure] * 8
+    np.testing.assert_allclose(np.linalg.norm(g.edge_vector, axis=1), g.edge_length)
+
+
+def test_parity_with_pymatgen_isayevnn_on_a_sample(perov, carbon):
+    """A sample of benchmarks/graph_parity.py, which checks every structure of both datasets."""
+    for crystal in perov[:6] + carbon[:4]:
+        result = compare_rows(parity_rows(crystal_graph(crystal)), isayev_reference_edges(crystal))
+        assert result.equal, (crystal.id, result.only_ours[:3], result.only_reference[:3])
+
+
+def test_graphs_do_not_depend_on_how_coordinates_are_wrapped(carbon):
+    crystal = carbon[0]
+    shifted = Crystal(crystal.lattice, crystal.frac + np.array([[2, -1, 0]] * crystal.num_sites) * (np.arange(crystal.num_sites) % 2)[:, None], crystal.numbers)
+    a, b = crystal_graph(crystal), crystal_graph(shifted)
+    assert sorted(np.round(a.edge_length, 8).tolist()) == sorted(np.round(b.edge_length, 8).tolist())
+    deg = lambda g: np.bincount(g.edge_index[0], minlength=g.num_nodes)  # noqa: E731
+    assert sorted(deg(a).tolist()) == sorted(deg(b).tolist())
+
+
+@pytest.mark.parametrize("neighbors", ["isayev", "radius"])
+def test_every_cell_sees_the_same_neighbourhood(carbon, neighbors):
+    """Translation invariance: in any supercell each copy of a site has the same bonds."""
+    for sc in [(1, 1, 1), (2, 2, 2), (3, 1, 2)]:
+        g = crystal_graph(carbon[1], supercell=sc, neighbors=neighbors)
+        for site in range(carbon[1].num_sites):
+            rows = {tuple(np.round(np.sort(g.edge_length[g.edge_index[0] == node]), 8))
+                    for node in np.flatnonzero(g.site_index == site)}
+            assert len(rows) == 1
+
+
+def test_isayev_graph_is_symmetric(perov):
+    g = crystal_graph(perov[1])
+    fwd = sorted(zip(g.edge_index[0], g.edge_index[1], np.round(g.edge_length, 8)))
+    rev = sorted(zip(g.edge_index[1], g.edge_index[0], np.round(g.edge_length, 8)))
+    assert fwd == rev
+
+
+def test_radius_graph_against_pymatgen_neighbours(carbon):
+    crystal = carbon[2]
+    g = crystal_graph(crystal, supercell=(1, 1, 1), neighbors="radius", cutoff=4.0, max_neighbors=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = _pmg(crystal).get_all_neighbors(4.0)
+    for i in range(crystal.num_sites):
+        ours = np.sort(g.edge_length[g.edge_index[0] == i])
+        np.testing.assert_allclose(ours, np.sort([n.nn_distance for n in theirs[i]]), atol=1e-8)
+    capped = crystal_graph(crystal, supercell=(1, 1, 1), neighbors="radius", cutoff=8.0, max_neighbors=12)
+    assert np.all(np.bincount(capped.edge_index[0]) == 12)
+
+
+def test_edge_colours_are_the_cell_pattern(perov):
+    g = crystal_graph(perov[2])
+    for group in ("P-1", "S", "G"):
+        colors, k = g.edge_colors(group)
+        p = g.cell_pattern(group)
+        assert k == p.num_edge_colors
+        np.testing.assert_array_equal(colors, p.edge_colors[g.cell_index[g.edge_index[0]], g.cell_index[g.edge_index[1]]])
+    # the structure's own lattice group: the perovskite cells are cubic
+    assert crystalgroups.classify_point_group(g.lattice_point_group()).symbol == "cP"
+    assert g.edge_colors("G")[1] == crystalgroups.pattern("cP", (2, 2, 2)).num_edge_colors
+    sn, k = g.edge_colors("S_N")
+    assert k == 2 and set(sn.tolist()) <= {0, 1}
+    np.testing.assert_array_equal(g.same_site, g.site_index[g.edge_index[0]] == g.site_index[g.edge_index[1]])
+
+
+def test_p1_colours_move_with_the_cells_under_the_group():
+    """Relabelling cells by an element of P-1 x T maps each edge to an edge of the same colour."""
+    g = crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17]))
+    lg = crystalgroups.LatticeGroup(crystalgroups.bravais_group("aP").point_group, (2, 2, 2))
+    colors, _ = g.edge_colors("P-1")
+    table = g.cell_pattern("P-1").edge_colors
+    for p in lg.all_permutations():
+        a, b = g.cell_index[g.edge_index[0]], g.cell_index[g.edge_index[1]]
+        np.testing.assert_array_equal(table[p[a], p[b]], colors)
+
+
+def test_unknown_neighbour_rule_and_groups():
+    c = Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17])
+    with pytest.raises(ValueError, match="isayev"):
+        crystal_graph(c, neighbors="voronoi")
+    with pytest.raises(ValueError, match="cell group"):
+        crystal_graph(c).cell_pattern("P1")
