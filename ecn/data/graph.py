@@ -170,7 +170,8 @@ def unit_cell_edges(crystal: Crystal, settings: GraphSettings):
 
 def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, tol: float = 0.5,
                   cutoff: float | None = None, max_neighbors: int | None = 12, primitive: bool = False,
-                  id: str = "", targets: dict | None = None, settings: GraphSettings | None = None) -> CrystalGraph:
+                  id: str = "", targets: dict | None = None, settings: GraphSettings | None = None,
+                  min_distance: float = 0.5) -> CrystalGraph:
     """The periodic supercell graph of a structure (pymatgen ``Structure``, ASE ``Atoms`` or :class:`Crystal`).
 
     Parameters
@@ -183,6 +184,8 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
         ``max_neighbors`` nearest (the CGCNN / MEGNet graphs).
     primitive
         Reduce to the primitive cell first (pymatgen's ``get_primitive_structure``).
+    min_distance
+        Atoms closer than this (A) are an error: overlapping atoms, usually a broken file.
 
     Examples
     --------
@@ -202,6 +205,9 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
         from .structures import primitive_crystal
 
         crystal = primitive_crystal(crystal)
+    closest = crystal.min_distance()
+    if closest < min_distance:
+        raise GraphError(f"expected atoms at least {min_distance} A apart, got two {closest:.3f} A apart (overlapping atoms)")
     try:
         edges = unit_cell_edges(crystal, settings)
     except NeighborError as exc:

@@ -25,7 +25,7 @@ def load_dataset(source: str | Path, split: str | None = None, target_names: Seq
     """Graphs of a dataset, built in parallel and cached; prints nothing, logs the cache use.
 
     ``source`` is a named dataset (``"perov5"``, ``"carbon24"``, with ``split``), a CSV file
-    (plain or gzip) with a CIF column, or a folder of ``.cif`` files. ``target_names`` default to
+    (plain or gzip) with a CIF column, a folder of ``.cif`` files, or one ``.cif`` file. ``target_names`` default to
     the named dataset's default target (none for other sources). Named benchmark datasets keep
     disconnected graphs (their splits must stay whole); other sources skip them, as the paper's
     Materials Project cleaning does, unless ``limits`` says otherwise.
@@ -56,6 +56,9 @@ def load_dataset(source: str | Path, split: str | None = None, target_names: Seq
                 h.update(f.name.encode() + b"\0" + f.read_bytes())
             input_hash, name = h.hexdigest(), path.name
             rows = lambda: iter_cif_folder(path)  # noqa: E731
+        elif path.is_file() and path.suffix.lower() == ".cif":
+            input_hash, name = file_sha256(path), path.stem
+            rows = lambda: iter([{"id": path.stem, "cif": path.read_text(encoding="utf-8", errors="replace")}])  # noqa: E731
         elif path.is_file():
             input_hash, name = file_sha256(path), path.name.split(".")[0]
             rows = lambda: iter_csv_rows(path, id_column, cif_column)  # noqa: E731

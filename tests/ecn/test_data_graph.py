@@ -120,3 +120,23 @@ def test_unknown_neighbour_rule_and_groups():
         crystal_graph(c, neighbors="voronoi")
     with pytest.raises(ValueError, match="cell group"):
         crystal_graph(c).cell_pattern("P1")
+
+
+def test_single_bad_structures_raise_clear_errors():
+    from ecn.data import GraphError, StructureError
+
+    with pytest.raises(GraphError, match="overlapping atoms"):
+        crystal_graph(Crystal(np.eye(3) * 4.0, [[0, 0, 0], [0.01, 0, 0]], [11, 17]))
+    with pytest.raises(GraphError, match="Cordero covalent radius"):
+        crystal_graph(Crystal(np.eye(3) * 4.0, [[0, 0, 0]], [99]))
+    with pytest.raises(StructureError, match="pymatgen Structure"):
+        crystal_graph("NaCl")
+
+
+def test_primitive_option_reduces_a_conventional_cell():
+    from pymatgen.core import Lattice, Structure
+
+    conventional = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    assert crystal_graph(conventional).num_sites == 8
+    g = crystal_graph(conventional, primitive=True)
+    assert g.num_sites == 2 and crystalgroups.classify_point_group(g.lattice_point_group()).symbol == "cF"
