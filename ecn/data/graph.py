@@ -146,7 +146,46 @@ class CrystalGraph:
         if group == "S_N":
             return (src != dst).astype(np.int64), 2
         p = self.cell_pattern(group, symprec)
-        return p.edge_colors[self.cell_index[src], self.cell_index[dst]], p.num_edge_colors
+        table = p.edge_colors
+        if group == "G":
+            table = self.geometric_rank(symprec)[table]
+        return table[self.cell_index[src], self.cell_index[dst]], p.num_edge_colors
+
+    def geometric_rank(self, symprec: float = 1e-3) -> np.ndarray:
+        """For ``"G"``: the rank of each of the pattern's colours when ordered by geometry.
+
+        Colours of the structure's own lattice group are numbered canonically *in its own
+        basis*, which differs between structures. To give one vocabulary across a dataset, each
+        orbit of cell pairs ``(a, b)`` is ranked by the length of the shortest lattice vector in
+        the class ``(b - a) + n Z^3`` (then by orbit size, then by canonical number): colour 0 is
+        always ``a = b``, colour 1 the shortest difference class, and so on. Lengths are invariant
+        under any change of basis, so "the k-th shortest difference class" means the same for
+        every structure. The ranking is a renumbering of the orbits: the colour classes, and
+        so the equivariance, are exactly those of the pattern.
+        """
+        p = self.cell_pattern("G", symprec)
+        row = p.edge_colors[0]  # pair (0, b): difference class b
+        sc = Supercell.diagonal(*self.supercell)
+        lengths = _shortest_in_classes(self.lattice, sc)
+        keys = []
+        for color in range(p.num_edge_colors):
+            members = np.flatnonzero(row == color)
+            keys.append((round(float(lengths[members].min()), 6), len(members), color))
+        rank = np.empty(p.num_edge_colors, dtype=np.int64)
+        rank[[k[2] for k in sorted(keys)]] = np.arange(p.num_edge_colors)
+        return rank
+
+
+def _shortest_in_classes(lattice: np.ndarray, sc: Supercell) -> np.ndarray:
+    """For each cell ``c`` of a diagonal supercell, the length of the shortest vector in ``c + diag(n) Z^3``.
+
+    The sublattice's basis is Niggli-reduced first, so that a small box of its vectors holds the
+    shortest member of every class.
+    """
+    sub, _ = crystalgroups.Lattice(np.diag(sc.sizes) @ lattice).reduced()
+    box = np.stack(np.meshgrid(*[np.arange(-2, 3)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    vectors = (sc.cells @ lattice)[:, None, :] + (box @ sub.basis)[None, :, :]
+    return np.linalg.norm(vectors, axis=2).min(axis=1)
 
 
 @functools.lru_cache(maxsize=4096)

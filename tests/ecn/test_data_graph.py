@@ -140,3 +140,19 @@ def test_primitive_option_reduces_a_conventional_cell():
     assert crystal_graph(conventional).num_sites == 8
     g = crystal_graph(conventional, primitive=True)
     assert g.num_sites == 2 and crystalgroups.classify_point_group(g.lattice_point_group()).symbol == "cF"
+
+
+@pytest.mark.parametrize("U", [[[1, 1, 0], [0, 1, 0], [0, 0, 1]], [[0, 1, 0], [0, 0, 1], [1, 0, 0]], [[1, 0, 0], [1, 1, 0], [-1, 2, 1]]])
+def test_geometric_g_colours_do_not_depend_on_the_basis(carbon, U):
+    """The same crystal written in another primitive basis gets the same G colours on the same bonds."""
+    crystal = carbon[3]
+    U = np.array(U)
+    other = Crystal(U @ crystal.lattice, crystal.frac @ np.linalg.inv(U), crystal.numbers)
+    a, b = crystal_graph(crystal), crystal_graph(other)
+    key = lambda g: sorted(zip(g.edge_colors("G")[0].tolist(), np.round(g.edge_length, 6).tolist(),  # noqa: E731
+                               g.atomic_number[g.edge_index[0]].tolist()))
+    assert key(a) == key(b)
+    # and the colour classes are exactly the pattern's (a renumbering of the orbits)
+    colors, _ = a.edge_colors("G")
+    raw = a.cell_pattern("G").edge_colors[a.cell_index[a.edge_index[0]], a.cell_index[a.edge_index[1]]]
+    assert len(set(zip(colors.tolist(), raw.tolist()))) == len(set(raw.tolist())) == len(set(colors.tolist()))
