@@ -1,0 +1,217 @@
+"""The models of the paper on one scaffold: embedding, message-passing layers, readout.
+
+Every model takes a :class:`ecn.data.Batch` and returns ``(B, out)`` for graph targets or
+``(N, out)`` for per-node targets (``readout="node"``, e.g. site magnetic moments).
+
+========== ============================== ================= ===========================
+name       layer                          group / colours   graph
+========== ============================== ================= ===========================
+ecn-s      ECN (Eq. 8-10, 15, 26)         S_Lambda x S_C    2x2x2 supercell, Isayev
+ecn-p1     ECN                            P-1 x S_C         2x2x2 supercell, Isayev
+ecn-g      ECN                            G_Lambda x S_C    2x2x2 supercell, Isayev
+mpnn       ECN with one pattern of S_N    S_N               unit cell, Isayev
+cgcnn      CGCNN convolution (Xie 2018)   S_N               unit cell, radius 8 A, 12 nn
+megnet     MEGNet blocks (Chen 2019)      S_N               unit cell, radius 8 A, 12 nn
+egnn       E(n)-equivariant ECN (A.5)     S_Lambda x S_C    2x2x2 supercell, Isayev
+========== ============================== ================= ===========================
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from .nn.layers import ColorLinear, ECNLayer, _EdgeFunction
+from .nn.scatter import scatter_mean, scatter_sum
+
+__all__ = ["ModelConfig", "build_model", "MODELS", "CrystalModel"]
+
+#: model name -> (colour group for ecn.data, graph settings as a dict for GraphSettings)
+MODELS = {
+    "ecn-s": ("S", {"supercell": (2, 2, 2), "neighbors": "isayev"}),
+    "ecn-p1": ("P-1", {"supercell": (2, 2, 2), "neighbors": "isayev"}),
+    "ecn-g": ("G", {"supercell": (2, 2, 2), "neighbors": "isayev"}),
+    "mpnn": ("S_N", {"supercell": (1, 1, 1), "neighbors": "isayev"}),
+    "cgcnn": ("S_N", {"supercell": (1, 1, 1), "neighbors": "radius", "cutoff": 8.0, "max_neighbors": 12}),
+    "megnet": ("S_N", {"supercell": (1, 1, 1), "neighbors": "radius", "cutoff": 8.0, "max_neighbors": 12}),
+    "egnn": ("S", {"supercell": (2, 2, 2), "neighbors": "isayev"}),
+}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture (paper A.7 defaults: 6 layers, width 100, edge embedding 20, SiLU)."""
+
+    name: str = "ecn-s"
+    node_in: int = 112
+    edge_in: int = 20
+    width: int = 100
+    edge_dim: int = 20
+    layers: int = 6
+    readout: str = "mean"
+    out_dim: int = 1
+    num_colors: int = 8
+    delta: bool = True
+
+    def __post_init__(self) -> None:
+        if self.name not in MODELS:
+            raise ValueError(f"Could not resolve model {self.name!r} among choices {sorted(MODELS)}")
+        if self.readout not in ("mean", "sum", "node"):
+            raise ValueError(f"expected readout 'mean', 'sum' or 'node', got {self.readout!r}")
+
+    @property
+    def group(self) -> str:
+        return MODELS[self.name][0]
+
+    @property
+    def graph(self) -> dict:
+        return dict(MODELS[self.name][1])
+
+
+class CrystalModel(nn.Module):
+    """Embedding -> message-passing layers -> readout MLP, shared by every model."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config
+        self.embed = nn.Linear(c.node_in, c.width)
+        self.edge_embed = nn.Linear(c.edge_in, c.edge_dim)
+        self.blocks = nn.ModuleList(_make_block(c) for _ in range(c.layers if c.name not in ("cgcnn", "megnet") else
+                                                                    (2 if c.name == "cgcnn" else 3)))
+        self.head = nn.Sequential(nn.Linear(c.width, c.width), nn.SiLU(), nn.Linear(c.width, c.out_dim))
+
+    def reset_parameters(self) -> None:
+        for module in self.modules():
+            if module is not self and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
+    def __repr__(self) -> str:
+        params = sum(p.numel() for p in self.parameters())
+        return f"CrystalModel({self.config.name}, layers={len(self.blocks)}, width={self.config.width}, parameters={params:,})"
+
+    def node_states(self, batch) -> torch.Tensor:
+        h = self.embed(batch.x)
+        e = self.edge_embed(batch.edge_attr)
+        state = {"vector": batch.edge_vector, "global": None}
+        for block in self.blocks:
+            h, e = block(h, e, batch, state)
+        return h
+
+    def forward(self, batch) -> torch.Tensor:
+        h = self.node_states(batch)
+        if self.config.readout == "node":
+            return self.head(h)
+        pool = scatter_mean if self.config.readout == "mean" else scatter_sum
+        return self.head(pool(h, batch.batch, batch.num_graphs))
+
+
+def build_model(config: ModelConfig | str, **overrides) -> CrystalModel:
+    """A model by name (``"ecn-s"``, ...) or config; keyword arguments override config fields.
+
+    >>> build_model("ecn-p1", width=16, layers=2)
+    CrystalModel(ecn-p1, layers=2, width=16, parameters=...)
+    """
+    if isinstance(config, str):
+        config = ModelConfig(name=config, **overrides)
+    elif overrides:
+        config = ModelConfig(**{**asdict(config), **overrides})
+    return CrystalModel(config)
+
+
+# -- blocks ----------------------------------------------------------------------------------
+
+def _make_block(c: ModelConfig) -> nn.Module:
+    if c.name in ("ecn-s", "ecn-p1", "ecn-g"):
+        return _ECNBlock(c.width, c.edge_dim, c.num_colors, delta=c.delta)
+    if c.name == "mpnn":
+        return _ECNBlock(c.width, c.edge_dim, 2, delta=False)
+    if c.name == "cgcnn":
+        return _CGCNNBlock(c.width, c.edge_dim)
+    if c.name == "megnet":
+        return _MEGNetBlock(c.width, c.edge_dim)
+    return _EGNNBlock(c.width, c.edge_dim, c.num_colors, delta=c.delta)
+
+
+class _ECNBlock(nn.Module):
+    def __init__(self, width, edge_dim, num_colors, delta):
+        super().__init__()
+        self.layer = ECNLayer(width, edge_dim, num_colors, delta=delta)
+
+    def forward(self, h, e, batch, state):
+        return self.layer(h, batch.edge_index, e, batch.edge_color, batch.same_site), e
+
+
+class _CGCNNBlock(nn.Module):
+    """CGCNN convolution: ``h_i += sum_j sigmoid(z W_f) * softplus(z W_s)``, ``z = [h_i, h_j, e_ij]``."""
+
+    def __init__(self, width, edge_dim):
+        super().__init__()
+        self.lin = nn.Linear(2 * width + edge_dim, 2 * width)
+        self.bn_edge = nn.BatchNorm1d(2 * width)
+        self.bn_node = nn.BatchNorm1d(width)
+
+    def forward(self, h, e, batch, state):
+        i, j = batch.edge_index
+        z = self.bn_edge(self.lin(torch.cat([h[i], h[j], e], dim=1)))
+        gate, core = z.chunk(2, dim=1)
+        msg = torch.sigmoid(gate) * nn.functional.softplus(core)
+        return nn.functional.softplus(h + self.bn_node(scatter_sum(msg, i, h.shape[0]))), e
+
+
+class _MEGNetBlock(nn.Module):
+    """One MEGNet block (edge, node and global-state updates, each a 2-layer MLP, with residuals)."""
+
+    def __init__(self, width, edge_dim):
+        super().__init__()
+        w = width
+        mlp = lambda i, o: nn.Sequential(nn.Linear(i, w), nn.SiLU(), nn.Linear(w, o))  # noqa: E731
+        self.pre_e, self.pre_v = mlp(edge_dim, edge_dim), mlp(w, w)
+        self.phi_e = mlp(2 * w + edge_dim + w, edge_dim)
+        self.phi_v = mlp(w + edge_dim + w, w)
+        self.phi_u = mlp(edge_dim + w + w, w)
+        self.width = w
+
+    def forward(self, h, e, batch, state):
+        i, j = batch.edge_index
+        u = state["global"]
+        if u is None:
+            u = h.new_zeros(batch.num_graphs, self.width)
+        e0, v0 = e, h
+        e, v = self.pre_e(e), self.pre_v(h)
+        graph_of_edge = batch.batch[i]
+        e_new = self.phi_e(torch.cat([v[i], v[j], e, u[graph_of_edge]], dim=1))
+        e_mean = scatter_mean(e_new, i, h.shape[0])
+        v_new = self.phi_v(torch.cat([v, e_mean, u[batch.batch]], dim=1))
+        u_new = self.phi_u(torch.cat([scatter_mean(e_new, graph_of_edge, batch.num_graphs),
+                                      scatter_mean(v_new, batch.batch, batch.num_graphs), u], dim=1))
+        state["global"] = u + u_new
+        return v0 + v_new, e0 + e_new
+
+
+class _EGNNBlock(nn.Module):
+    """E(n)-equivariant ECN layer (paper A.5): messages see ``|r_ij|^2`` and coordinates move along ``r_ij``.
+
+    Coordinates enter through the edge vectors ``r_ij`` (true displacements to periodic images);
+    each layer moves every node by ``C sum_j (x_i - x_j) phi_x^{alpha(i,j)}(m_ij)``, which changes
+    every edge vector by the difference of its end points' moves.
+    """
+
+    def __init__(self, width, edge_dim, num_colors, delta):
+        super().__init__()
+        self.edge = _EdgeFunction(2 * width + edge_dim + 1, width, width, num_colors)
+        self.coord = ColorLinear(width, 1, num_colors)
+        self.gate = nn.Linear(width, 1)
+        self.node = nn.Sequential(nn.Linear(2 * width, width), nn.SiLU(), nn.Linear(width, width))
+
+    def forward(self, h, e, batch, state):
+        i, j = batch.edge_index
+        r = state["vector"]  # r_ij = x_j - x_i, the true displacement to the neighbour's image
+        d2 = (r * r).sum(dim=1, keepdim=True)
+        m = self.edge(torch.cat([h[i], h[j], e, d2], dim=1), batch.edge_color)
+        move = scatter_mean(-r * torch.tanh(self.coord(m, batch.edge_color)), i, h.shape[0])
+        state["vector"] = r + move[j] - move[i]
+        m = torch.sigmoid(self.gate(m)) * m
+        return h + self.node(torch.cat([h, scatter_sum(m, i, h.shape[0])], dim=1)), e

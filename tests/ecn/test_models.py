@@ -1,0 +1,138 @@
+"""Every model: shapes, equivariance to its group (exact, float64), and non-invariance outside it."""
+
+import numpy as np
+import pytest
+import torch
+
+import crystalgroups
+from ecn.data import Crystal, FeatureSettings, collate, crystal_graph
+from ecn.models import MODELS, build_model
+from ecn.nn import scatter as scatter_module
+from ecn.nn.layers import ColorLinear
+from ecn.testing import assert_equivariant, node_permutation, permute_batch
+
+# A 3-site cell with low symmetry, so that cell permutations are not graph automorphisms.
+CRYSTAL = Crystal([[3.9, 0.1, 0.0], [0.2, 4.1, 0.0], [0.1, 0.3, 4.4]],
+                  [[0.0, 0.0, 0.0], [0.52, 0.48, 0.5], [0.5, 0.03, 0.47]], [38, 22, 8])
+
+
+def batch_for(name, dtype=torch.float64):
+    group, graph = MODELS[name]
+    g = crystal_graph(CRYSTAL, **graph)
+    b = collate([g], group=group, features=FeatureSettings())
+    floats = {k: getattr(b, k).to(dtype) for k in ("x", "edge_attr", "edge_length", "edge_vector", "positions")}
+    from dataclasses import replace
+
+    return replace(b, **floats), g
+
+
+def model_for(name, readout="mean", dtype=torch.float64):
+    torch.manual_seed(0)
+    m = build_model(name, width=16, edge_dim=8, layers=2, readout=readout, node_in=FeatureSettings().node_dim(
+        8 if MODELS[name][1]["supercell"] == (2, 2, 2) else 1))
+    return m.to(dtype)
+
+
+def cell_group_perms(symbol_or_s, graph, count=12, seed=0):
+    rng = np.random.default_rng(seed)
+    C = graph.num_sites
+    if symbol_or_s == "S":
+        cells = [rng.permutation(8) for _ in range(count)]
+    else:
+        lg = crystalgroups.LatticeGroup(symbol_or_s, (2, 2, 2))
+        all_perms = lg.all_permutations()
+        cells = [all_perms[k] for k in rng.choice(len(all_perms), count)]
+    return [node_permutation(g, rng.permutation(C)) for g in cells]
+
+
+@pytest.mark.parametrize("name", ["ecn-s", "ecn-p1", "ecn-g", "egnn"])
+@pytest.mark.parametrize("readout", ["mean", "node"])
+def test_ecn_models_are_equivariant_to_their_group(name, readout):
+    batch, g = batch_for(name)
+    model = model_for(name, readout)
+    group = MODELS[name][0]
+    if group == "S":
+        perms, table = cell_group_perms("S", g), g.cell_pattern("S").edge_colors
+    elif group == "P-1":
+        perms, table = cell_group_perms(crystalgroups.bravais_group("aP").point_group, g), g.cell_pattern("P-1").edge_colors
+    else:
+        pg = g.lattice_point_group()
+        perms = cell_group_perms(pg, g)
+        table = g.geometric_rank()[g.cell_pattern("G").edge_colors]
+    result = assert_equivariant(model, batch, perms, table, g.num_sites)
+    assert len(result["errors"]) == len(perms)
+
+
+def test_p1_model_is_not_invariant_outside_its_group():
+    """ECN-P-1 is more expressive than ECN-S_Lambda: a cell permutation outside P-1 changes its output."""
+    batch, g = batch_for("ecn-p1")
+    model = model_for("ecn-p1")
+    table = g.cell_pattern("P-1").edge_colors
+    outside = node_permutation([1, 0, 2, 3, 4, 5, 6, 7], range(g.num_sites))  # swap two cells only
+    with pytest.raises(AssertionError, match="not equivariant"):
+        assert_equivariant(model, batch, [outside], table, g.num_sites)
+    # while ECN-S_Lambda is invariant under the same permutation
+    batch_s, gs = batch_for("ecn-s")
+    assert_equivariant(model_for("ecn-s"), batch_s, [outside], gs.cell_pattern("S").edge_colors, gs.num_sites)
+
+
+@pytest.mark.parametrize("name", ["mpnn", "cgcnn", "megnet"])
+def test_unit_cell_models_are_permutation_equivariant(name):
+    batch, g = batch_for(name)
+    model = model_for(name)
+    rng = np.random.default_rng(1)
+    perms = [rng.permutation(batch.num_nodes) for _ in range(6)]
+    assert_equivariant(model, batch, perms, None, g.num_sites)
+
+
+def test_egnn_is_rotation_invariant():
+    from dataclasses import replace
+
+    batch, _ = batch_for("egnn")
+    model = model_for("egnn").eval()
+    q, _ = torch.linalg.qr(torch.randn(3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(3)))
+    with torch.no_grad():
+        a = model(batch)
+        b = model(replace(batch, edge_vector=batch.edge_vector @ q.T, positions=batch.positions @ q.T))
+    assert float((a - b).abs().max()) < 1e-10
+
+
+def test_float32_tolerance_and_shapes():
+    batch, g = batch_for("ecn-s", torch.float32)
+    model = model_for("ecn-s", dtype=torch.float32)
+    assert model(batch).shape == (1, 1)
+    assert model_for("ecn-s", readout="node", dtype=torch.float32)(batch).shape == (batch.num_nodes, 1)
+    assert_equivariant(model, batch, cell_group_perms("S", g, count=3), g.cell_pattern("S").edge_colors, g.num_sites)
+
+
+def test_color_linear_equals_a_loop_over_colours():
+    torch.manual_seed(0)
+    layer = ColorLinear(5, 3, num_colors=4).double()
+    x = torch.randn(50, 5, dtype=torch.float64)
+    color = torch.randint(0, 4, (50,))
+    expected = torch.stack([x[k] @ layer.weight[color[k]] + layer.bias[color[k]] for k in range(50)])
+    assert torch.allclose(layer(x, color), expected, atol=1e-12)
+    with pytest.raises(ValueError, match="colours in 0..3"):
+        layer(x, torch.full((50,), 4))
+
+
+def test_scatter_backends_agree():
+    src = torch.randn(100, 7, dtype=torch.float64)
+    index = torch.randint(0, 13, (100,))
+    scatter_module.set_backend("native")
+    native = scatter_module.scatter_sum(src, index, 13), scatter_module.scatter_mean(src, index, 13)
+    if scatter_module.torch_scatter_available():
+        scatter_module.set_backend("torch_scatter")
+        fast = scatter_module.scatter_sum(src, index, 13), scatter_module.scatter_mean(src, index, 13)
+        for a, b in zip(native, fast):
+            assert torch.allclose(a, b, atol=1e-12)
+    dense = torch.zeros(13, 7, dtype=torch.float64).index_put_((index,), src, accumulate=True)
+    assert torch.allclose(native[0], dense, atol=1e-12)
+    with pytest.raises(ValueError):
+        scatter_module.set_backend("cuda-magic")
+
+
+def test_permute_batch_rejects_non_permutations():
+    batch, _ = batch_for("ecn-s")
+    with pytest.raises(ValueError, match="permutation"):
+        permute_batch(batch, [0] * batch.num_nodes)
