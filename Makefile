@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+WHEELS ?= ../shared/wheels
+export ECN_DATA_DIR ?= $(abspath ../shared/data)
 
 .PHONY: install demo test docs bench clean
 
@@ -10,6 +12,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[ecn,test,docs]'
+	# torch-scatter takes ~9 minutes to compile; use the prebuilt wheel where there is one.
+	if [ -d $(WHEELS) ]; then $(BIN)/python -m pip install --quiet --no-index --find-links $(WHEELS) torch-scatter==2.1.2; fi
 	touch $(STAMP)
 
 install: $(STAMP)

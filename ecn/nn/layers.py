@@ -117,7 +117,7 @@ class ECNLayer(nn.Module):
         i, j = edge_index
         x = torch.cat([h[i], h[j], edge_attr], dim=1)  # [h_i, h_j, e_ij]
         m = self.edge(x, edge_color)
-        if self.same is not None and bool(same_site.any()):
+        if self.same is not None:  # runs on an empty selection too, so every parameter takes part
             idx = torch.nonzero(same_site, as_tuple=True)[0]
             m = m.index_add(0, idx, self.same(x[idx], edge_color[idx]))
         m = torch.sigmoid(self.gate(m)) * m

@@ -119,6 +119,7 @@ def test_color_linear_equals_a_loop_over_colours():
 def test_scatter_backends_agree():
     src = torch.randn(100, 7, dtype=torch.float64)
     index = torch.randint(0, 13, (100,))
+    original = scatter_module.backend()
     scatter_module.set_backend("native")
     native = scatter_module.scatter_sum(src, index, 13), scatter_module.scatter_mean(src, index, 13)
     if scatter_module.torch_scatter_available():
@@ -130,6 +131,7 @@ def test_scatter_backends_agree():
     assert torch.allclose(native[0], dense, atol=1e-12)
     with pytest.raises(ValueError):
         scatter_module.set_backend("cuda-magic")
+    scatter_module.set_backend(original)
 
 
 def test_permute_batch_rejects_non_permutations():

@@ -1,0 +1,146 @@
+"""Training configuration: a frozen dataclass, loadable from YAML, with ``key=value`` overrides.
+
+The defaults are the paper's protocol (Appendix A.7): AdamW, learning rate 1e-3, batch 128,
+ReduceLROnPlateau (factor 0.5, patience 25) on the validation MAE, until 1000 epochs or the
+learning rate falls to 1e-6.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+__all__ = ["TrainConfig", "load_config", "apply_overrides", "PRESETS"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a run depends on (saved in the run folder and in every checkpoint)."""
+
+    data: str = "perov5"
+    targets: tuple = ("heat_all",)
+    task: str = "regression"  # or "classification" (binary, targets 0/1)
+    extensive: bool = False  # sum readout (extensive targets) instead of mean (intensive)
+    model: str = "ecn-s"
+    width: int = 100
+    layers: int = 6
+    edge_dim: int = 20
+    element_features: str = "onehot"  # or "period_group"
+    cell_onehot: bool = True
+    epochs: int = 1000
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    lr_factor: float = 0.5
+    lr_patience: int = 25
+    min_lr: float = 1e-6
+    early_stopping: int = 0  # epochs without validation improvement before stopping; 0 = off
+    normalize: bool = True
+    shuffle: bool = True
+    seed: int = 0
+    limit_train: int = 0  # 0 = all
+    limit_val: int = 0
+    limit_test: int = 0
+    workers: int = 0  # graph-building processes; 0 = all cores
+    device: str = "cpu"
+    deterministic: bool = True  # on CPU: one intra-op thread, so that a seed gives bit-identical runs
+    quiet: bool = False
+
+    def __post_init__(self) -> None:
+        targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
+        object.__setattr__(self, "targets", targets)
+        if not targets:
+            raise ValueError("expected at least one target, got none")
+        from .models import MODELS
+
+        if self.model not in MODELS:
+            raise ValueError(f"Could not resolve model {self.model!r} among choices {sorted(MODELS)}")
+        if self.element_features not in ("onehot", "period_group"):
+            raise ValueError(f"expected element_features 'onehot' or 'period_group', got {self.element_features!r}")
+        if self.task not in ("regression", "classification"):
+            raise ValueError(f"expected task 'regression' or 'classification', got {self.task!r}")
+        for name in ("epochs", "batch_size", "width", "layers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"expected {name} >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"expected lr > 0, got {self.lr}")
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["targets"] = list(self.targets)
+        return d
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+
+#: Named presets; ``paper`` is the default protocol, ``smoke`` a seconds-long check.
+PRESETS = {
+    "paper": {},
+    "smoke": {"epochs": 2, "width": 16, "layers": 2, "batch_size": 16, "limit_train": 64, "limit_val": 32,
+              "limit_test": 32},
+}
+
+
+def _coerce(field_type, raw: str, name: str):
+    text = raw.strip()
+    kind = str(field_type)
+    try:
+        if kind in ("bool", "<class 'bool'>"):
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if kind in ("int", "<class 'int'>"):
+            return int(text)
+        if kind in ("float", "<class 'float'>"):
+            return float(text)
+        if kind in ("tuple", "<class 'tuple'>"):
+            return tuple(t.strip() for t in text.split(",") if t.strip())
+    except ValueError:
+        raise ValueError(f"expected {name} as {kind}, got {raw!r}") from None
+    return text
+
+
+def apply_overrides(config: TrainConfig, overrides) -> TrainConfig:
+    """Apply ``["key=value", ...]``; an unknown key is an error that lists the valid ones.
+
+    >>> apply_overrides(TrainConfig(), ["epochs=5", "targets=heat_all,heat_ref"]).targets
+    ('heat_all', 'heat_ref')
+    """
+    known = {f.name: f for f in fields(TrainConfig)}
+    changes = {}
+    for item in overrides or ():
+        if "=" not in item:
+            raise ValueError(f"expected an override as key=value, got {item!r}")
+        key, value = item.split("=", 1)
+        key = key.strip().replace("-", "_")
+        if key not in known:
+            raise ValueError(f"Could not resolve setting {key!r} among choices {sorted(known)}")
+        changes[key] = _coerce(known[key].type, value, key)
+    return config.replace(**changes)
+
+
+def load_config(path=None, preset: str | None = None, overrides=()) -> TrainConfig:
+    """Defaults, then a preset, then a YAML file, then ``key=value`` overrides."""
+    config = TrainConfig()
+    if preset:
+        if preset not in PRESETS:
+            raise ValueError(f"Could not resolve preset {preset!r} among choices {sorted(PRESETS)}")
+        config = config.replace(**PRESETS[preset])
+    if path:
+        import yaml
+
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a mapping of settings in {path}, got {type(data).__name__}")
+        known = {f.name for f in fields(TrainConfig)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"Could not resolve settings {unknown} in {path} among choices {sorted(known)}")
+        if "targets" in data and isinstance(data["targets"], list):
+            data["targets"] = tuple(data["targets"])
+        config = config.replace(**data)
+    return apply_overrides(config, overrides)

@@ -1,0 +1,396 @@
+"""Training, evaluation and prediction: one run folder per training run.
+
+``RUN_DIR`` holds ``config.yaml`` (the resolved config), ``log.csv`` (one row per epoch),
+``best.pt`` and ``last.pt`` (checkpoints), and after the run ``metrics.json`` (train / val / test
+metrics of the best checkpoint), ``predictions.csv`` (test split) and ``parity.png`` (``roc.png``
+for classification). ``last.pt`` is written atomically after every epoch, so a run killed at any
+moment continues with :func:`train` ``(resume=True)`` from its last finished epoch and ends
+with the same metrics as a run that was never interrupted (the shuffling of epoch ``k`` depends
+only on ``seed + k``).
+
+Multi-process training: under ``torchrun`` (``WORLD_SIZE > 1``) the model is wrapped in
+``DistributedDataParallel`` (gloo on CPU, nccl on CUDA), each process sees its share of the
+training set through a ``DistributedSampler`` with a per-process batch of
+``batch_size / world_size``, and process 0 evaluates and writes the run folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .data import FeatureSettings, GraphSettings, collate, load_dataset
+from .data.batch import Collater
+from .data.materials_project import split_indices
+from .data.sources import DATASETS
+from .metrics import classification_metrics, regression_metrics
+from .models import MODELS, ModelConfig, build_model
+
+__all__ = ["train", "evaluate_checkpoint", "predict_files", "load_graphs", "model_from_checkpoint"]
+
+
+# -- data ------------------------------------------------------------------------------------
+
+def graph_settings(model: str) -> GraphSettings:
+    return GraphSettings(**MODELS[model][1])
+
+
+def feature_settings(config: TrainConfig) -> FeatureSettings:
+    return FeatureSettings(element=config.element_features, cell_onehot=config.cell_onehot)
+
+
+def load_graphs(config: TrainConfig, split: str, limit: int = 0, progress: bool = False):
+    """Graphs of one split: a named dataset's own split, or a seeded 80/10/10 split of a file or folder."""
+    settings = graph_settings(config.model)
+    key = config.data.replace("_", "").replace("-", "").lower()
+    if key in DATASETS:
+        graphs, report = load_dataset(config.data, split, config.targets, settings, workers=config.workers or None,
+                                      limit=limit or None, progress=progress)
+        return graphs, report
+    graphs, report = load_dataset(config.data, None, config.targets, settings, workers=config.workers or None,
+                                  progress=progress)
+    parts = split_indices(len(graphs), config.seed)
+    chosen = [graphs[k] for k in parts[split]]
+    return (chosen[:limit] if limit else chosen), report
+
+
+# -- normalisation ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Normalizer:
+    mean: tuple
+    std: tuple
+
+    @classmethod
+    def fit(cls, y: np.ndarray, enabled: bool) -> "Normalizer":
+        if not enabled:
+            return cls(tuple([0.0] * y.shape[1]), tuple([1.0] * y.shape[1]))
+        mean = np.nanmean(y, axis=0)
+        std = np.nanstd(y, axis=0)
+        std = np.where(std > 0, std, 1.0)
+        return cls(tuple(float(v) for v in mean), tuple(float(v) for v in std))
+
+    def encode(self, y: torch.Tensor) -> torch.Tensor:
+        return (y - torch.tensor(self.mean, dtype=y.dtype, device=y.device)) / torch.tensor(self.std, dtype=y.dtype, device=y.device)
+
+    def decode(self, y: torch.Tensor) -> torch.Tensor:
+        return y * torch.tensor(self.std, dtype=y.dtype, device=y.device) + torch.tensor(self.mean, dtype=y.dtype, device=y.device)
+
+
+def _targets_array(graphs, names) -> np.ndarray:
+    return np.array([[g.targets.get(t, np.nan) for t in names] for g in graphs], dtype=float).reshape(len(graphs), len(names))
+
+
+# -- distributed -----------------------------------------------------------------------------
+
+def _distributed() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    return world, rank
+
+
+def _device(config: TrainConfig) -> torch.device:
+    if config.device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"expected a CUDA device for --device {config.device}, got none on this machine")
+        if _distributed()[0] > 1:
+            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device(config.device)
+
+
+# -- the loop --------------------------------------------------------------------------------
+
+def _loss(out, y, task):
+    ok = torch.isfinite(y)
+    if not ok.any():
+        return out.sum() * 0.0
+    if task == "classification":
+        return torch.nn.functional.binary_cross_entropy_with_logits(out[ok], y[ok])
+    return torch.nn.functional.mse_loss(out[ok], y[ok])
+
+
+def _predict(model, graphs, config, normalizer, device, batch_size=256):
+    collater = Collater(MODELS[config.model][0], tuple(config.targets), feature_settings(config))
+    model.eval()
+    preds = []
+    with torch.no_grad():
+        for k in range(0, len(graphs), batch_size):
+            batch = collater(graphs[k:k + batch_size]).to(device)
+            out = model(batch)
+            preds.append((out if config.task == "classification" else normalizer.decode(out)).cpu().double().numpy())
+    return np.concatenate(preds) if preds else np.zeros((0, len(config.targets)))
+
+
+def _metrics(pred, true, config):
+    if config.task == "classification":
+        return classification_metrics(pred, true, config.targets)
+    return regression_metrics(pred, true, config.targets)
+
+
+def _score(metrics, config) -> float:
+    """Lower is better: validation MAE, or minus ROC-AUC for classification."""
+    return -metrics["roc_auc"] if config.task == "classification" else metrics["mae"]
+
+
+def _seed_everything(seed: int, deterministic: bool, device: torch.device) -> None:
+    if deterministic and device.type == "cpu":
+        # Multi-threaded CPU kernels sum in an order that varies from process to process (seen
+        # here as differences of 1e-9 between runs); one thread makes a seed's run bit-identical.
+        torch.set_num_threads(1)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
+    """Train one model; returns the metrics written to ``RUN_DIR/metrics.json``."""
+    out = Path(out_dir)
+    world, rank = _distributed()
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if config.device.startswith("cuda") else "gloo"
+        torch.distributed.init_process_group(backend)
+    main_process = rank == 0
+    state = None
+    if resume:
+        state = load_checkpoint(out / "last.pt")
+        config = TrainConfig(**{**state["config"], "targets": tuple(state["config"]["targets"])})
+    elif main_process:
+        out.mkdir(parents=True, exist_ok=True)
+    device = _device(config)
+    progress = main_process and not config.quiet
+    train_graphs, report = load_graphs(config, "train", config.limit_train, progress)
+    val_graphs, _ = load_graphs(config, "val", config.limit_val, progress)
+    if not train_graphs or not val_graphs:
+        raise ValueError(f"expected training and validation graphs, got {len(train_graphs)} and {len(val_graphs)}")
+    y_train = _targets_array(train_graphs, config.targets)
+    normalizer = Normalizer(tuple(state["normalizer"]["mean"]), tuple(state["normalizer"]["std"])) if state else \
+        Normalizer.fit(y_train, config.normalize and config.task == "regression")
+
+    _seed_everything(config.seed, config.deterministic, device)
+    group = MODELS[config.model][0]
+    features = feature_settings(config)
+    num_cells = int(np.prod(graph_settings(config.model).supercell))
+    model_config = ModelConfig(name=config.model, node_in=features.node_dim(num_cells), edge_in=features.num_gaussians,
+                               width=config.width, edge_dim=config.edge_dim, layers=config.layers,
+                               readout="sum" if config.extensive else "mean", out_dim=len(config.targets),
+                               num_colors=num_cells)
+    model = build_model(model_config).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=config.lr_factor,
+                                                           patience=config.lr_patience)
+    start_epoch, best, best_epoch, log_rows = 1, math.inf, 0, []
+    if state:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch, best, best_epoch, log_rows = state["epoch"] + 1, state["best"], state["best_epoch"], state["log"]
+    if main_process:
+        import yaml
+
+        _write_text_atomic(out / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=True))
+    # the E(n) model's last coordinate update feeds nothing: its weights get no gradient
+    ddp_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=config.model == "egnn") \
+        if world > 1 else model
+    collater = Collater(group, tuple(config.targets), features)
+    per_process = max(1, config.batch_size // world)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config.epochs, initial=start_epoch - 1, unit="epoch", desc=f"train {config.model}")
+    started = time.perf_counter()
+    for epoch in range(start_epoch, config.epochs + 1):
+        if optimizer.param_groups[0]["lr"] <= config.min_lr:
+            break
+        if config.early_stopping and epoch - best_epoch > config.early_stopping:
+            break
+        t0 = time.perf_counter()
+        generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+        if world > 1:
+            sampler = torch.utils.data.distributed.DistributedSampler(train_graphs, num_replicas=world, rank=rank,
+                                                                      shuffle=config.shuffle, seed=config.seed)
+            sampler.set_epoch(epoch)
+            order = list(sampler)
+        else:
+            order = torch.randperm(len(train_graphs), generator=generator).tolist() if config.shuffle else \
+                list(range(len(train_graphs)))
+        ddp_model.train()
+        total, count = 0.0, 0
+        for k in range(0, len(order), per_process):
+            batch = collater([train_graphs[i] for i in order[k:k + per_process]]).to(device)
+            y = batch.y if config.task == "classification" else normalizer.encode(batch.y)
+            loss = _loss(ddp_model(batch), y, config.task)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * batch.num_graphs
+            count += batch.num_graphs
+        val_metrics = _metrics(_predict(model, val_graphs, config, normalizer, device),
+                               _targets_array(val_graphs, config.targets), config)
+        score = _score(val_metrics, config)
+        scheduler.step(score)
+        row = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"], "train_loss": total / max(count, 1),
+               **{f"val_{k}": v for k, v in val_metrics.items()}, "seconds": time.perf_counter() - t0}
+        log_rows.append(row)
+        improved = score < best
+        if improved:
+            best, best_epoch = score, epoch
+        if main_process:
+            payload = {"model": model.state_dict(), "config": config.to_dict(), "model_config": vars(model_config),
+                       "normalizer": {"mean": list(normalizer.mean), "std": list(normalizer.std)}, "epoch": epoch}
+            if improved:
+                save_checkpoint(out / "best.pt", payload)
+            save_checkpoint(out / "last.pt", {**payload, "optimizer": optimizer.state_dict(),
+                                              "scheduler": scheduler.state_dict(), "best": best,
+                                              "best_epoch": best_epoch, "log": log_rows})
+            _write_text_atomic(out / "log.csv", _csv(log_rows))
+        if bar is not None:
+            bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{score:.4f}", lr=f"{row['lr']:.1e}")
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if world > 1:
+        torch.distributed.barrier()
+    result = {}
+    if main_process:
+        result = _finish(out, config, normalizer, device, report, started, log_rows)
+    if world > 1:
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+    return result
+
+
+def _csv(rows) -> str:
+    buf = io.StringIO()
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    writer = csv.DictWriter(buf, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _finish(out: Path, config: TrainConfig, normalizer, device, report, started, log_rows) -> dict:
+    best = load_checkpoint(out / "best.pt")
+    model = model_from_checkpoint(best).to(device)
+    result = {"model": config.model, "targets": list(config.targets), "best_epoch": best["epoch"],
+              "epochs_run": len(log_rows), "train_seconds": time.perf_counter() - started,
+              "skipped_train_rows": len(report.skipped)}
+    test_graphs, _ = load_graphs(config, "test", config.limit_test, False)
+    for split, limit in (("train", config.limit_train), ("val", config.limit_val), ("test", config.limit_test)):
+        graphs = test_graphs if split == "test" else load_graphs(config, split, limit, False)[0]
+        pred = _predict(model, graphs, config, normalizer, device)
+        true = _targets_array(graphs, config.targets)
+        for k, v in _metrics(pred, true, config).items():
+            result[f"{split}_{k}"] = v
+        if split == "test":
+            _write_predictions(out / "predictions.csv", graphs, pred, true, config)
+            _plot(out, pred, true, config)
+    _write_text_atomic(out / "metrics.json", json.dumps(result, indent=1))
+    return result
+
+
+def _write_predictions(path, graphs, pred, true, config):
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["id"] + [f"{t}_true" for t in config.targets] + [f"{t}_pred" for t in config.targets])
+    for g, p, t in zip(graphs, pred, true):
+        writer.writerow([g.id] + [f"{v:.6g}" for v in t] + [f"{v:.6g}" for v in p])
+    _write_text_atomic(path, buf.getvalue())
+
+
+def _plot(out: Path, pred, true, config):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.2, 4), layout="constrained")
+    ax = fig.add_subplot()
+    name = config.targets[0]
+    ok = np.isfinite(true[:, 0])
+    if config.task == "classification":
+        score, label = pred[ok, 0], true[ok, 0]
+        order = np.argsort(-score)
+        tp = np.concatenate([[0], np.cumsum(label[order] == 1)]) / max(1, (label == 1).sum())
+        fp = np.concatenate([[0], np.cumsum(label[order] == 0)]) / max(1, (label == 0).sum())
+        ax.plot(fp, tp)
+        ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+        ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC, {name} (test)")
+        fig.savefig(out / "roc.png", dpi=110)
+        return
+    ax.scatter(true[ok, 0], pred[ok, 0], s=4, alpha=0.5)
+    lo, hi = float(np.nanmin(true[ok, 0])), float(np.nanmax(true[ok, 0]))
+    ax.plot([lo, hi], [lo, hi], "k:", lw=0.8)
+    mae = float(np.mean(np.abs(pred[ok, 0] - true[ok, 0])))
+    ax.set(xlabel=f"{name} (true)", ylabel=f"{name} (predicted)", title=f"{config.model}: test MAE {mae:.4f}")
+    fig.savefig(out / "parity.png", dpi=110)
+
+
+# -- checkpoints for evaluation and prediction ------------------------------------------------
+
+def model_from_checkpoint(payload: dict):
+    try:
+        model = build_model(ModelConfig(**payload["model_config"]))
+        model.load_state_dict(payload["model"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(f"expected a checkpoint with a model of this ecn version, got one that does not fit: {exc}") from None
+    return model.eval()
+
+
+def _config_of(payload) -> TrainConfig:
+    try:
+        return TrainConfig(**{**payload["config"], "targets": tuple(payload["config"]["targets"])})
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"expected a checkpoint with an ecn training config, got one without: {exc}") from None
+
+
+def evaluate_checkpoint(path, data: str | None = None, split: str = "test", limit: int = 0) -> dict:
+    """Metrics of a checkpoint on one split of a dataset (default: the one it was trained on)."""
+    payload = load_checkpoint(path)
+    config = _config_of(payload)
+    if data:
+        config = config.replace(data=data)
+    model = model_from_checkpoint(payload)
+    if config.deterministic:
+        torch.set_num_threads(1)  # the same arithmetic as training: bit-identical metrics
+    normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
+    graphs, _ = load_graphs(config, split, limit, False)
+    pred = _predict(model, graphs, config, normalizer, torch.device("cpu"))
+    return {"checkpoint": str(path), "data": config.data, "split": split, "structures": len(graphs),
+            **_metrics(pred, _targets_array(graphs, config.targets), config)}
+
+
+def predict_files(path, files) -> list[tuple[str, list[float]]]:
+    """Predictions of a checkpoint for CIF files: ``[(file, [value per target]), ...]``."""
+    from .data import crystal_graph
+    from .data.structures import crystal_from_cif
+
+    payload = load_checkpoint(path)
+    config = _config_of(payload)
+    model = model_from_checkpoint(payload)
+    normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
+    settings = graph_settings(config.model)
+    out = []
+    for file in files:
+        text = Path(file).read_text(encoding="utf-8", errors="replace")
+        graph = crystal_graph(crystal_from_cif(text, id=Path(file).stem), settings=settings)
+        pred = _predict(model, [graph], config, normalizer, torch.device("cpu"))[0]
+        if config.task == "classification":
+            pred = 1 / (1 + np.exp(-pred))
+        out.append((str(file), [float(v) for v in pred]))
+    return out

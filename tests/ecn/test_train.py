@@ -1,0 +1,177 @@
+"""Training, evaluation and prediction through the real command line, on real Perov-5 data."""
+
+import csv
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from ecn.checkpoint import CheckpointError, load_checkpoint
+from ecn.cli import main
+
+TINY = ["--set", "width=16", "--set", "layers=2", "--set", "edge_dim=8", "--set", "batch_size=16",
+        "--set", "limit_val=32", "--set", "limit_test=32", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def _env(data_dir, tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("ECN_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("ECN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ecn-cache"))
+
+
+def _train(tmp_path, *extra, model="ecn-s", epochs=2, limit=64, name="run"):
+    out = tmp_path / name
+    code = main(["train", "--data", "perov5", "--target", "heat_all", "--model", model, "--epochs", str(epochs),
+                 "--limit-train", str(limit), "--out", str(out), *TINY, *extra])
+    assert code == 0
+    return out
+
+
+def test_train_writes_the_run_folder_and_evaluate_reproduces_it(tmp_path, capsys, data_dir):
+    out = _train(tmp_path)
+    for name in ("config.yaml", "log.csv", "best.pt", "last.pt", "metrics.json", "predictions.csv", "parity.png"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"test_mae", "val_mae", "train_mae", "best_epoch", "epochs_run"} <= set(metrics)
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "best.pt"), "--data", "perov5", "--split", "test", "--limit", "32"]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["mae"] == metrics["test_mae"]
+    rows = list(csv.DictReader((out / "log.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    # predict: one line per file
+    cifs = []
+    with gzip.open(data_dir / "perov_5" / "test.csv.gz", "rt") as fh:
+        csv.field_size_limit(1 << 30)
+        for k, row in zip(range(2), csv.DictReader(fh)):
+            path = tmp_path / f"{row['material_id']}.cif"
+            path.write_text(row["cif"])
+            cifs.append(str(path))
+    assert main(["predict", str(out / "best.pt"), *cifs]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split("\t")[0] for line in lines] == cifs and all(len(line.split("\t")) == 2 for line in lines)
+
+
+def test_same_seed_same_metrics(tmp_path):
+    a = json.loads((_train(tmp_path, name="a") / "metrics.json").read_text())
+    b = json.loads((_train(tmp_path, name="b") / "metrics.json").read_text())
+    assert a["test_mae"] == b["test_mae"] and a["val_mae"] == b["val_mae"]
+
+
+@pytest.mark.parametrize("model", ["ecn-p1", "ecn-g", "mpnn", "cgcnn", "megnet", "egnn"])
+def test_every_model_trains(tmp_path, model):
+    metrics = json.loads((_train(tmp_path, model=model, epochs=1, limit=32) / "metrics.json").read_text())
+    assert metrics["test_mae"] == metrics["test_mae"]  # a number, not NaN
+
+
+def test_several_targets_and_yaml_config(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("targets: [heat_all, heat_ref]\nweight_decay: 0.0\n")
+    out = tmp_path / "multi"
+    assert main(["train", "--config", str(config), "--data", "perov5", "--epochs", "1", "--limit-train", "32",
+                 "--out", str(out), *TINY]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "test_mae_heat_all" in metrics and "test_mae_heat_ref" in metrics
+
+
+def test_classification_on_a_csv_file(tmp_path, data_dir):
+    rows = []
+    with gzip.open(data_dir / "perov_5" / "val.csv.gz", "rt") as fh:
+        csv.field_size_limit(1 << 30)
+        for k, row in zip(range(120), csv.DictReader(fh)):
+            rows.append({"material_id": row["material_id"], "cif": row["cif"], "stable": int(float(row["heat_all"]) < 1.0)})
+    path = tmp_path / "labels.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["material_id", "cif", "stable"])
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "cls"
+    assert main(["train", "--data", str(path), "--target", "stable", "--set", "task=classification", "--epochs", "2",
+                 "--out", str(out), *TINY[:8], "--quiet", "--set", "limit_val=0", "--set", "limit_test=0"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.0 <= metrics["test_roc_auc"] <= 1.0 and "test_precision_0_stable" in metrics
+    assert (out / "roc.png").is_file()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--set", "colour=5"], "Could not resolve setting 'colour'"),
+    (["--set", "epochs=many"], "expected epochs as int"),
+    (["--model", "transformer"], "Could not resolve model"),
+    (["--preset", "fast"], "Could not resolve preset"),
+])
+def test_bad_settings_are_one_line_errors(tmp_path, capsys, args, fragment):
+    code = main(["train", "--data", "perov5", "--out", str(tmp_path / "x"), "--epochs", "1", "--limit-train", "8",
+                 *TINY, *args])
+    assert code == 2 and fragment in capsys.readouterr().err
+
+
+def test_tampered_checkpoint_is_refused_and_never_executed(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "ecn-checkpoint-1", "model": Evil()}, path)
+    with pytest.raises(CheckpointError, match="weights_only"):
+        load_checkpoint(path)
+    assert not marker.exists()
+    torch.save({"format": "something-else"}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="format"):
+        load_checkpoint(tmp_path / "foreign.pt")
+
+
+def _cli(*args, env):
+    return subprocess.Popen([sys.executable, "-m", "ecn", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_resume_after_sigkill_ends_with_the_same_metrics(tmp_path):
+    env = {**os.environ}
+    args = ["train", "--data", "perov5", "--target", "heat_all", "--model", "ecn-s", "--epochs", "6",
+            "--limit-train", "96", *TINY]
+    reference = _cli(*args, "--out", str(tmp_path / "whole"), env=env)
+    assert reference.wait(timeout=600) == 0, reference.stderr.read()
+    killed = _cli(*args, "--out", str(tmp_path / "killed"), env=env)
+    log = tmp_path / "killed" / "log.csv"
+    deadline = time.time() + 300
+    while time.time() < deadline:  # kill it as soon as two epochs are done: mid-way through the third
+        if log.exists() and len(log.read_text().strip().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert not (tmp_path / "killed" / "metrics.json").exists()
+    resumed = _cli("train", "--resume", str(tmp_path / "killed"), env=env)
+    assert resumed.wait(timeout=600) == 0, resumed.stderr.read()
+    a = json.loads((tmp_path / "whole" / "metrics.json").read_text())
+    b = json.loads((tmp_path / "killed" / "metrics.json").read_text())
+    assert {k: v for k, v in a.items() if "seconds" not in k} == {k: v for k, v in b.items() if "seconds" not in k}
+    assert [r["epoch"] for r in csv.DictReader((tmp_path / "killed" / "log.csv").open())] == [str(k) for k in range(1, 7)]
+
+
+def test_two_processes_match_one(tmp_path):
+    """torchrun with 2 gloo processes (per-process batch halved) gives the metrics of one process."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    args = ["train", "--data", "perov5", "--target", "heat_all", "--model", "ecn-s", "--epochs", "2",
+            "--limit-train", "64", "--set", "shuffle=false", *TINY]
+    single = subprocess.run([sys.executable, "-m", "ecn", *args, "--out", str(tmp_path / "one")], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert single.returncode == 0, single.stderr
+    double = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                             "-m", "ecn", *args, "--out", str(tmp_path / "two")], env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert double.returncode == 0, double.stderr[-3000:]
+    a = json.loads((tmp_path / "one" / "metrics.json").read_text())
+    b = json.loads((tmp_path / "two" / "metrics.json").read_text())
+    for key in ("train_mae", "val_mae", "test_mae"):
+        assert b[key] == pytest.approx(a[key], rel=1e-4, abs=1e-6), key
