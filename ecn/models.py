@@ -201,7 +201,7 @@ class _EGNNBlock(nn.Module):
 
     def __init__(self, width, edge_dim, num_colors, delta):
         super().__init__()
-        self.edge = _EdgeFunction(2 * width + edge_dim + 1, width, width, num_colors)
+        self.edge = _EdgeFunction(width, edge_dim + 1, width, width, num_colors)
         self.coord = ColorLinear(width, 1, num_colors)
         self.gate = nn.Linear(width, 1)
         self.node = nn.Sequential(nn.Linear(2 * width, width), nn.SiLU(), nn.Linear(width, width))
@@ -210,7 +210,7 @@ class _EGNNBlock(nn.Module):
         i, j = batch.edge_index
         r = state["vector"]  # r_ij = x_j - x_i, the true displacement to the neighbour's image
         d2 = (r * r).sum(dim=1, keepdim=True)
-        m = self.edge(torch.cat([h[i], h[j], e, d2], dim=1), batch.edge_color)
+        m = self.edge(h, i, j, torch.cat([e, d2], dim=1), batch.edge_color)
         move = scatter_mean(-r * torch.tanh(self.coord(m, batch.edge_color)), i, h.shape[0])
         state["vector"] = r + move[j] - move[i]
         m = torch.sigmoid(self.gate(m)) * m

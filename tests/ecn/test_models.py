@@ -138,3 +138,19 @@ def test_permute_batch_rejects_non_permutations():
     batch, _ = batch_for("ecn-s")
     with pytest.raises(ValueError, match="permutation"):
         permute_batch(batch, [0] * batch.num_nodes)
+
+
+def test_color_edge_linear_equals_a_per_colour_linear_on_the_concatenation():
+    from ecn.nn.layers import ColorEdgeLinear
+
+    torch.manual_seed(1)
+    for colors, edges in ((1, 30), (3, 30), (3, 1)):  # (3, 1): the few-edges path
+        layer = ColorEdgeLinear(4, 2, 5, num_colors=colors).double()
+        h = torch.randn(6, 4, dtype=torch.float64)
+        i, j = torch.randint(0, 6, (edges,)), torch.randint(0, 6, (edges,))
+        e = torch.randn(edges, 2, dtype=torch.float64)
+        c = torch.randint(0, colors, (edges,))
+        W = torch.cat([layer.weight_i, layer.weight_j, layer.weight_e]).reshape(10, colors, 5)
+        x = torch.cat([h[i], h[j], e], dim=1)
+        expected = torch.stack([x[k] @ W[:, c[k]] + layer.bias[c[k]] for k in range(edges)])
+        assert torch.allclose(layer(h, i, j, e, c), expected, atol=1e-12)
