@@ -20,6 +20,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m crystalgroups.demo --out demo-output
+	$(BIN)/python -m ecn.demo --out demo-output/ecn-s
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

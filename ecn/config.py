@@ -36,6 +36,7 @@ class TrainConfig:
     lr_patience: int = 25
     min_lr: float = 1e-6
     early_stopping: int = 0  # epochs without validation improvement before stopping; 0 = off
+    time_limit: float = 0.0  # minutes of training after which no new epoch starts; 0 = none
     normalize: bool = True
     shuffle: bool = True
     seed: int = 0

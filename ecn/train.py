@@ -222,6 +222,8 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
             break
         if config.early_stopping and epoch - best_epoch > config.early_stopping:
             break
+        if config.time_limit and time.perf_counter() - started > 60 * config.time_limit:
+            break
         t0 = time.perf_counter()
         generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
         if world > 1:
