@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     config = load_config(overrides=[
         "data=perov5", "targets=heat_all", "model=ecn-s", "width=64", "layers=3", "batch_size=32", "epochs=40",
-        "limit_train=1500", "limit_val=300", "limit_test=600", f"time_limit={args.minutes}", "deterministic=false",
+        "limit_train=1500", "limit_val=300", "limit_test=600", f"time_limit={args.minutes}",
     ])
     start = time.perf_counter()
     metrics = train(config, Path(args.out))
