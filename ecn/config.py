@@ -21,7 +21,7 @@ class TrainConfig:
     data: str = "perov5"
     targets: tuple = ("heat_all",)
     task: str = "regression"  # or "classification" (binary, targets 0/1)
-    extensive: bool = False  # sum readout (extensive targets) instead of mean (intensive)
+    extensive: tuple = ()  # targets that scale with the cell (summed over atoms); the others are intensive
     model: str = "ecn-s"
     width: int = 100
     layers: int = 6
@@ -51,6 +51,11 @@ class TrainConfig:
     def __post_init__(self) -> None:
         targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
         object.__setattr__(self, "targets", targets)
+        extensive = (self.extensive,) if isinstance(self.extensive, str) else tuple(self.extensive)
+        object.__setattr__(self, "extensive", extensive)
+        unknown = sorted(set(extensive) - set(targets))
+        if unknown:
+            raise ValueError(f"expected extensive targets among the targets {list(targets)}, got {unknown}")
         if not targets:
             raise ValueError("expected at least one target, got none")
         from .models import MODELS
@@ -70,6 +75,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["targets"] = list(self.targets)
+        d["extensive"] = list(self.extensive)
         return d
 
     def replace(self, **changes) -> "TrainConfig":

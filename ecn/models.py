@@ -54,8 +54,12 @@ class ModelConfig:
     out_dim: int = 1
     num_colors: int = 8
     delta: bool = True
+    extensive: tuple = ()  # per output: True = summed over atoms (extensive), False = intensive
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "extensive", tuple(bool(v) for v in self.extensive))
+        if self.extensive and len(self.extensive) != self.out_dim:
+            raise ValueError(f"expected one extensive flag per output ({self.out_dim}), got {len(self.extensive)}")
         if self.name not in MODELS:
             raise ValueError(f"Could not resolve model {self.name!r} among choices {sorted(MODELS)}")
         if self.readout not in ("mean", "sum", "node"):
@@ -101,11 +105,21 @@ class CrystalModel(nn.Module):
         return h
 
     def forward(self, batch) -> torch.Tensor:
+        """Graph outputs: intensive ones are ``head(mean_i h_i)`` (the paper's readout), extensive ones
+        ``sum_i head(h_i)`` (proportional to the number of atoms); ``readout="sum"`` makes every output
+        extensive, ``readout="node"`` returns ``head(h_i)`` per node."""
         h = self.node_states(batch)
         if self.config.readout == "node":
             return self.head(h)
-        pool = scatter_mean if self.config.readout == "mean" else scatter_sum
-        return self.head(pool(h, batch.batch, batch.num_graphs))
+        extensive = self.config.extensive or (self.config.readout == "sum",) * self.config.out_dim
+        out = self.head(scatter_mean(h, batch.batch, batch.num_graphs)) if not all(extensive) else None
+        if any(extensive):
+            summed = scatter_sum(self.head(h), batch.batch, batch.num_graphs)
+            if out is None:
+                return summed
+            mask = torch.tensor(extensive, device=h.device)
+            out = torch.where(mask, summed, out)
+        return out
 
 
 def build_model(config: ModelConfig | str, **overrides) -> CrystalModel:

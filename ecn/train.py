@@ -171,7 +171,7 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
     state = None
     if resume:
         state = load_checkpoint(out / "last.pt")
-        config = TrainConfig(**{**state["config"], "targets": tuple(state["config"]["targets"])})
+        config = _config_of(state)
     elif main_process:
         out.mkdir(parents=True, exist_ok=True)
     device = _device(config)
@@ -190,7 +190,8 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
     num_cells = int(np.prod(graph_settings(config.model).supercell))
     model_config = ModelConfig(name=config.model, node_in=features.node_dim(num_cells), edge_in=features.num_gaussians,
                                width=config.width, edge_dim=config.edge_dim, layers=config.layers,
-                               readout="sum" if config.extensive else "mean", out_dim=len(config.targets),
+                               readout="mean", extensive=tuple(t in config.extensive for t in config.targets),
+                               out_dim=len(config.targets),
                                num_colors=num_cells)
     model = build_model(model_config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -356,7 +357,8 @@ def model_from_checkpoint(payload: dict):
 
 def _config_of(payload) -> TrainConfig:
     try:
-        return TrainConfig(**{**payload["config"], "targets": tuple(payload["config"]["targets"])})
+        return TrainConfig(**{**payload["config"], "targets": tuple(payload["config"]["targets"]),
+                              "extensive": tuple(payload["config"].get("extensive", ()))})
     except (KeyError, TypeError) as exc:
         raise CheckpointError(f"expected a checkpoint with an ecn training config, got one without: {exc}") from None
 

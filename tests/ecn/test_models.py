@@ -154,3 +154,29 @@ def test_color_edge_linear_equals_a_per_colour_linear_on_the_concatenation():
         x = torch.cat([h[i], h[j], e], dim=1)
         expected = torch.stack([x[k] @ W[:, c[k]] + layer.bias[c[k]] for k in range(edges)])
         assert torch.allclose(layer(h, i, j, e, c), expected, atol=1e-12)
+
+
+def test_extensive_outputs_scale_with_the_cell_and_intensive_ones_do_not():
+    """A crystal written in a doubled cell: extensive outputs double, intensive ones stay.
+
+    With one colour, no same-atom branch and no cell one-hot, each atom's state depends only on its
+    neighbourhood in the infinite crystal, which the choice of cell does not change."""
+    from ecn.models import ModelConfig, CrystalModel
+
+    doubled = Crystal(np.diag([2, 1, 1]) @ CRYSTAL.lattice,
+                      np.concatenate([CRYSTAL.frac * [0.5, 1, 1], CRYSTAL.frac * [0.5, 1, 1] + [0.5, 0, 0]]),
+                      np.concatenate([CRYSTAL.numbers, CRYSTAL.numbers]))
+    feats = FeatureSettings(cell_onehot=False)
+    torch.manual_seed(0)
+    model = CrystalModel(ModelConfig(name="ecn-s", node_in=feats.node_dim(8), width=16, edge_dim=8, layers=2, out_dim=2,
+                                     extensive=(True, False), num_colors=1, delta=False)).double().eval()
+    outs = []
+    for crystal in (CRYSTAL, doubled):
+        b = collate([crystal_graph(crystal)], group="S", features=feats)
+        from dataclasses import replace
+
+        b = replace(b, x=b.x.double(), edge_attr=b.edge_attr.double(), edge_color=b.edge_color * 0)
+        with torch.no_grad():
+            outs.append(model(b)[0])
+    assert float(outs[1][0]) == pytest.approx(2 * float(outs[0][0]), rel=1e-9)
+    assert float(outs[1][1]) == pytest.approx(float(outs[0][1]), rel=1e-9)
