@@ -11,14 +11,21 @@ import itertools
 
 import numpy as np
 
+from .errors import LatticeError
+
 _MAX_STEPS = 10_000
 
 
-def _gram(G0: np.ndarray, T: np.ndarray) -> np.ndarray:
-    return T @ G0 @ T.T
+def _gram(G0: np.ndarray, T: np.ndarray, basis: np.ndarray | None = None) -> np.ndarray:
+    """``T G0 T^T``, or ``(T B)(T B)^T`` when the basis is known: far less rounding error when ``T``
+    has large entries (a very oblique input cell)."""
+    if basis is None:
+        return T @ G0 @ T.T
+    B = T @ basis
+    return B @ B.T
 
 
-def niggli_reduce_metric(G0: np.ndarray, eps: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def niggli_reduce_metric(G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Niggli-reduce a 3x3 metric with the Krivy-Gruber algorithm (Grosse-Kunstleve et al. 2004).
 
     Returns ``(G, T)`` with ``G = T G0 T^T``, ``T`` an integer matrix of determinant +1.
@@ -44,7 +51,7 @@ def niggli_reduce_metric(G0: np.ndarray, eps: float = 0.0) -> tuple[np.ndarray, 
         T = np.asarray(M, dtype=np.int64) @ T
 
     for _ in range(_MAX_STEPS):
-        G = _gram(G0, T)
+        G = _gram(G0, T, basis)
         A, B, C = G[0, 0], G[1, 1], G[2, 2]
         xi, eta, zeta = 2 * G[1, 2], 2 * G[0, 2], 2 * G[0, 1]
         # Step 1: A <= B, ties broken by |xi| <= |eta|.
@@ -86,7 +93,8 @@ def niggli_reduce_metric(G0: np.ndarray, eps: float = 0.0) -> tuple[np.ndarray, 
             apply([[1, 0, 0], [0, 1, 0], [1, 1, 1]])
             continue
         return G, T
-    raise RuntimeError("Niggli reduction did not converge; the metric may be numerically degenerate")
+    raise LatticeError("expected a lattice that Niggli reduction can handle, got one on which it did not converge "
+                       f"in {_MAX_STEPS} steps (a numerically degenerate or extremely oblique basis)")
 
 
 def _sign_flip(pairs, wanted) -> np.ndarray:
@@ -98,7 +106,7 @@ def _sign_flip(pairs, wanted) -> np.ndarray:
     raise RuntimeError("no sign change satisfies the Niggli sign condition")  # pragma: no cover
 
 
-def gauss_reduce_metric(G0: np.ndarray, eps: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def gauss_reduce_metric(G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Lagrange-Gauss reduction of a 2x2 metric: ``|a| <= |b|`` and ``2|a.b| <= |a|^2``.
 
     Returns ``(G, T)`` with ``G = T G0 T^T`` and ``det T = +1``.
@@ -110,7 +118,7 @@ def gauss_reduce_metric(G0: np.ndarray, eps: float = 0.0) -> tuple[np.ndarray, n
     G0 = np.asarray(G0)
     T = np.eye(2, dtype=np.int64)
     for _ in range(_MAX_STEPS):
-        G = _gram(G0, T)
+        G = _gram(G0, T, basis)
         if G[1, 1] < G[0, 0] - eps:
             T = np.array([[0, 1], [-1, 0]]) @ T  # swap, keeping det +1
             continue
@@ -120,9 +128,9 @@ def gauss_reduce_metric(G0: np.ndarray, eps: float = 0.0) -> tuple[np.ndarray, n
             T = np.array([[1, 0], [-k, 1]]) @ T
             continue
         return G, T
-    raise RuntimeError("Gauss reduction did not converge")  # pragma: no cover
+    raise LatticeError("expected a lattice that Gauss reduction can handle, got one on which it did not converge")  # pragma: no cover
 
 
-def reduce_metric(G0: np.ndarray, eps: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def reduce_metric(G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Reduce a 2x2 (Lagrange-Gauss) or 3x3 (Niggli) metric; see the two functions above."""
-    return (gauss_reduce_metric if len(G0) == 2 else niggli_reduce_metric)(G0, eps)
+    return (gauss_reduce_metric if len(G0) == 2 else niggli_reduce_metric)(G0, eps, basis)

@@ -22,6 +22,7 @@ from math import lcm
 
 import numpy as np
 
+from ._intmath import int_det
 from .errors import CrystalGroupsError, UnknownBravaisTypeError
 from .groups import PointGroup
 from .lattice import Lattice, point_group_of_metric
@@ -228,13 +229,14 @@ def bravais_group(name: str, dim: int | None = None) -> BravaisType:
     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
     raise UnknownBravaisTypeError(
         f"Could not resolve Bravais type {name!r} among choices {list(_TYPES)} "
-        f"(or their names such as 'face-centered cubic' and symbols such as 'Fm-3m').{hint}"
+        f"(or their names such as 'face-centered cubic' and symbols such as 'Fm-3m'; patterns also take "
+        f"'P-1' and 'S').{hint}"
     )
 
 
 def _fingerprint(pg: PointGroup) -> tuple:
     d = pg.dim
-    stats = sorted((int(np.trace(W)), int(round(np.linalg.det(W)))) for W in pg.elements)
+    stats = sorted((int(np.trace(W)), int_det(W)) for W in pg.elements)
     orbit_sizes = []
     for n in (2, 3, 4):
         sc = Supercell.diagonal(*([n] * d))

@@ -19,8 +19,15 @@ from .errors import CrystalGroupsError, ExcessSymmetryWarning
 __all__ = ["main", "build_parser"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (and exit 2), like the other errors of the CLI."""
+
+    def error(self, message):  # pragma: no cover - exercised through main()
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="crystalgroups",
         description="Exact Bravais groups, supercell actions and parameter-sharing patterns.",
     )
@@ -158,6 +165,9 @@ def main(argv=None) -> int:
         return handlers[args.command](args)
     except CrystalGroupsError as exc:
         print(f"crystalgroups: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. --plot into a folder that cannot exist
+        print(f"crystalgroups: error: expected a writable file, got {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `crystalgroups pattern ... | head`
         sys.stderr.close()

@@ -25,6 +25,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from . import orbits as _orbits
+from ._intmath import int_adjugate, int_det, unimodular_inverse
 from ._validate import as_integer_matrix
 from .errors import CrystalGroupsError, IncompatibleSupercellError
 from .supercell import Supercell, supercell as _as_supercell
@@ -91,7 +92,7 @@ class SymOp:
         t = np.zeros(len(W), dtype=np.int64) if self.t is None else np.asarray(self.t)
         if t.shape != (len(W),) or (t.dtype.kind not in "iu" and np.any(t != np.round(t))):
             raise CrystalGroupsError(f"expected t as {len(W)} integers, got {np.asarray(self.t).tolist()}")
-        if abs(round(np.linalg.det(W))) != 1:
+        if abs(int_det(W)) != 1:
             raise CrystalGroupsError(f"expected W with determinant +-1 (a lattice automorphism), got {W.tolist()}")
         object.__setattr__(self, "W", W)
         object.__setattr__(self, "t", _ro(t.astype(np.int64)))
@@ -106,7 +107,7 @@ class SymOp:
 
     def inverse(self) -> "SymOp":
         """The inverse ``(W^-1, -W^-1 t)``."""
-        Winv = np.rint(np.linalg.inv(self.W)).astype(np.int64)
+        Winv = unimodular_inverse(self.W)
         return SymOp(Winv, -(Winv @ self.t))
 
     def __call__(self, x) -> np.ndarray:
@@ -182,7 +183,7 @@ class PointGroup:
         if len(dims) != 1:
             raise CrystalGroupsError(f"expected generators of one size, got sizes {sorted(dims)}")
         for g in gens:
-            if abs(round(np.linalg.det(g))) != 1:
+            if abs(int_det(g)) != 1:
                 raise CrystalGroupsError(f"expected unimodular generators (det +-1), got {g.tolist()}")
         return cls(tuple(_ro(W) for W in _close_matrices(gens, gens[0].shape[0])), name)
 
@@ -244,9 +245,9 @@ class PointGroup:
         the operations in the new coordinates are ``U^-1 W U``.
         """
         U = as_integer_matrix(U, "change of basis", self.dim)
-        if abs(round(np.linalg.det(U))) != 1:
+        if abs(int_det(U)) != 1:
             raise CrystalGroupsError(f"expected a unimodular change of basis (det +-1), got {U.tolist()}")
-        Uinv = np.rint(np.linalg.inv(U)).astype(np.int64)
+        Uinv = unimodular_inverse(U)
         return PointGroup.from_elements([Uinv @ W @ U for W in self.elements], self.name)
 
     def is_subgroup_of(self, other: "PointGroup") -> bool:
@@ -453,8 +454,8 @@ class LatticeGroup:
         """Number of point operations that act on the cells as the identity (``M^-1 (W - I)`` integral)."""
         identity = np.eye(self.point_group.dim, dtype=np.int64)
         M = self.supercell.matrix
-        det = int(round(abs(np.linalg.det(M))))
-        adj = np.rint(np.linalg.inv(M) * det).astype(np.int64)
+        det = abs(int_det(M))
+        adj = int_adjugate(M) * (1 if int_det(M) > 0 else -1)
         return sum(bool(np.all((adj @ (W - identity)) % det == 0)) for W in self.point_group.elements)
 
     @property

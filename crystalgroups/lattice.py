@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _reduction
+from ._intmath import int_det, unimodular_inverse
 from ._validate import as_float_basis, check_tolerance
 from .errors import LatticeError, ToleranceWarning
 
@@ -94,7 +95,7 @@ class Lattice:
         """
         if eps is None:
             eps = 1e-5 * self.volume ** (2 / self.dim)
-        _, T = _reduction.reduce_metric(self.metric, check_tolerance(eps))
+        _, T = _reduction.reduce_metric(self.metric, check_tolerance(eps), basis=self.basis)
         return Lattice(T @ self.basis), _freeze(T)
 
     def point_group(self, tol: float = DEFAULT_TOL):
@@ -113,7 +114,7 @@ class Lattice:
         red, T = self.reduced()
         # Coordinates transform as x = T^T x_red, so W = T^T W_red T^-T.
         Tt = T.T
-        Tt_inv = np.rint(np.linalg.inv(Tt)).astype(np.int64)
+        Tt_inv = unimodular_inverse(Tt)
         effective = tol
         for _ in range(_MAX_TOL_SHRINKS):
             ops = [Tt @ W @ Tt_inv for W in point_group_of_metric(red.metric, effective)]
@@ -195,13 +196,18 @@ def point_group_of_metric(G, tol: float = 0.0) -> list[np.ndarray]:
         return (sin2 < 1e-12) | (sin2 * (lu + li) * (lv + lj) / 4 <= tol * tol)
 
     result = []
+    most = 48 if d == 3 else 12  # the largest lattice point groups
 
     def extend(cols):
         j = len(cols)
         if j == d:
             W = np.stack(cols, axis=1)
-            if abs(round(np.linalg.det(W))) == 1:
+            if abs(int_det(W)) == 1:
                 result.append(W.astype(np.int64))
+                if len(result) > most:
+                    raise LatticeError(
+                        f"expected a tolerance small against the cell, got tol={tol}, which accepts more than "
+                        f"{most} operations (no {d}D lattice has that many): use a smaller tol")
             return
         mask = np.ones(len(cands[j]), dtype=bool)
         for i, u in enumerate(cols):

@@ -304,6 +304,10 @@ def _resolve(group, dim: int):
     return t.point_group, t.symbol
 
 
+#: The largest supercell :func:`pattern` accepts (its colour matrix has ``MAX_CELLS**2`` entries).
+MAX_CELLS = 8000
+
+
 def pattern(group, supercell=(2, 2, 2), *, warn: bool = True) -> Pattern:
     """The parameter-sharing pattern of a group acting on the cells of a periodic supercell.
 
@@ -326,6 +330,9 @@ def pattern(group, supercell=(2, 2, 2), *, warn: bool = True) -> Pattern:
     sc = _as_supercell(supercell)
     pg, label = _resolve(group, sc.dim)
     n = sc.num_cells
+    if n > MAX_CELLS:
+        raise CrystalGroupsError(
+            f"expected at most {MAX_CELLS:,} cells (the colour matrix has cells^2 entries), got {n:,}")
     meta = {"supercell": list(sc.sizes) if sc.is_diagonal else sc.matrix.tolist(), "dim": sc.dim}
     if pg is None:
         p = symmetric_pattern(n, name=f"S on {_supercell_label(sc)}")

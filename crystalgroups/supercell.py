@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._intmath import int_adjugate, int_det
 from ._validate import as_integer_matrix
 from .errors import CrystalGroupsError
 
@@ -80,7 +81,7 @@ class Supercell:
 
     def __post_init__(self) -> None:
         M = as_integer_matrix(self.matrix, "supercell matrix")
-        if round(np.linalg.det(M)) == 0:
+        if int_det(M) == 0:
             raise CrystalGroupsError(f"expected a non-singular supercell matrix, got {M.tolist()}")
         object.__setattr__(self, "matrix", M)
 
@@ -151,8 +152,8 @@ class Supercell:
     def is_compatible(self, W) -> bool:
         """Whether the point operation ``W`` maps the sublattice onto itself (``M^-1 W M`` integral)."""
         M = self.matrix
-        det = int(round(np.linalg.det(M)))
-        adj = np.rint(np.linalg.inv(M) * det).astype(np.int64)
+        det = int_det(M)
+        adj = int_adjugate(M)
         return bool(np.all((adj @ np.asarray(W, dtype=np.int64) @ M) % det == 0))
 
 

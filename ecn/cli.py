@@ -9,8 +9,15 @@ import sys
 __all__ = ["main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors in one line (exit 2), like the other errors of the CLI."""
+
+    def error(self, message):  # pragma: no cover - exercised through main()
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ecn", description="Equivariant Crystal Networks: train, evaluate, predict.")
+    parser = _Parser(prog="ecn", description="Equivariant Crystal Networks: train, evaluate, predict.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model; writes a run folder")

@@ -118,6 +118,8 @@ def graph_from_row(row: dict, settings: GraphSettings, target_names: Sequence[st
         edges = unit_cell_edges(crystal, settings)
     except NeighborError as exc:
         raise ValueError(f"no graph: {exc}") from None
+    if len(edges) == 0:
+        raise ValueError("disconnected graph: no bonds at all")
     graph = expand_to_supercell(crystal, edges, settings.supercell, id=row["id"], targets=targets)
     if limits.require_connected and not graph.is_connected():
         raise ValueError("disconnected graph: the bonds do not connect every atom of the supercell")
@@ -146,9 +148,9 @@ def build_graphs(rows: Iterable[dict], settings: GraphSettings = GraphSettings()
     rows = iter(rows) if limit is None else itertools.islice(rows, limit)
     report = BuildReport()
     graphs: list[CrystalGraph] = []
-    bar = _progress(progress, limit)
     ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context()
-    pool = ctx.Pool(workers) if workers > 1 else None
+    pool = ctx.Pool(workers) if workers > 1 else None  # before the progress bar's thread exists
+    bar = _progress(progress, limit)
     try:
         while True:
             batch = [(row, settings, tuple(target_names), limits) for row in itertools.islice(rows, chunk)]
@@ -165,6 +167,12 @@ def build_graphs(rows: Iterable[dict], settings: GraphSettings = GraphSettings()
                 else:
                     report.skipped.append(value)
                 bar.update(1)
+    except BaseException:  # Ctrl-C or an error: stop the workers now instead of waiting for them
+        if pool:
+            pool.terminate()
+            pool.join()
+            pool = None
+        raise
     finally:
         if pool:
             pool.close()
@@ -217,9 +225,11 @@ class GraphCache:
 
     @staticmethod
     def key(input_sha256: str, settings: GraphSettings, target_names: Sequence[str],
-            limits: BuildLimits = BuildLimits(), limit: int | None = None) -> str:
+            limits: BuildLimits = BuildLimits(), limit: int | None = None, **reading) -> str:
+        """The cache key; ``reading`` holds how rows are read (e.g. ``id_column``, ``cif_column``)."""
         payload = {"format": CACHE_FORMAT_VERSION, "input": input_sha256, "settings": dataclasses.asdict(settings),
-                   "targets": list(target_names), "limits": dataclasses.asdict(limits), "limit": limit}
+                   "targets": list(target_names), "limits": dataclasses.asdict(limits), "limit": limit,
+                   "reading": {k: reading[k] for k in sorted(reading)}}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def path(self, name: str, key: str) -> Path:
@@ -251,6 +261,7 @@ class GraphCache:
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, key=np.array(key), report=np.array(report.to_json()), **_pack(graphs))
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a cache is shared like any other file
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -272,11 +283,14 @@ def _pack(graphs: Sequence[CrystalGraph]) -> dict:
         "lattice": np.array([g.lattice for g in graphs]).reshape(-1, 3, 3),
         "ids": np.array([g.id for g in graphs], dtype=str),
         "target_names": np.array(target_names, dtype=str),
-        "targets": np.array([[g.targets.get(t, np.nan) for t in target_names] for g in graphs]).reshape(len(graphs), -1),
+        "targets": np.array([[g.targets.get(t, np.nan) for t in target_names] for g in graphs],
+                            dtype=float).reshape(len(graphs), len(target_names)),
         "edge_index": np.concatenate([g.edge_index for g in graphs], axis=1) if graphs else np.zeros((2, 0), np.int64),
     }
     for name in _NODE + _EDGE:
-        out[name] = np.concatenate([getattr(g, name) for g in graphs]) if graphs else np.zeros(0)
+        width = {"cell_offset": 3, "positions": 3, "edge_vector": 3}.get(name)
+        empty = np.zeros((0, width) if width else 0)
+        out[name] = np.concatenate([getattr(g, name) for g in graphs]) if graphs else empty
     return out
 
 

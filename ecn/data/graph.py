@@ -38,17 +38,20 @@ class GraphSettings:
     supercell: tuple[int, int, int] = (2, 2, 2)
     neighbors: str = "isayev"
     tol: float = 0.5
-    cutoff: float = 6.0
+    cutoff: float | None = None  # default: 6 A for "isayev" (the paper), 8 A for "radius" (CGCNN)
     max_neighbors: int | None = 12
     primitive: bool = False
 
     def __post_init__(self) -> None:
-        sc = tuple(int(n) for n in self.supercell)
-        if len(sc) != 3 or min(sc) < 1:
-            raise ValueError(f"expected three positive supercell sizes, got {self.supercell}")
-        object.__setattr__(self, "supercell", sc)
+        sizes = tuple(self.supercell)
+        if len(sizes) != 3 or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1
+                                      for n in sizes):
+            raise ValueError(f"expected three positive integer supercell sizes, got {self.supercell}")
+        object.__setattr__(self, "supercell", tuple(int(n) for n in sizes))
         if self.neighbors not in ("isayev", "radius"):
             raise ValueError(f"expected neighbors 'isayev' or 'radius', got {self.neighbors!r}")
+        if self.cutoff is None:
+            object.__setattr__(self, "cutoff", 6.0 if self.neighbors == "isayev" else 8.0)
         if not (self.cutoff > 0 and self.tol >= 0):
             raise ValueError(f"expected cutoff > 0 and tol >= 0, got cutoff={self.cutoff}, tol={self.tol}")
 
@@ -179,12 +182,16 @@ class CrystalGraph:
 def _shortest_in_classes(lattice: np.ndarray, sc: Supercell) -> np.ndarray:
     """For each cell ``c`` of a diagonal supercell, the length of the shortest vector in ``c + diag(n) Z^3``.
 
-    The sublattice's basis is Niggli-reduced first, so that a small box of its vectors holds the
-    shortest member of every class.
+    Each class representative is first brought close to the origin by subtracting the nearest
+    vector of the Niggli-reduced sublattice; a box of reduced sublattice vectors around it then
+    holds the class's shortest member, whatever basis the structure came in.
     """
     sub, _ = crystalgroups.Lattice(np.diag(sc.sizes) @ lattice).reduced()
+    S = sub.basis
+    v = sc.cells @ lattice
+    v = v - np.rint(v @ np.linalg.inv(S)) @ S
     box = np.stack(np.meshgrid(*[np.arange(-2, 3)] * 3, indexing="ij"), -1).reshape(-1, 3)
-    vectors = (sc.cells @ lattice)[:, None, :] + (box @ sub.basis)[None, :, :]
+    vectors = v[:, None, :] + (box @ S)[None, :, :]
     return np.linalg.norm(vectors, axis=2).min(axis=1)
 
 
@@ -210,7 +217,7 @@ def unit_cell_edges(crystal: Crystal, settings: GraphSettings):
 def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, tol: float = 0.5,
                   cutoff: float | None = None, max_neighbors: int | None = 12, primitive: bool = False,
                   id: str = "", targets: dict | None = None, settings: GraphSettings | None = None,
-                  min_distance: float = 0.5) -> CrystalGraph:
+                  min_distance: float = 0.5, require_connected: bool = False) -> CrystalGraph:
     """The periodic supercell graph of a structure (pymatgen ``Structure``, ASE ``Atoms`` or :class:`Crystal`).
 
     Parameters
@@ -225,6 +232,8 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
         Reduce to the primitive cell first (pymatgen's ``get_primitive_structure``).
     min_distance
         Atoms closer than this (A) are an error: overlapping atoms, usually a broken file.
+    require_connected
+        Raise for a graph that does not connect every atom (a graph without any edge always raises).
 
     Examples
     --------
@@ -236,8 +245,7 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
     (8, 2)
     """
     if settings is None:
-        settings = GraphSettings(supercell=tuple(supercell), neighbors=neighbors, tol=tol,
-                                 cutoff=cutoff if cutoff is not None else (6.0 if neighbors == "isayev" else 8.0),
+        settings = GraphSettings(supercell=tuple(supercell), neighbors=neighbors, tol=tol, cutoff=cutoff,
                                  max_neighbors=max_neighbors, primitive=primitive)
     crystal = to_crystal(structure, id=id)
     if settings.primitive:
@@ -251,7 +259,13 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
         edges = unit_cell_edges(crystal, settings)
     except NeighborError as exc:
         raise GraphError(str(exc)) from exc
-    return expand_to_supercell(crystal, edges, settings.supercell, id=id or crystal.id, targets=targets)
+    if len(edges) == 0:
+        raise GraphError(f"expected bonds between the atoms, got none with the {settings.neighbors!r} rule "
+                         f"(cutoff {settings.cutoff} A): the atoms are too far apart")
+    graph = expand_to_supercell(crystal, edges, settings.supercell, id=id or crystal.id, targets=targets)
+    if require_connected and not graph.is_connected():
+        raise GraphError("expected a connected graph, got one whose bonds do not connect every atom of the supercell")
+    return graph
 
 
 def expand_to_supercell(crystal: Crystal, edges, supercell, id: str = "", targets: dict | None = None) -> CrystalGraph:

@@ -68,7 +68,7 @@ def load_dataset(source: str | Path, split: str | None = None, target_names: Seq
     store = None
     if cache:
         store = GraphCache(cache if isinstance(cache, (str, Path)) else cache_dir() / "graphs")
-        key = store.key(input_hash, settings, target_names, limits, limit)
+        key = store.key(input_hash, settings, target_names, limits, limit, id_column=id_column, cif_column=cif_column)
         hit = store.load(name, key)
         if hit is not None:
             return hit

@@ -51,26 +51,42 @@ class UnitCellEdges:
 def _images_within(lattice: np.ndarray, frac: np.ndarray, radius: float):
     """All periodic images (wrapped positions + integer shifts) within ``radius`` of some atom.
 
-    Returns ``(site, shift, cart)`` sorted by ``(site, shift)``, where ``shift`` is relative to
-    the wrapped position ``frac - floor(frac)``, plus the wrap offsets ``floor(frac)``.
+    Returns ``(site, shift, cart, wrap)`` sorted by ``(site, shift)``, where ``shift`` is relative to
+    the wrapped position ``frac - floor(frac)`` and ``wrap = floor(frac)``. The search runs in the
+    Niggli-reduced cell, so its cost does not blow up for very oblique cells, and the shifts are
+    mapped back to the basis as given.
     """
+    import crystalgroups
+
     wrap = np.floor(frac).astype(np.int64)
     wrapped = frac - wrap
-    recip = np.linalg.inv(lattice).T  # rows: reciprocal vectors / (2 pi)
+    reduced, T = crystalgroups.Lattice(lattice).reduced()
+    T_inv = np.linalg.inv(T)
+    red_frac = wrapped @ T_inv
+    red_wrapped = red_frac - np.floor(red_frac)
+    recip = np.linalg.inv(reduced.basis).T
     spacing = 1.0 / np.linalg.norm(recip, axis=1)  # distance between lattice planes
     reach = np.ceil(radius / spacing).astype(np.int64) + 1
     axes = [np.arange(-r, r + 1) for r in reach]
-    shifts = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    box = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    # the roots are the atoms at their wrapped positions in the basis as given; in reduced
+    # coordinates they sit at red_frac, whose integer parts the box must follow
+    floors = np.unique(np.floor(red_frac).astype(np.int64), axis=0)
+    shifts = np.unique((box[None, :, :] + floors[:, None, :]).reshape(-1, 3), axis=0)
     n = len(frac)
     site = np.repeat(np.arange(n), len(shifts))
-    shift = np.tile(shifts, (n, 1))
-    cart = (wrapped[site] + shift) @ lattice
+    red_points = red_wrapped[site] + np.tile(shifts, (n, 1))
+    cart = red_points @ reduced.basis
     roots = wrapped @ lattice
-    # keep the images within `radius` of any root atom
     tree = cKDTree(roots)
     dist, _ = tree.query(cart, k=1, distance_upper_bound=radius + 1e-8)
     keep = np.isfinite(dist)
-    return site[keep], shift[keep], cart[keep], wrap
+    site, cart = site[keep], cart[keep]
+    # the same points in the basis as given: integer shifts from each atom's wrapped position
+    shift = np.rint(red_points[keep] @ T - wrapped[site]).astype(np.int64)
+    cart = (wrapped[site] + shift) @ lattice  # recomputed in the given basis: exact, as pymatgen does
+    order = np.lexsort((shift[:, 2], shift[:, 1], shift[:, 0], site))
+    return site[order], shift[order], cart[order], wrap
 
 
 def _check_radii(numbers: np.ndarray) -> None:
@@ -125,7 +141,8 @@ def isayev_neighbors(lattice, frac, numbers, tol: float = 0.5, cutoff: float = 6
 def radius_neighbors(lattice, frac, numbers, cutoff: float = 8.0, max_neighbors: int | None = 12) -> UnitCellEdges:
     """Every atom within ``cutoff`` A (excluding the atom itself), at most ``max_neighbors`` nearest.
 
-    Ties at the ``max_neighbors``-th distance are broken by ``(j, image)`` order, deterministically.
+    Atoms tied (within 1e-8 A) with the ``max_neighbors``-th nearest are all kept, so that the
+    graph does not depend on how ties are ordered and keeps the crystal's symmetry.
 
     >>> import numpy as np
     >>> e = radius_neighbors(np.eye(3) * 2.0, np.zeros((1, 3)), np.array([29]), cutoff=3.0, max_neighbors=None)
@@ -136,7 +153,7 @@ def radius_neighbors(lattice, frac, numbers, cutoff: float = 8.0, max_neighbors:
     frac = np.asarray(frac, dtype=float)
     site, shift, cart, wrap = _images_within(lattice, frac, cutoff)
     roots = (frac - wrap) @ lattice
-    tree = cKDTree(cart)
+    tree = cKDTree(cart)  # images within the cutoff of some atom
     src, dst = [], []
     for i, hits in enumerate(tree.query_ball_point(roots, cutoff)):
         hits = np.asarray(hits, dtype=np.int64)
@@ -149,8 +166,11 @@ def radius_neighbors(lattice, frac, numbers, cutoff: float = 8.0, max_neighbors:
     image = shift[q] - wrap[j] + wrap[i]
     order = np.lexsort((image[:, 2], image[:, 1], image[:, 0], j, np.round(d, 8), i))
     i, j, image, d = i[order], j[order], image[order], d[order]
-    if max_neighbors is not None:
-        rank = np.arange(len(i)) - np.searchsorted(i, i)
-        keep = rank < max_neighbors
+    if max_neighbors is not None and len(i):
+        start = np.searchsorted(i, i)
+        rank = np.arange(len(i)) - start
+        count = np.bincount(i, minlength=len(frac))[i]
+        kth = d[start + np.minimum(max_neighbors, count) - 1]  # distance of each atom's k-th neighbour
+        keep = (rank < max_neighbors) | (d <= kth + 1e-8)
         i, j, image, d = i[keep], j[keep], image[keep], d[keep]
     return UnitCellEdges(i, j, image, d)

@@ -167,7 +167,7 @@ def download(url: str, target: Path, sha256: str, timeout: float = 60.0) -> Path
                 raise DownloadError(f"expected to download {url}, got an error: {exc}") from exc
             except Exception as exc:  # http.client.IncompleteRead and friends
                 raise DownloadError(f"expected to download {url}, got a broken transfer after {size} bytes: {exc}") from exc
-        if expected_size is not None and int(expected_size) != size:
+        if expected_size is not None and (not expected_size.strip().isdigit() or int(expected_size) != size):
             raise DownloadError(f"expected {expected_size} bytes from {url}, got {size}: the download was truncated")
         if h.hexdigest() != sha256:
             raise DownloadError(f"expected sha256 {sha256} for {url}, got {h.hexdigest()}: the file is corrupt or changed")

@@ -67,13 +67,21 @@ class Crystal:
         return "".join(f"{s}{n if n > 1 else ''}" for s, n in counts.items())
 
     def min_distance(self) -> float:
-        """Smallest distance between two atoms (periodic images included), A."""
+        """Smallest distance between two atoms (periodic images included), A.
+
+        Computed in the Niggli-reduced cell, where images one cell away hold the nearest ones even
+        when the cell as given is very oblique.
+        """
         from scipy.spatial import cKDTree
 
-        frac = self.frac - np.floor(self.frac)
-        shifts = np.stack(np.meshgrid(*[np.arange(-1, 2)] * 3, indexing="ij"), -1).reshape(-1, 3)
-        pts = (frac[None, :, :] + shifts[:, None, :]).reshape(-1, 3) @ self.lattice
-        roots = frac @ self.lattice
+        import crystalgroups
+
+        reduced, T = crystalgroups.Lattice(self.lattice).reduced()
+        frac = self.frac @ np.linalg.inv(T)  # coordinates in the reduced basis
+        frac = frac - np.floor(frac)
+        shifts = np.stack(np.meshgrid(*[np.arange(-2, 3)] * 3, indexing="ij"), -1).reshape(-1, 3)
+        pts = (frac[None, :, :] + shifts[:, None, :]).reshape(-1, 3) @ reduced.basis
+        roots = frac @ reduced.basis
         d, _ = cKDTree(pts).query(roots, k=2)
         return float(d[:, 1].min())
 

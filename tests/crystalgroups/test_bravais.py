@@ -103,3 +103,17 @@ def test_unknown_names_list_valid_choices(name, dim, fragment):
         bravais_group(name, dim=dim)
     assert fragment in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("t", bravais_types(3), ids=lambda t: t.symbol)
+def test_very_oblique_bases_are_classified_exactly(t):
+    """Unimodular changes of basis with entries in the thousands (exact integer determinants)."""
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        U = np.eye(3, dtype=np.int64)
+        while np.abs(U).max() < 1000:
+            E = np.eye(3, dtype=np.int64)
+            i, j = rng.choice(3, 2, replace=False)
+            E[i, j] = rng.choice([-1, 1])
+            U = U @ E
+        assert Lattice(U @ t.basis).bravais_type() == t.symbol

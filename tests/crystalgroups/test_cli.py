@@ -106,3 +106,23 @@ def test_classify_uses_the_crystals_primitive_lattice_by_default(tmp_path, capsy
     as_given = run_json(capsys, "classify", str(path), "--cell", "given", "--json")
     assert (primitive["bravais_type"], primitive["num_sites"]) == ("cF", 1)
     assert (as_given["bravais_type"], as_given["num_sites"]) == ("cP", 4)
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["patern"], "invalid choice"),
+    (["pattern", "cP"], "--supercell"),
+    (["pattern", "cP", "--supercell", "100", "100", "100"], "at most 8,000 cells"),
+    (["pattern", "cP", "--supercell", "2", "2", "2", "--plot", "/proc/version/x.png"], "writable file"),
+    (["pattern", "cX", "--supercell", "2", "2", "2"], "'P-1' and 'S'"),
+])
+def test_more_bad_input_is_one_line(args, fragment):
+    result = subprocess.run([sys.executable, "-m", "crystalgroups", *args], capture_output=True, text=True)
+    assert result.returncode == 2 and fragment in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_a_huge_tolerance_is_an_error_not_a_memory_blowup(data_dir, tmp_path, capsys):
+    (mid, cif), = read_cifs(data_dir / "perov_5" / "test.csv.gz", limit=1)
+    path = tmp_path / "x.cif"
+    path.write_text(cif)
+    assert main(["classify", str(path), "--tol", "5"]) == 2
+    assert "smaller tol" in capsys.readouterr().err

@@ -38,7 +38,8 @@ def rows(data_dir):
         {"id": "overlap", "cif": cif(4.0, ("Na", 0, 0, 0), ("Cl", 0.01, 0, 0)), "e": "1"},
         {"id": "big", "cif": cif(9.0, *[("C", x / 4, y / 4, z / 4) for x in range(4) for y in range(4) for z in range(4)]), "e": "1"},
         {"id": "einsteinium", "cif": cif(4.0, ("Es", 0, 0, 0)), "e": "1"},
-        {"id": "gas", "cif": cif(5.0, ("He", 0, 0, 0), ("Ne", 0.5, 0.5, 0.5)), "e": "1"},
+        {"id": "gas", "cif": cif(5.0, ("N", 0, 0, 0), ("N", 0.22, 0, 0)), "e": "1"},  # N2 molecules: bonded, not connected
+        {"id": "noble", "cif": cif(5.0, ("He", 0, 0, 0), ("Ne", 0.5, 0.5, 0.5)), "e": "1"},  # no bond at all
         {"id": "nan", "cif": good[0]["cif"], "e": "nan"},
         {"id": "missing", "cif": good[0]["cif"], "e": ""},
     ]
@@ -62,13 +63,15 @@ def test_bad_rows_are_skipped_with_their_reason(rows):
     assert reasons["big"].startswith("cell too large")
     assert reasons["einsteinium"].startswith("unknown element")
     assert reasons["gas"].startswith("disconnected graph")
+    assert reasons["noble"] == "disconnected graph: no bonds at all"
     assert reasons["nan"].startswith("missing target") and reasons["missing"].startswith("missing target")
     assert f"{len(rows) - len(connected)} skipped" in report.summary()
 
 
 def test_disconnected_graphs_can_be_kept_and_counted(rows):
     graphs, report = build_graphs(rows, target_names=["e"], limits=BuildLimits(require_connected=False), workers=1, progress=False)
-    assert "gas" in [g.id for g in graphs] and report.notes["disconnected graph"] >= 1
+    ids = [g.id for g in graphs]
+    assert "gas" in ids and "noble" not in ids and report.notes["disconnected graph"] >= 1
 
 
 def test_parallel_build_equals_serial(data_dir):
@@ -121,3 +124,27 @@ def test_load_dataset_from_a_cif_folder_and_bad_sources(tmp_path, data_dir):
         load_dataset(tmp_path / "nope.csv")
     with pytest.raises(ValueError, match="split"):
         load_dataset("perov5")
+
+
+def test_cache_key_covers_how_rows_are_read_and_empty_builds_are_saved(tmp_path):
+    cache = GraphCache(tmp_path)
+    a = cache.key("0" * 64, GraphSettings(), [], id_column="material_id")
+    assert a != cache.key("0" * 64, GraphSettings(), [], id_column="alt_id")
+    graphs, report = build_graphs([{"id": "x", "cif": "nonsense"}], workers=1, progress=False)
+    assert graphs == [] and report.skipped
+    cache.save("empty", a, graphs, report)
+    loaded, loaded_report = cache.load("empty", a)
+    assert loaded == [] and loaded_report.skipped == report.skipped
+
+
+def test_an_error_in_the_input_stops_a_parallel_build_at_once(rows):
+    def broken():
+        yield from rows[:3]
+        raise RuntimeError("the input broke")
+
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(RuntimeError, match="the input broke"):
+        build_graphs(broken(), target_names=["e"], workers=2, progress=False, chunk=2)
+    assert time.perf_counter() - start < 60

@@ -142,7 +142,8 @@ def test_primitive_option_reduces_a_conventional_cell():
     assert g.num_sites == 2 and crystalgroups.classify_point_group(g.lattice_point_group()).symbol == "cF"
 
 
-@pytest.mark.parametrize("U", [[[1, 1, 0], [0, 1, 0], [0, 0, 1]], [[0, 1, 0], [0, 0, 1], [1, 0, 0]], [[1, 0, 0], [1, 1, 0], [-1, 2, 1]]])
+@pytest.mark.parametrize("U", [[[1, 1, 0], [0, 1, 0], [0, 0, 1]], [[0, 1, 0], [0, 0, 1], [1, 0, 0]], [[1, 0, 0], [1, 1, 0], [-1, 2, 1]],
+                               [[1, 2, 0], [0, 1, 5], [0, 0, 1]]])
 def test_geometric_g_colours_do_not_depend_on_the_basis(carbon, U):
     """The same crystal written in another primitive basis gets the same G colours on the same bonds."""
     crystal = carbon[3]
@@ -156,3 +157,38 @@ def test_geometric_g_colours_do_not_depend_on_the_basis(carbon, U):
     colors, _ = a.edge_colors("G")
     raw = a.cell_pattern("G").edge_colors[a.cell_index[a.edge_index[0]], a.cell_index[a.edge_index[1]]]
     assert len(set(zip(colors.tolist(), raw.tolist()))) == len(set(raw.tolist())) == len(set(colors.tolist()))
+
+
+def test_oblique_cells_give_the_same_graph_as_their_reduced_cell():
+    """A sheared cell (a_2 + 200 a_1): overlap detection and neighbour search work in the reduced cell."""
+    lattice = np.array([[3.0, 0, 0], [600.3, 3.1, 0], [0.2, 0.1, 3.3]])
+    c = Crystal(lattice, [[0, 0, 0], [0.37, 0.41, 0.53]], [6, 14])
+    g = crystal_graph(c, supercell=(1, 1, 1), neighbors="radius", cutoff=5.0, max_neighbors=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = _pmg(c).get_all_neighbors(5.0)
+    for i in range(2):
+        ours = np.sort(g.edge_length[g.edge_index[0] == i])
+        np.testing.assert_allclose(ours, np.sort([n.nn_distance for n in theirs[i]]), atol=1e-8)
+    assert c.min_distance() == pytest.approx(min(n.nn_distance for nn in theirs for n in nn))
+    squeezed = Crystal([[3, 0, 0], [6.1, 0.2, 0], [0, 0, 3]], [[0, 0, 0], [0.5, 0.5, 0.5]], [6, 6])
+    with pytest.raises(Exception, match="overlapping"):
+        crystal_graph(squeezed)
+
+
+def test_ties_at_the_kth_neighbour_are_all_kept():
+    cubic = Crystal(np.eye(3) * 2.0, [[0, 0, 0]], [29])
+    g = crystal_graph(cubic, supercell=(3, 3, 3), neighbors="radius", max_neighbors=12)
+    assert set(np.bincount(g.edge_index[0]).tolist()) == {18}  # 6 at 2 A and all 12 at 2.83 A
+    fwd = sorted(zip(g.edge_index[0].tolist(), g.edge_index[1].tolist()))
+    assert fwd == sorted(zip(g.edge_index[1].tolist(), g.edge_index[0].tolist()))
+
+
+def test_settings_are_checked():
+    from ecn.data import GraphError, GraphSettings
+
+    with pytest.raises(ValueError, match="integer supercell"):
+        GraphSettings(supercell=(2.7, 1.9, 2))
+    assert GraphSettings(neighbors="radius").cutoff == 8.0 and GraphSettings().cutoff == 6.0
+    with pytest.raises(GraphError, match="bonds"):
+        crystal_graph(Crystal(np.eye(3) * 5.0, [[0, 0, 0]], [18]))
