@@ -52,7 +52,7 @@ def permute_batch(batch, perm, cell_table=None, num_sites: int | None = None):
     if cell_table is None:
         color = (i != j).long()
     else:
-        color = torch.as_tensor(np.asarray(cell_table))[slot_cell[i], slot_cell[j]].long()
+        color = torch.tensor(np.array(cell_table))[slot_cell[i], slot_cell[j]].long()
     return replace(batch, edge_index=edge_index, edge_color=color, same_site=slot_site[i] == slot_site[j], **moved)
 
 
