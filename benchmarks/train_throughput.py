@@ -83,7 +83,10 @@ def main(argv=None) -> int:
     ecn = build_model(ModelConfig(name="ecn-s", node_in=feats.node_dim(8), num_colors=2)).to(device)
     plain = build_model(ModelConfig(name="ecn-s", node_in=feats.node_dim(8), num_colors=1, delta=False)).to(device)
     rate_ecn, step_ecn = timed_steps(ecn, batches, args.steps, device)
-    rate_plain, step_plain = timed_steps(plain, batches, args.steps, device)
+    from dataclasses import replace
+
+    uncoloured = [replace(b, edge_color=torch.zeros_like(b.edge_color)) for b in batches]
+    rate_plain, step_plain = timed_steps(plain, uncoloured, args.steps, device)
     edges = sum(b.edge_index.shape[1] for b in batches) / len(batches)
     same = sum(int(b.same_site.sum()) for b in batches) / len(batches)
     # edge MLP multiply-adds per step (forward x 3 for forward + backward): first (220 -> 100), hidden, out
