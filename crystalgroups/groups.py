@@ -17,7 +17,6 @@ Permutations are read-only integer arrays ``p`` meaning ``i -> p[i]``.
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence

@@ -77,11 +77,7 @@ class Pattern:
 
     def __post_init__(self) -> None:
         node = _ro(self.node_colors)
-        edge = np.asarray(self.edge_colors)
-        if not edge.flags.writeable and edge.dtype == np.int64 and edge.flags.c_contiguous:
-            pass
-        else:
-            edge = _ro(edge)
+        edge = _ro(self.edge_colors)
         n = len(node)
         if edge.shape != (n, n):
             raise CrystalGroupsError(f"expected edge colours of shape ({n}, {n}), got {edge.shape}")

@@ -18,7 +18,7 @@ egnn       E(n)-equivariant ECN (A.5)     S_Lambda x S_C    2x2x2 supercell, Isa
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn

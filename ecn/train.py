@@ -31,7 +31,7 @@ import torch
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import TrainConfig
-from .data import FeatureSettings, GraphSettings, collate, load_dataset
+from .data import FeatureSettings, GraphSettings, load_dataset
 from .data.batch import Collater
 from .data.materials_project import split_indices
 from .data.sources import DATASETS

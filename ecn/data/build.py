@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .graph import CrystalGraph, GraphError, GraphSettings, expand_to_supercell, unit_cell_edges
+from .graph import CrystalGraph, GraphSettings, expand_to_supercell, unit_cell_edges
 from .neighbors import NeighborError
 from .radii import RADIUS_BY_Z
 from .structures import StructureError, crystal_from_cif, primitive_crystal

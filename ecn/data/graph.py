@@ -19,7 +19,7 @@ import crystalgroups
 from crystalgroups import Supercell
 
 from .neighbors import NeighborError, isayev_neighbors, radius_neighbors
-from .structures import Crystal, StructureError, to_crystal
+from .structures import Crystal, to_crystal
 
 __all__ = ["CrystalGraph", "crystal_graph", "GraphSettings", "GROUPS", "GraphError"]
 

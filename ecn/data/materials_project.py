@@ -30,7 +30,7 @@ import numpy as np
 
 from .build import BuildLimits
 from .dimensionality import dimensionality
-from .graph import CrystalGraph, GraphSettings, expand_to_supercell, unit_cell_edges
+from .graph import GraphSettings, expand_to_supercell, unit_cell_edges
 from .neighbors import NeighborError
 from .structures import Crystal, to_crystal
 

@@ -1,6 +1,5 @@
 """Supercell graphs: the interface, invariances, parity with pymatgen IsayevNN, colours."""
 
-import itertools
 import warnings
 
 import numpy as np

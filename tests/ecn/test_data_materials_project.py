@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecn.data import crystal_graph
 from ecn.data.dimensionality import component_dimensionalities, dimensionality
 from ecn.data.materials_project import clean_materials_project, fetch_materials_project, hubbard_u_applies, split_indices
 from ecn.data.neighbors import isayev_neighbors

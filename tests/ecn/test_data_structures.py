@@ -1,6 +1,5 @@
 """Converting structures (pymatgen, ASE, CIF) and the covalent-radius table."""
 
-import warnings
 
 import numpy as np
 import pytest
