@@ -96,10 +96,11 @@ class CrystalModel(nn.Module):
         params = sum(p.numel() for p in self.parameters())
         return f"CrystalModel({self.config.name}, layers={len(self.blocks)}, width={self.config.width}, parameters={params:,})"
 
-    def node_states(self, batch) -> torch.Tensor:
+    def node_states(self, batch, state: dict | None = None) -> torch.Tensor:
         h = self.embed(batch.x)
         e = self.edge_embed(batch.edge_attr)
-        state = {"vector": batch.edge_vector, "global": None}
+        state = {} if state is None else state
+        state.update(vector=batch.edge_vector, globals=None)
         for block in self.blocks:
             h, e = block(h, e, batch, state)
         return h
@@ -108,11 +109,15 @@ class CrystalModel(nn.Module):
         """Graph outputs: intensive ones are ``head(mean_i h_i)`` (the paper's readout), extensive ones
         ``sum_i head(h_i)`` (proportional to the number of atoms); ``readout="sum"`` makes every output
         extensive, ``readout="node"`` returns ``head(h_i)`` per node."""
-        h = self.node_states(batch)
+        state: dict = {}
+        h = self.node_states(batch, state)
         if self.config.readout == "node":
             return self.head(h)
         extensive = self.config.extensive or (self.config.readout == "sum",) * self.config.out_dim
-        out = self.head(scatter_mean(h, batch.batch, batch.num_graphs)) if not all(extensive) else None
+        pooled = scatter_mean(h, batch.batch, batch.num_graphs)
+        if state.get("globals") is not None:  # MEGNet reads its global state out too
+            pooled = pooled + state["globals"]
+        out = self.head(pooled) if not all(extensive) else None
         if any(extensive):
             summed = scatter_sum(self.head(h), batch.batch, batch.num_graphs)
             if out is None:
@@ -190,7 +195,7 @@ class _MEGNetBlock(nn.Module):
 
     def forward(self, h, e, batch, state):
         i, j = batch.edge_index
-        u = state["global"]
+        u = state["globals"]
         if u is None:
             u = h.new_zeros(batch.num_graphs, self.width)
         e0, v0 = e, h
@@ -201,7 +206,7 @@ class _MEGNetBlock(nn.Module):
         v_new = self.phi_v(torch.cat([v, e_mean, u[batch.batch]], dim=1))
         u_new = self.phi_u(torch.cat([scatter_mean(e_new, graph_of_edge, batch.num_graphs),
                                       scatter_mean(v_new, batch.batch, batch.num_graphs), u], dim=1))
-        state["global"] = u + u_new
+        state["globals"] = u + u_new
         return v0 + v_new, e0 + e_new
 
 

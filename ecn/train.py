@@ -209,7 +209,7 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
         _write_text_atomic(out / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=True))
     # the E(n) model's last coordinate update feeds nothing: its weights get no gradient
     ddp_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=config.model == "egnn") \
-        if world > 1 else model
+        if world > 1 else model  # every other model uses all its parameters in every step (DDP checks)
     collater = Collater(group, tuple(config.targets), features)
     per_process = max(1, config.batch_size // world)
     bar = None

@@ -180,3 +180,13 @@ def test_extensive_outputs_scale_with_the_cell_and_intensive_ones_do_not():
             outs.append(model(b)[0])
     assert float(outs[1][0]) == pytest.approx(2 * float(outs[0][0]), rel=1e-9)
     assert float(outs[1][1]) == pytest.approx(float(outs[0][1]), rel=1e-9)
+
+
+@pytest.mark.parametrize("name", ["ecn-s", "ecn-p1", "ecn-g", "mpnn", "cgcnn", "megnet"])
+def test_every_parameter_gets_a_gradient(name):
+    """What DistributedDataParallel needs without find_unused_parameters (the E(n) model is the exception)."""
+    batch, _ = batch_for(name, torch.float32)
+    model = model_for(name, dtype=torch.float32)
+    model(batch).sum().backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None]
+    assert missing == []
