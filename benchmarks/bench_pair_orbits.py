@@ -57,12 +57,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -77,6 +75,7 @@ import sympy  # noqa: E402
 from sympy.combinatorics import Permutation  # noqa: E402
 from sympy.combinatorics import PermutationGroup as SympyPermutationGroup  # noqa: E402
 
+from _util import write_json_atomic  # noqa: E402
 from crystalgroups.bravais import bravais_group  # noqa: E402
 from crystalgroups.groups import LatticeGroup  # noqa: E402
 from crystalgroups.orbits import lattice_pair_orbits, pair_orbits  # noqa: E402
@@ -245,22 +244,6 @@ def report(r: dict[str, Any]) -> str:
     lines.append(f"  [{'met' if r['targets']['generic_under_3_s'] else 'MISSED'}] "
                  f"generic path < {GENERIC_LIMIT_S:.0f} s: {t['generic']['best_ms'] / 1e3:.3f} s")
     return "\n".join(lines)
-
-
-def write_json_atomic(path: str, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    target = Path(path).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, sort_keys=False)
-            f.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _util import write_json_atomic  # noqa: E402
 from ecn.data.datasets import iter_csv_rows  # noqa: E402
 from ecn.data.graph import crystal_graph  # noqa: E402
 from ecn.data.parity import compare_rows, parity_rows  # noqa: E402
@@ -89,9 +90,7 @@ def run(data_dir: Path, out: Path, every: int, workers: int, datasets) -> dict:
                 "pymatgen_ms_mean": 1000 * sum(r.get("pymatgen_s", 0) for r in rows) / max(1, sum("pymatgen_s" in r for r in rows)),
             }
             print(f"{name}/{split}: {counts}", flush=True)
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1))
-    os.replace(tmp, out / "summary.json")
+    write_json_atomic(out / "summary.json", summary)
     return summary
 
 

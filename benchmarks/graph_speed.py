@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -26,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from _util import write_json_atomic  # noqa: E402
 from ecn.data import BuildLimits, build_graphs, crystal_from_cif, crystal_graph, iter_csv_rows  # noqa: E402
 
 
@@ -93,9 +93,7 @@ def main(argv=None) -> int:
     print(f"perov_5 full build: {r['graphs']} graphs ({r['skipped']} skipped) in {r['seconds']:.1f} s with "
           f"{r['workers']} workers [{'met' if r['seconds'] < 120 else 'MISSED'}: < 120 s]")
     if args.json:
-        tmp = Path(args.json + ".tmp")
-        tmp.write_text(json.dumps(result, indent=1))
-        os.replace(tmp, args.json)
+        write_json_atomic(args.json, result)
     return 0
 
 

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from _util import write_json_atomic, write_text_atomic  # noqa: E402
 from ecn.config import load_config  # noqa: E402
 from ecn.train import train  # noqa: E402
 
@@ -101,10 +102,8 @@ def main(argv=None) -> int:
     summary, md = summarise(results, args)
     out = Path(args.results)
     out.mkdir(parents=True, exist_ok=True)
-    for path, text in ((out / "perov5.json", json.dumps(summary, indent=1)), (out / "perov5.md", md)):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+    write_json_atomic(out / "perov5.json", summary)
+    write_text_atomic(out / "perov5.md", md)
     print(md)
     return 0
 

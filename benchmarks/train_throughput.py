@@ -14,7 +14,6 @@ fraction of it that the edge MLPs of ECN-S reach (their multiply-adds per step /
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -25,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from _util import write_json_atomic  # noqa: E402
 from ecn.data import FeatureSettings, collate, load_dataset  # noqa: E402
 from ecn.data.graph import GraphSettings  # noqa: E402
 from ecn.models import ModelConfig, build_model  # noqa: E402
@@ -105,9 +105,7 @@ def main(argv=None) -> int:
     print(f"matmul at the edge MLP's shape ({int(edges)} x 220 x 100): {peak / 1e9:.1f} GFLOP/s; "
           f"ECN-S edge MLPs reach {flops / step_ecn / 1e9:.1f} GFLOP/s = {100 * result['edge_mlp_fraction_of_matmul']:.0f} % of it")
     if args.json:
-        tmp = Path(args.json + ".tmp")
-        tmp.write_text(json.dumps(result, indent=1))
-        os.replace(tmp, args.json)
+        write_json_atomic(args.json, result)
     return 0
 
 
