@@ -52,6 +52,11 @@ def _train(args) -> int:
     from .train import train
 
     if args.resume:
+        given = [name for name in ("config", "preset", "data", "target", "model", "epochs", "limit_train", "device",
+                                   "seed", "out") if getattr(args, name) is not None] + (["set"] if args.set else [])
+        if given:
+            raise ValueError(f"expected --resume alone (a run continues with its saved settings), got also "
+                             f"{', '.join('--' + g.replace('_', '-') for g in given)}")
         metrics = train(None, args.resume, resume=True)
     else:
         if not args.out:
@@ -92,7 +97,7 @@ def main(argv=None) -> int:
     handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict}
     try:
         return handlers[args.command](args)
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+    except (ValueError, RuntimeError, OSError) as exc:
         print(f"ecn: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

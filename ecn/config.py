@@ -66,9 +66,16 @@ class TrainConfig:
             raise ValueError(f"expected element_features 'onehot' or 'period_group', got {self.element_features!r}")
         if self.task not in ("regression", "classification"):
             raise ValueError(f"expected task 'regression' or 'classification', got {self.task!r}")
-        for name in ("epochs", "batch_size", "width", "layers"):
+        for f in fields(self):  # YAML and keyword values: the declared type, or a clear error
+            value = getattr(self, f.name)
+            if f.type in ("int", "float", "bool") and not _is_type(value, f.type):
+                raise ValueError(f"expected {f.name} as {f.type}, got {value!r}")
+        for name in ("epochs", "batch_size", "width", "layers", "edge_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"expected {name} >= 1, got {getattr(self, name)}")
+        for name in ("limit_train", "limit_val", "limit_test", "workers", "early_stopping", "time_limit"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"expected {name} >= 0, got {getattr(self, name)}")
         if not self.lr > 0:
             raise ValueError(f"expected lr > 0, got {self.lr}")
 
@@ -80,6 +87,14 @@ class TrainConfig:
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
+
+
+def _is_type(value, kind: str) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 #: Named presets; ``paper`` is the default protocol, ``smoke`` a seconds-long check.
@@ -140,14 +155,26 @@ def load_config(path=None, preset: str | None = None, overrides=()) -> TrainConf
     if path:
         import yaml
 
-        data = yaml.safe_load(Path(path).read_text()) or {}
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"expected a YAML mapping of settings in {path}, got text YAML cannot read: "
+                             f"{str(exc).splitlines()[0]}") from None
+        except OSError as exc:
+            raise ValueError(f"expected a readable config file, got {exc}") from None
         if not isinstance(data, dict):
             raise ValueError(f"expected a mapping of settings in {path}, got {type(data).__name__}")
         known = {f.name for f in fields(TrainConfig)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"Could not resolve settings {unknown} in {path} among choices {sorted(known)}")
-        if "targets" in data and isinstance(data["targets"], list):
-            data["targets"] = tuple(data["targets"])
+        by_name = {f.name: f for f in fields(TrainConfig)}
+        for key, value in list(data.items()):
+            if isinstance(value, list):
+                data[key] = tuple(value)
+            elif isinstance(value, str) and by_name[key].type in ("int", "float", "bool"):
+                data[key] = _coerce(by_name[key].type, value, key)  # e.g. "1e-3", which YAML reads as text
+            elif by_name[key].type == "float" and isinstance(value, int) and not isinstance(value, bool):
+                data[key] = float(value)
         config = config.replace(**data)
     return apply_overrides(config, overrides)

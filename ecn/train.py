@@ -56,6 +56,10 @@ def load_graphs(config: TrainConfig, split: str, limit: int = 0, progress: bool 
     settings = graph_settings(config.model)
     key = config.data.replace("_", "").replace("-", "").lower()
     if key in DATASETS:
+        unknown = [t for t in config.targets if t not in DATASETS[key].targets]
+        if unknown:
+            raise ValueError(f"Could not resolve target {unknown[0]!r} of {DATASETS[key].name} among choices "
+                             f"{list(DATASETS[key].targets)}")
         graphs, report = load_dataset(config.data, split, config.targets, settings, workers=config.workers or None,
                                       limit=limit or None, progress=progress)
         return graphs, report
@@ -74,11 +78,14 @@ class Normalizer:
     std: tuple
 
     @classmethod
-    def fit(cls, y: np.ndarray, enabled: bool) -> "Normalizer":
+    def fit(cls, y: np.ndarray, enabled: bool, extensive=()) -> "Normalizer":
+        """Mean and std of the training targets; extensive targets get mean 0 (a shift would not scale
+        with the number of atoms) and their root mean square as the scale."""
         if not enabled:
             return cls(tuple([0.0] * y.shape[1]), tuple([1.0] * y.shape[1]))
-        mean = np.nanmean(y, axis=0)
-        std = np.nanstd(y, axis=0)
+        ext = np.array(list(extensive) or [False] * y.shape[1], dtype=bool)
+        mean = np.where(ext, 0.0, np.nanmean(y, axis=0))
+        std = np.where(ext, np.sqrt(np.nanmean(y**2, axis=0)), np.nanstd(y, axis=0))
         std = np.where(std > 0, std, 1.0)
         return cls(tuple(float(v) for v in mean), tuple(float(v) for v in std))
 
@@ -165,7 +172,9 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
     out = Path(out_dir)
     world, rank = _distributed()
     if world > 1 and not torch.distributed.is_initialized():
-        backend = "nccl" if config.device.startswith("cuda") else "gloo"
+        backend = "nccl" if (config or _config_of(load_checkpoint(out / "last.pt"))).device.startswith("cuda") else "gloo"
+        if backend == "nccl":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         torch.distributed.init_process_group(backend)
     main_process = rank == 0
     state = None
@@ -179,10 +188,13 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
     train_graphs, report = load_graphs(config, "train", config.limit_train, progress)
     val_graphs, _ = load_graphs(config, "val", config.limit_val, progress)
     if not train_graphs or not val_graphs:
-        raise ValueError(f"expected training and validation graphs, got {len(train_graphs)} and {len(val_graphs)}")
+        missing = [r for _, r in report.skipped if r.startswith("missing target")]
+        hint = f" (every row lacks a target: {missing[0]})" if missing and len(missing) == report.rows else ""
+        raise ValueError(f"expected training and validation graphs, got {len(train_graphs)} and {len(val_graphs)}{hint}")
     y_train = _targets_array(train_graphs, config.targets)
     normalizer = Normalizer(tuple(state["normalizer"]["mean"]), tuple(state["normalizer"]["std"])) if state else \
-        Normalizer.fit(y_train, config.normalize and config.task == "regression")
+        Normalizer.fit(y_train, config.normalize and config.task == "regression",
+                       extensive=[t in config.extensive for t in config.targets])
 
     _seed_everything(config.seed, config.deterministic, device)
     group = MODELS[config.model][0]
@@ -217,13 +229,13 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=config.epochs, initial=start_epoch - 1, unit="epoch", desc=f"train {config.model}")
-    started = time.perf_counter()
+    # training time is counted across resumes, so a time limit means the same after a restart
+    started = time.perf_counter() - (state.get("elapsed", 0.0) if state else 0.0)
     for epoch in range(start_epoch, config.epochs + 1):
-        if optimizer.param_groups[0]["lr"] <= config.min_lr:
-            break
-        if config.early_stopping and epoch - best_epoch > config.early_stopping:
-            break
-        if config.time_limit and time.perf_counter() - started > 60 * config.time_limit:
+        stop = (optimizer.param_groups[0]["lr"] <= config.min_lr
+                or (config.early_stopping and epoch - best_epoch > config.early_stopping)
+                or (config.time_limit and time.perf_counter() - started > 60 * config.time_limit))
+        if _agree(bool(stop), world):  # process 0 decides for all, so no process waits for another
             break
         t0 = time.perf_counter()
         generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
@@ -248,12 +260,12 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
             count += batch.num_graphs
         val_metrics = _metrics(_predict(model, val_graphs, config, normalizer, device),
                                _targets_array(val_graphs, config.targets), config)
-        score = _score(val_metrics, config)
+        score = _agree_score(_score(val_metrics, config), world)  # the same on every process
         scheduler.step(score)
         row = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"], "train_loss": total / max(count, 1),
                **{f"val_{k}": v for k, v in val_metrics.items()}, "seconds": time.perf_counter() - t0}
         log_rows.append(row)
-        improved = score < best
+        improved = best_epoch == 0 or score < best  # a NaN score (undefined metric) never beats a number
         if improved:
             best, best_epoch = score, epoch
         if main_process:
@@ -263,7 +275,8 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
                 save_checkpoint(out / "best.pt", payload)
             save_checkpoint(out / "last.pt", {**payload, "optimizer": optimizer.state_dict(),
                                               "scheduler": scheduler.state_dict(), "best": best,
-                                              "best_epoch": best_epoch, "log": log_rows})
+                                              "best_epoch": best_epoch, "log": log_rows,
+                                              "elapsed": time.perf_counter() - started})
             _write_text_atomic(out / "log.csv", _csv(log_rows))
         if bar is not None:
             bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{score:.4f}", lr=f"{row['lr']:.1e}")
@@ -279,6 +292,25 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return result
+
+
+def _agree(flag: bool, world: int) -> bool:
+    """Process 0's decision, broadcast to every process (the flag itself when there is one process)."""
+    if world == 1:
+        return flag
+    t = torch.tensor([int(flag)], device="cuda" if torch.distributed.get_backend() == "nccl" else "cpu")
+    torch.distributed.broadcast(t, 0)
+    return bool(t.item())
+
+
+def _agree_score(score: float, world: int) -> float:
+    """Process 0's validation score on every process (scheduler and best checkpoint stay in step)."""
+    score = score if math.isfinite(score) else math.inf
+    if world == 1:
+        return score
+    t = torch.tensor([score], dtype=torch.float64, device="cuda" if torch.distributed.get_backend() == "nccl" else "cpu")
+    torch.distributed.broadcast(t, 0)
+    return float(t.item())
 
 
 def _csv(rows) -> str:

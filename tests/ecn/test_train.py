@@ -174,3 +174,55 @@ def test_two_processes_match_one(tmp_path):
     b = json.loads((tmp_path / "two" / "metrics.json").read_text())
     for key in ("train_mae", "val_mae", "test_mae"):
         assert b[key] == pytest.approx(a[key], rel=1e-4, abs=1e-6), key
+
+
+@pytest.mark.parametrize("yaml_text,fragment", [
+    ("epochs: two\n", "expected epochs as int"),
+    ("a: [\n", "YAML cannot read"),
+    ("colour: 5\n", "Could not resolve settings"),
+])
+def test_bad_yaml_configs_are_one_line_errors(tmp_path, capsys, yaml_text, fragment):
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml_text)
+    assert main(["train", "--config", str(config), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and len(err.strip().splitlines()) == 1
+
+
+def test_yaml_scientific_notation_and_resume_alone(tmp_path, capsys):
+    from ecn.config import load_config
+
+    config = tmp_path / "c.yaml"
+    config.write_text("lr: 1e-3\nepochs: 3\n")
+    assert load_config(config).lr == 0.001
+    assert main(["train", "--resume", str(tmp_path), "--epochs", "5"]) == 2
+    assert "--resume alone" in capsys.readouterr().err
+
+
+def test_unknown_target_is_named(tmp_path, capsys):
+    assert main(["train", "--data", "perov5", "--target", "heat_al", "--out", str(tmp_path / "x"), *TINY]) == 2
+    assert "Could not resolve target 'heat_al'" in capsys.readouterr().err
+
+
+def test_an_undefined_validation_metric_still_gives_a_best_checkpoint(tmp_path, data_dir):
+    rows = []
+    with gzip.open(data_dir / "perov_5" / "val.csv.gz", "rt") as fh:
+        csv.field_size_limit(1 << 30)
+        for k, row in zip(range(60), csv.DictReader(fh)):
+            rows.append({"material_id": row["material_id"], "cif": row["cif"], "stable": 0})
+    path = tmp_path / "one_class.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["material_id", "cif", "stable"])
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(path), "--target", "stable", "--set", "task=classification", "--epochs", "2",
+                 "--out", str(out), *TINY[:8], "--quiet", "--set", "limit_val=0", "--set", "limit_test=0"]) == 0
+    assert (out / "best.pt").is_file() and (out / "metrics.json").is_file()
+
+
+def test_time_limit_holds_across_resumes(tmp_path):
+    out = _train(tmp_path, "--set", "time_limit=0.00001", epochs=5, limit=32, name="limited")
+    first = json.loads((out / "metrics.json").read_text())["epochs_run"]
+    assert main(["train", "--resume", str(out)]) == 0
+    assert json.loads((out / "metrics.json").read_text())["epochs_run"] == first == 1
