@@ -56,6 +56,8 @@ def classification_metrics(logit: np.ndarray, true: np.ndarray, names) -> dict:
         out[f"roc_auc_{name}"] = aucs[-1]
         eps = 1e-12
         losses.append(float(-np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))) if len(y) else float("nan"))
-    out["roc_auc"] = float(np.nanmean(aucs))
-    out["cross_entropy"] = float(np.nanmean(losses))
+    finite = [a for a in aucs if np.isfinite(a)]
+    out["roc_auc"] = float(np.mean(finite)) if finite else float("nan")  # undefined when a split has one class
+    finite = [v for v in losses if np.isfinite(v)]
+    out["cross_entropy"] = float(np.mean(finite)) if finite else float("nan")
     return out
