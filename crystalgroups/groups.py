@@ -17,7 +17,6 @@ Permutations are read-only integer arrays ``p`` meaning ``i -> p[i]``.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
@@ -511,8 +510,3 @@ class LatticeGroup:
             base = cells @ W.T
             rows.append(self.supercell.index((base[None, :, :] + cells[:, None, :]).reshape(-1, len(W))).reshape(len(cells), -1))
         return _ro(np.concatenate(rows))
-
-
-def symmetric_group_order(n: int) -> int:
-    """``n!``, exact."""
-    return math.factorial(n)
