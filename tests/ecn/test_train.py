@@ -80,20 +80,29 @@ def test_several_targets_and_yaml_config(tmp_path):
     assert "test_mae_heat_all" in metrics and "test_mae_heat_ref" in metrics
 
 
-def test_classification_on_a_csv_file(tmp_path, data_dir):
+def _labelled_csv(data_dir, path, count, label):
+    """The first ``count`` Perov-5 validation structures with a binary column ``stable = label(row)``."""
     rows = []
     with gzip.open(data_dir / "perov_5" / "val.csv.gz", "rt") as fh:
         csv.field_size_limit(1 << 30)
-        for k, row in zip(range(120), csv.DictReader(fh)):
-            rows.append({"material_id": row["material_id"], "cif": row["cif"], "stable": int(float(row["heat_all"]) < 1.0)})
-    path = tmp_path / "labels.csv"
+        for _, row in zip(range(count), csv.DictReader(fh)):
+            rows.append({"material_id": row["material_id"], "cif": row["cif"], "stable": label(row)})
     with path.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["material_id", "cif", "stable"])
         writer.writeheader()
         writer.writerows(rows)
-    out = tmp_path / "cls"
+    return path
+
+
+def _train_classifier(path, out):
     assert main(["train", "--data", str(path), "--target", "stable", "--set", "task=classification", "--epochs", "2",
                  "--out", str(out), *TINY[:8], "--quiet", "--set", "limit_val=0", "--set", "limit_test=0"]) == 0
+    return out
+
+
+def test_classification_on_a_csv_file(tmp_path, data_dir):
+    path = _labelled_csv(data_dir, tmp_path / "labels.csv", 120, lambda row: int(float(row["heat_all"]) < 1.0))
+    out = _train_classifier(path, tmp_path / "cls")
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= metrics["test_roc_auc"] <= 1.0 and "test_precision_0_stable" in metrics
     assert (out / "roc.png").is_file()
@@ -205,19 +214,8 @@ def test_unknown_target_is_named(tmp_path, capsys):
 
 
 def test_an_undefined_validation_metric_still_gives_a_best_checkpoint(tmp_path, data_dir):
-    rows = []
-    with gzip.open(data_dir / "perov_5" / "val.csv.gz", "rt") as fh:
-        csv.field_size_limit(1 << 30)
-        for k, row in zip(range(60), csv.DictReader(fh)):
-            rows.append({"material_id": row["material_id"], "cif": row["cif"], "stable": 0})
-    path = tmp_path / "one_class.csv"
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["material_id", "cif", "stable"])
-        writer.writeheader()
-        writer.writerows(rows)
-    out = tmp_path / "run"
-    assert main(["train", "--data", str(path), "--target", "stable", "--set", "task=classification", "--epochs", "2",
-                 "--out", str(out), *TINY[:8], "--quiet", "--set", "limit_val=0", "--set", "limit_test=0"]) == 0
+    path = _labelled_csv(data_dir, tmp_path / "one_class.csv", 60, lambda row: 0)
+    out = _train_classifier(path, tmp_path / "run")
     assert (out / "best.pt").is_file() and (out / "metrics.json").is_file()
 
 
