@@ -32,6 +32,7 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 1e-3
     weight_decay: float = 0.0
+    lr_schedule: str = "plateau"  # the paper's ReduceLROnPlateau, or "cosine": to min_lr over `epochs` (short budgets)
     lr_factor: float = 0.5
     lr_patience: int = 25
     min_lr: float = 1e-6
@@ -64,6 +65,8 @@ class TrainConfig:
             raise ValueError(f"Could not resolve model {self.model!r} among choices {sorted(MODELS)}")
         if self.element_features not in ("onehot", "period_group"):
             raise ValueError(f"expected element_features 'onehot' or 'period_group', got {self.element_features!r}")
+        if self.lr_schedule not in ("plateau", "cosine"):
+            raise ValueError(f"expected lr_schedule 'plateau' or 'cosine', got {self.lr_schedule!r}")
         if self.task not in ("regression", "classification"):
             raise ValueError(f"expected task 'regression' or 'classification', got {self.task!r}")
         for f in fields(self):  # YAML and keyword values: the declared type, or a clear error

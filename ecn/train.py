@@ -207,8 +207,13 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
                                num_colors=num_cells)
     model = build_model(model_config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=config.lr_factor,
-                                                           patience=config.lr_patience)
+    per_process = max(1, config.batch_size // world)
+    if config.lr_schedule == "cosine":  # stepped after every batch, reaching min_lr at the last one
+        steps = config.epochs * math.ceil(math.ceil(len(train_graphs) / world) / per_process)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=config.min_lr)
+    else:
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=config.lr_factor,
+                                                               patience=config.lr_patience)
     start_epoch, best, best_epoch, log_rows = 1, math.inf, 0, []
     if state:
         model.load_state_dict(state["model"])
@@ -223,7 +228,6 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
     ddp_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=config.model == "egnn") \
         if world > 1 else model  # every other model uses all its parameters in every step (DDP checks)
     collater = Collater(group, tuple(config.targets), features)
-    per_process = max(1, config.batch_size // world)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -232,7 +236,7 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
     # training time is counted across resumes, so a time limit means the same after a restart
     started = time.perf_counter() - (state.get("elapsed", 0.0) if state else 0.0)
     for epoch in range(start_epoch, config.epochs + 1):
-        stop = (optimizer.param_groups[0]["lr"] <= config.min_lr
+        stop = ((config.lr_schedule == "plateau" and optimizer.param_groups[0]["lr"] <= config.min_lr)
                 or (config.early_stopping and epoch - best_epoch > config.early_stopping)
                 or (config.time_limit and time.perf_counter() - started > 60 * config.time_limit))
         if _agree(bool(stop), world):  # process 0 decides for all, so no process waits for another
@@ -256,12 +260,15 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if config.lr_schedule == "cosine":
+                scheduler.step()
             total += float(loss.detach()) * batch.num_graphs
             count += batch.num_graphs
         val_metrics = _metrics(_predict(model, val_graphs, config, normalizer, device),
                                _targets_array(val_graphs, config.targets), config)
         score = _agree_score(_score(val_metrics, config), world)  # the same on every process
-        scheduler.step(score)
+        if config.lr_schedule == "plateau":
+            scheduler.step(score)
         row = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"], "train_loss": total / max(count, 1),
                **{f"val_{k}": v for k, v in val_metrics.items()}, "seconds": time.perf_counter() - t0}
         log_rows.append(row)

@@ -148,11 +148,17 @@ class CrystalGraph:
         src, dst = self.edge_index
         if group == "S_N":
             return (src != dst).astype(np.int64), 2
-        p = self.cell_pattern(group, symprec)
-        table = p.edge_colors
-        if group == "G":
-            table = self.geometric_rank(symprec)[table]
-        return table[self.cell_index[src], self.cell_index[dst]], p.num_edge_colors
+        # remembered per graph: "G" costs a point-group search, and a batch asks every epoch
+        memo = self.__dict__.setdefault("_edge_colors", {})
+        if (group, symprec) not in memo:
+            p = self.cell_pattern(group, symprec)
+            table = p.edge_colors
+            if group == "G":
+                table = self.geometric_rank(symprec)[table]
+            colors = table[self.cell_index[src], self.cell_index[dst]]
+            colors.setflags(write=False)
+            memo[group, symprec] = colors, p.num_edge_colors
+        return memo[group, symprec]
 
     def geometric_rank(self, symprec: float = 1e-3) -> np.ndarray:
         """For ``"G"``: the rank of each of the pattern's colours when ordered by geometry.

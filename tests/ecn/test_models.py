@@ -190,3 +190,23 @@ def test_every_parameter_gets_a_gradient(name):
     model(batch).sum().backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None]
     assert missing == []
+
+
+@pytest.mark.parametrize("in_features", [3, 200])  # 4 colours x 3 is lifted, 4 x 200 padded
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_color_matmul_strategies_equal_a_loop_over_rows(in_features, with_bias):
+    from ecn.nn.layers import LIFT_LIMIT, color_matmul
+
+    assert 4 * 3 <= LIFT_LIMIT < 4 * 200
+    torch.manual_seed(1)
+    x = torch.randn(60, in_features, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(4, in_features, 5, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(4, 5, dtype=torch.float64) if with_bias else None
+    color = torch.randint(0, 4, (60,))
+    color[:3] = 2  # colour 3 may be absent; colour 2 is present
+    expected = torch.stack([x[k] @ weight[color[k]] + (bias[color[k]] if with_bias else 0) for k in range(60)])
+    got = color_matmul(x, weight, color, bias)
+    assert torch.allclose(got, expected, atol=1e-12)
+    grads = torch.autograd.grad(got.sum(), (x, weight))
+    expected_grads = torch.autograd.grad(expected.sum(), (x, weight))
+    assert all(torch.allclose(a, b, atol=1e-12) for a, b in zip(grads, expected_grads))
