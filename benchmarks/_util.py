@@ -7,17 +7,22 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_text_atomic", "write_json_atomic"]
+__all__ = ["write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
 
 
 def write_text_atomic(path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    write_bytes_atomic(path, text.encode())
+
+
+def write_bytes_atomic(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
     target = Path(path).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
