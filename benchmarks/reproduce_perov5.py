@@ -6,10 +6,14 @@ epochs or lr <= 1e-6; ``--epochs`` caps it for a smaller budget), ``--seeds`` ea
 ``RESULTS/perov5.json`` and ``RESULTS/perov5.md``: test MAE mean +- std per model, epochs run,
 wall time and hardware, next to the paper's numbers. Runs live in ``RUNS/<model>-seed<k>/`` and
 are resumed (``last.pt``) or skipped (``metrics.json``) when the script is started again, so a
-budget can be spread over several sessions. ``--ablation`` adds the paper's Appendix A.8
-variants of ECN-S_Lambda: group + period features instead of one-hot Z, and no cell one-hot.
+budget can be spread over several sessions. ``--jobs`` runs several side by side (spawned
+processes, one thread each on CPU). The checkpoint of each model's best seed (by validation MAE) is
+copied to ``RESULTS/checkpoints/`` and evaluated again from there. ``--ablation`` adds variants of
+ECN-S_Lambda (group + period features instead of one-hot Z; no cell one-hot), ``--graph-study``
+the MPNN on CGCNN's radius graph and CGCNN on the paper's bonds.
 
-    python benchmarks/reproduce_perov5.py --epochs 1000 --device cuda --runs runs/perov5 --results docs/results
+    python benchmarks/reproduce_perov5.py --epochs 8 --set lr_schedule=cosine --jobs 2 --ablation --graph-study
+    python benchmarks/reproduce_perov5.py --epochs 1000 --device cuda --jobs 3 --results docs/results/full
 """
 
 from __future__ import annotations
@@ -38,9 +42,15 @@ PAPER = {"ecn-s": "0.038 +- 0.004", "cgcnn": "0.047 +- 0.000", "megnet": "0.059 
 MODELS = ("ecn-s", "ecn-p1", "ecn-g", "cgcnn", "megnet", "mpnn")
 LABELS = {"ecn-s": "ECN-S_Lambda", "ecn-p1": "ECN-P-1", "ecn-g": "ECN-G_Lambda", "cgcnn": "CGCNN",
           "megnet": "MEGNet", "mpnn": "MPNN (unit cell)"}
-ABLATION_LABELS = {"ecn-s": "ECN-S_Lambda (one-hot Z, cell one-hot)", "ecn-s+period_group": "group + period features",
-                   "ecn-s-no_cell_onehot": "no cell one-hot"}
-ABLATIONS = {"ecn-s+period_group": ["element_features=period_group"], "ecn-s-no_cell_onehot": ["cell_onehot=false"]}
+#: Variants: name -> (model, settings, study, label). "ablation": ECN-S_Lambda's input features and
+#: symmetry breaking (``--ablation``); "graph": the bond rule against the radius graph on the cheap
+#: unit-cell models, to separate the graph from the architecture (``--graph-study``).
+VARIANTS = {
+    "ecn-s+period_group": ("ecn-s", ["element_features=period_group"], "ablation", "group + period features"),
+    "ecn-s-no_cell_onehot": ("ecn-s", ["cell_onehot=false"], "ablation", "no cell one-hot"),
+    "mpnn+radius": ("mpnn", ["neighbors=radius"], "graph", "radius graph (8 A, 12 neighbours)"),
+    "cgcnn+isayev": ("cgcnn", ["neighbors=isayev"], "graph", "the paper's bonds (IsayevNN)"),
+}
 
 
 def hardware(device: str, jobs: int) -> str:
@@ -57,7 +67,7 @@ def hardware(device: str, jobs: int) -> str:
 def run_one(name: str, overrides: list, seed: int, args: argparse.Namespace) -> dict:
     """Train (or resume, or just read) one run; executed in a worker process of its own."""
     run_dir = Path(args.runs) / f"{name}-seed{seed}"
-    model = name.split("+")[0].split("-no_")[0]
+    model = VARIANTS[name][0] if name in VARIANTS else name
     metrics_file = run_dir / "metrics.json"
     if metrics_file.exists() and "wall_seconds" in json.loads(metrics_file.read_text()):
         return json.loads(metrics_file.read_text())
@@ -78,9 +88,9 @@ def run_one(name: str, overrides: list, seed: int, args: argparse.Namespace) -> 
 def run_all(plan: list, args: argparse.Namespace) -> dict:
     """Every (name, overrides) x seed, ``args.jobs`` at a time, the most expensive runs first."""
     jobs = [(name, overrides, seed) for name, overrides in plan
-            for seed in (args.ablation_seeds if name in ABLATIONS else args.seeds)]
-    # the table first (its ECN runs, 8x the graph, before the baselines), the ablations last
-    jobs.sort(key=lambda job: (job[0] in ABLATIONS, not job[0].startswith("ecn")))
+            for seed in (args.ablation_seeds if name in VARIANTS and VARIANTS[name][2] == "ablation" else args.seeds)]
+    # the table first (its ECN runs, 8x the graph, before the baselines), the variants last
+    jobs.sort(key=lambda job: (job[0] in VARIANTS, not job[0].startswith("ecn")))
     results = {name: {} for name, _ in plan}
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(run_one, name, overrides, seed, args): (name, seed) for name, overrides, seed in jobs}
@@ -156,9 +166,10 @@ def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
 
 
 def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
-    main_rows = {name: _row(runs) for name, runs in results.items() if name not in ABLATIONS}
+    main_rows = {name: _row(runs) for name, runs in results.items() if name not in VARIANTS}
     published = {name: publish(name, results[name], args) for name in main_rows}
-    figures({n: r for n, r in results.items() if n not in ABLATIONS}, published, args)
+    if main_rows:
+        figures({n: r for n, r in results.items() if n in main_rows}, published, args)
     extra = f"; changed settings: {', '.join(args.set)}" if args.set else ""
     meta = {"protocol": f"paper (A.7) model, optimiser, batch and split; at most {args.epochs} epochs{extra}",
             "hardware": hardware(args.device, args.jobs), "torch": torch.__version__,
@@ -173,44 +184,48 @@ def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
             f"{statistics.mean(row['wall_seconds']) / 60:.0f} min | "
             f"`{Path(pub['checkpoint']).name}` (seed {pub['seed']}, {pub['test_mae']:.4f}, "
             f"{'reproduced' if pub['reproduced'] else 'NOT reproduced'}) |")
-    ablation_rows = {name: _row(runs) for name, runs in results.items() if name in ABLATIONS}
-    ablations = []
-    if ablation_rows:
-        seeds = sorted({s for row in ablation_rows.values() for s in row["seeds"]})
-        base = [r for r in results["ecn-s"] if r["seed"] in seeds]
-        for name, row in {"ecn-s": _row(base), **ablation_rows}.items():
-            ablations.append(f"| {ABLATION_LABELS.get(name, name)} | {row['test_mae_mean']:.4f} +- "
-                             f"{row['test_mae_std']:.4f} | {', '.join(f'{m:.4f}' for m in row['test_mae'])} | "
-                             f"{', '.join(map(str, row['seeds']))} |")
+    variant_rows = {name: _row(runs) for name, runs in results.items() if name in VARIANTS}
+    variants = []
+    for name, row in variant_rows.items():
+        model, _, study, label = VARIANTS[name]
+        base = [r for r in results.get(model, []) if r["seed"] in row["seeds"]]  # the same seeds
+        base_text = f"{_row(base)['test_mae_mean']:.4f} ({LABELS[model]})" if base else "-"
+        variants.append(f"| {study} | {LABELS[model]}, {label} | {row['test_mae_mean']:.4f} +- "
+                        f"{row['test_mae_std']:.4f} | {', '.join(f'{m:.4f}' for m in row['test_mae'])} | "
+                        f"{base_text} | {', '.join(map(str, row['seeds']))} |")
     md = "\n".join([
         "<!-- written by benchmarks/reproduce_perov5.py; do not edit by hand -->", "",
         f"Protocol: {meta['protocol']}. Hardware: {meta['hardware']}. torch {meta['torch']}. {meta['date']}.",
         (f"Command: `{meta['command']}`. Test MAE in eV per cell, mean +- std (population) over seeds; "
          "the published checkpoint is the seed with the lowest validation MAE; `ecn evaluate` on the "
          "committed file gives its test MAE again (checked by the script)."), "",
-        "| model | test MAE (ours) | paper (1000-epoch protocol) | seeds | epochs run | time per run | published checkpoint |",
-        "|---|---|---|---|---|---|---|", *table, "",
-        *(["Ablations of ECN-S_Lambda (same protocol):", "",
-           "| variant | test MAE | per seed | seeds |", "|---|---|---|---|", *ablations, ""] if ablations else []),
+        *(["| model | test MAE (ours) | paper (1000-epoch protocol) | seeds | epochs run | time per run | "
+           "published checkpoint |", "|---|---|---|---|---|---|---|", *table, ""] if table else []),
+        *(["Variants (same protocol); the last but one column is the unchanged model on the same seeds:", "",
+           "| study | variant | test MAE | per seed | unchanged model | seeds |", "|---|---|---|---|---|---|",
+           *variants, ""] if variants else []),
     ])
-    summary = {"meta": meta, "rows": main_rows, "published": published, "ablations": ablation_rows}
+    summary = {"meta": meta, "rows": main_rows, "published": published, "variants": variant_rows}
     return summary, md
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=1000)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--ablation", action="store_true")
+    parser.add_argument("--graph-study", action="store_true", help="MPNN and CGCNN with each other's graph rule")
     parser.add_argument("--ablation-seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--jobs", type=int, default=1, help="runs side by side (CPU: one thread each)")
     parser.add_argument("--set", action="append", default=[], help="extra key=value settings for every run")
     parser.add_argument("--runs", default="runs/perov5")
     parser.add_argument("--results", default="docs/results")
     args = parser.parse_args(argv)
-    plan = [(m, []) for m in args.models] + (list(ABLATIONS.items()) if args.ablation else [])
+    studies = {"ablation"} if args.ablation else set()
+    studies |= {"graph"} if args.graph_study else set()
+    plan = [(m, []) for m in args.models] + [(name, v[1]) for name, v in VARIANTS.items() if v[2] in studies]
     results = run_all(plan, args)
     summary, md = summarise(results, args)
     out = Path(args.results)

@@ -44,7 +44,7 @@ extensions = [
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "results/*.md"]  # results/: generated tables, included by results.md
 nitpicky = False
 
 # MyST: $...$ / $$...$$ maths, ::: fences, auto-generated heading anchors for cross-page links.

@@ -27,6 +27,7 @@ class TrainConfig:
     layers: int = 6
     edge_dim: int = 20
     element_features: str = "onehot"  # or "period_group"
+    neighbors: str = ""  # "" = the model's own graph rule; "isayev" (paper's bonds) or "radius" (8 A, 12 nn)
     cell_onehot: bool = True
     epochs: int = 1000
     batch_size: int = 128
@@ -65,6 +66,8 @@ class TrainConfig:
             raise ValueError(f"Could not resolve model {self.model!r} among choices {sorted(MODELS)}")
         if self.element_features not in ("onehot", "period_group"):
             raise ValueError(f"expected element_features 'onehot' or 'period_group', got {self.element_features!r}")
+        if self.neighbors not in ("", "isayev", "radius"):
+            raise ValueError(f"expected neighbors '', 'isayev' or 'radius', got {self.neighbors!r}")
         if self.lr_schedule not in ("plateau", "cosine"):
             raise ValueError(f"expected lr_schedule 'plateau' or 'cosine', got {self.lr_schedule!r}")
         if self.task not in ("regression", "classification"):

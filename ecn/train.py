@@ -43,8 +43,16 @@ __all__ = ["train", "evaluate_checkpoint", "predict_files", "load_graphs", "mode
 
 # -- data ------------------------------------------------------------------------------------
 
-def graph_settings(model: str) -> GraphSettings:
-    return GraphSettings(**MODELS[model][1])
+def graph_settings(config: TrainConfig) -> GraphSettings:
+    """The model's graph rule (paper's bonds for ECN and MPNN, 8 A / 12 neighbours for CGCNN and
+    MEGNet), or the one ``config.neighbors`` names instead."""
+    settings = dict(MODELS[config.model][1])
+    if config.neighbors and config.neighbors != settings["neighbors"]:
+        settings["neighbors"] = config.neighbors
+        settings.pop("cutoff", None)  # the rule's own default cutoff: 6 A (isayev) or 8 A (radius)
+        if config.neighbors == "radius":
+            settings["max_neighbors"] = 12
+    return GraphSettings(**settings)
 
 
 def feature_settings(config: TrainConfig) -> FeatureSettings:
@@ -53,7 +61,7 @@ def feature_settings(config: TrainConfig) -> FeatureSettings:
 
 def load_graphs(config: TrainConfig, split: str, limit: int = 0, progress: bool = False):
     """Graphs of one split: a named dataset's own split, or a seeded 80/10/10 split of a file or folder."""
-    settings = graph_settings(config.model)
+    settings = graph_settings(config)
     key = config.data.replace("_", "").replace("-", "").lower()
     if key in DATASETS:
         unknown = [t for t in config.targets if t not in DATASETS[key].targets]
@@ -199,7 +207,7 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
     _seed_everything(config.seed, config.deterministic, device)
     group = MODELS[config.model][0]
     features = feature_settings(config)
-    num_cells = int(np.prod(graph_settings(config.model).supercell))
+    num_cells = int(np.prod(graph_settings(config).supercell))
     model_config = ModelConfig(name=config.model, node_in=features.node_dim(num_cells), edge_in=features.num_gaussians,
                                width=config.width, edge_dim=config.edge_dim, layers=config.layers,
                                readout="mean", extensive=tuple(t in config.extensive for t in config.targets),
@@ -427,7 +435,7 @@ def predict_files(path, files) -> list[tuple[str, list[float]]]:
     config = _config_of(payload)
     model = model_from_checkpoint(payload)
     normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
-    settings = graph_settings(config.model)
+    settings = graph_settings(config)
     out = []
     for file in files:
         text = Path(file).read_text(encoding="utf-8", errors="replace")

@@ -36,12 +36,13 @@ def test_reproduce_script_writes_table_checkpoints_and_figures(tmp_path, data_di
         assert (results / "checkpoints" / f"perov5-{name}.pt").is_file()
         assert (results / "checkpoints" / f"perov5-{name}.yaml").is_file()
     # the ablations ran on seed 0 with their own settings
-    assert set(summary["ablations"]) == {"ecn-s+period_group", "ecn-s-no_cell_onehot"}
+    assert set(summary["variants"]) == {"ecn-s+period_group", "ecn-s-no_cell_onehot"}
+    assert summary["variants"]["ecn-s+period_group"]["seeds"] == [0]
     config = (tmp_path / "runs" / "ecn-s+period_group-seed0" / "config.yaml").read_text()
     assert "element_features: period_group" in config
     assert "cell_onehot: false" in (tmp_path / "runs" / "ecn-s-no_cell_onehot-seed0" / "config.yaml").read_text()
     table = (results / "perov5.md").read_text()
-    assert "| ECN-S_Lambda |" in table and "0.038 +- 0.004" in table and "no cell one-hot" in table
+    assert "| ECN-S_Lambda |" in table and "0.038 +- 0.004" in table and "ECN-S_Lambda, no cell one-hot" in table
     assert (results / "perov5_curves.png").stat().st_size > 0 and (results / "perov5_parity.png").stat().st_size > 0
     # a second start reads the finished runs: nothing is trained again
     stamp = (tmp_path / "runs" / "ecn-s-seed0" / "last.pt").stat().st_mtime_ns

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -115,8 +116,26 @@ def test_cosine_schedule_decays_every_epoch_to_min_lr(tmp_path):
     assert lrs[2] == pytest.approx(1e-5)  # the last batch of the last epoch lands on min_lr
 
 
+def test_graph_rule_can_be_chosen_apart_from_the_model(tmp_path):
+    from ecn.config import load_config
+    from ecn.train import graph_settings, load_graphs
+
+    paper = graph_settings(load_config(overrides=["model=mpnn"]))
+    radius = graph_settings(load_config(overrides=["model=mpnn", "neighbors=radius"]))
+    bonds = graph_settings(load_config(overrides=["model=cgcnn", "neighbors=isayev"]))
+    assert (paper.neighbors, paper.cutoff) == ("isayev", 6.0)
+    assert (radius.neighbors, radius.cutoff, radius.max_neighbors, radius.supercell) == ("radius", 8.0, 12, (1, 1, 1))
+    assert (bonds.neighbors, bonds.cutoff) == ("isayev", 6.0)
+    # on real structures the radius rule gives each atom its 12 nearest neighbours (ties kept)
+    graphs, _ = load_graphs(load_config(overrides=["model=mpnn", "neighbors=radius"]), "val", 8)
+    assert all(np.bincount(g.edge_index[0], minlength=g.num_nodes).min() >= 12 for g in graphs)
+    out = _train(tmp_path, "--set", "neighbors=radius", model="mpnn", epochs=1, limit=32)
+    assert "neighbors: radius" in (out / "config.yaml").read_text()
+
+
 @pytest.mark.parametrize("args,fragment", [
     (["--set", "colour=5"], "Could not resolve setting 'colour'"),
+    (["--set", "neighbors=voronoi"], "expected neighbors '', 'isayev' or 'radius'"),
     (["--set", "lr_schedule=linear"], "expected lr_schedule 'plateau' or 'cosine'"),
     (["--set", "epochs=many"], "expected epochs as int"),
     (["--model", "transformer"], "Could not resolve model"),
