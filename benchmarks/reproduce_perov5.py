@@ -69,8 +69,10 @@ def run_one(name: str, overrides: list, seed: int, args: argparse.Namespace) -> 
     run_dir = Path(args.runs) / f"{name}-seed{seed}"
     model = VARIANTS[name][0] if name in VARIANTS else name
     metrics_file = run_dir / "metrics.json"
-    if metrics_file.exists() and "wall_seconds" in json.loads(metrics_file.read_text()):
-        return json.loads(metrics_file.read_text())
+    if metrics_file.exists():
+        finished = json.loads(metrics_file.read_text())
+        if "wall_seconds" in finished:  # written by this script, so the run is complete
+            return finished
     config = load_config(overrides=[
         "data=perov5", "targets=heat_all", f"model={model}", f"seed={seed}", f"epochs={args.epochs}",
         f"device={args.device}", "quiet=true", "workers=1", *overrides, *args.set])
