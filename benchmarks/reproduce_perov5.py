@@ -75,7 +75,7 @@ def run_one(name: str, overrides: list, seed: int, args: argparse.Namespace) -> 
             return finished
     config = load_config(overrides=[
         "data=perov5", "targets=heat_all", f"model={model}", f"seed={seed}", f"epochs={args.epochs}",
-        f"device={args.device}", "quiet=true", "workers=1", *overrides, *args.set])
+        f"device={args.device}", "quiet=true", "workers=1", "deterministic=true", *overrides, *args.set])
     start = time.perf_counter()
     metrics = train(config, run_dir, resume=(run_dir / "last.pt").exists())
     metrics["wall_seconds"] = time.perf_counter() - start

@@ -28,7 +28,9 @@ class TrainConfig:
     edge_dim: int = 20
     element_features: str = "onehot"  # or "period_group"
     neighbors: str = ""  # "" = the model's own graph rule; "isayev" (paper's bonds) or "radius" (8 A, 12 nn)
-    cell_onehot: bool = True
+    supercell: tuple = ()  # () = the model's own (2x2x2 for ECN); 3 sizes, or 9 numbers: a matrix row by row
+    cell_onehot: bool = False  # the paper's exact input appends the cell one-hot (then the graph is explicit)
+    graph_form: str = "auto"  # "auto": the quotient unless the cell one-hot is on; "quotient"; "explicit"
     epochs: int = 1000
     batch_size: int = 128
     lr: float = 1e-3
@@ -47,7 +49,8 @@ class TrainConfig:
     limit_test: int = 0
     workers: int = 0  # graph-building processes; 0 = all cores
     device: str = "cpu"
-    deterministic: bool = True  # on CPU: one intra-op thread, so that a seed gives bit-identical runs
+    threads: int = 0  # CPU intra-op threads; 0 = torch's default (every core)
+    deterministic: bool = False  # on CPU: one intra-op thread, so that a seed gives bit-identical runs
     quiet: bool = False
 
     def __post_init__(self) -> None:
@@ -70,6 +73,12 @@ class TrainConfig:
             raise ValueError(f"expected neighbors '', 'isayev' or 'radius', got {self.neighbors!r}")
         if self.lr_schedule not in ("plateau", "cosine"):
             raise ValueError(f"expected lr_schedule 'plateau' or 'cosine', got {self.lr_schedule!r}")
+        if self.graph_form not in ("auto", "quotient", "explicit"):
+            raise ValueError(f"expected graph_form 'auto', 'quotient' or 'explicit', got {self.graph_form!r}")
+        if self.graph_form == "quotient" and self.cell_onehot:
+            raise ValueError("expected graph_form 'explicit' or 'auto' with cell_onehot=true (the one-hot tells the "
+                             "cells apart, so the quotient no longer computes the same), got graph_form='quotient'")
+        object.__setattr__(self, "supercell", _supercell_setting(self.supercell))
         if self.task not in ("regression", "classification"):
             raise ValueError(f"expected task 'regression' or 'classification', got {self.task!r}")
         for f in fields(self):  # YAML and keyword values: the declared type, or a clear error
@@ -79,7 +88,7 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "width", "layers", "edge_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"expected {name} >= 1, got {getattr(self, name)}")
-        for name in ("limit_train", "limit_val", "limit_test", "workers", "early_stopping", "time_limit"):
+        for name in ("limit_train", "limit_val", "limit_test", "workers", "early_stopping", "time_limit", "threads"):
             if getattr(self, name) < 0:
                 raise ValueError(f"expected {name} >= 0, got {getattr(self, name)}")
         if not self.lr > 0:
@@ -89,10 +98,29 @@ class TrainConfig:
         d = dataclasses.asdict(self)
         d["targets"] = list(self.targets)
         d["extensive"] = list(self.extensive)
+        d["supercell"] = list(self.supercell)
         return d
+
+    @property
+    def uses_quotient(self) -> bool:
+        """Whether a supercell model runs on the quotient graph (unit cell, colours of the cell pairs)."""
+        return self.graph_form == "quotient" or (self.graph_form == "auto" and not self.cell_onehot)
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
+
+
+def _supercell_setting(value) -> tuple:
+    """``()``, three positive sizes, or nine integers (a 3x3 matrix row by row), as a tuple of ints."""
+    if isinstance(value, str):
+        value = tuple(v for v in value.replace("x", ",").split(",") if v.strip())
+    try:
+        numbers = tuple(int(str(v).strip()) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected supercell as 3 sizes (e.g. 3,3,3) or 9 integers of a matrix, got {value!r}") from None
+    if len(numbers) not in (0, 3, 9) or (len(numbers) == 3 and min(numbers) < 1):
+        raise ValueError(f"expected supercell as 3 positive sizes (e.g. 3,3,3) or 9 integers of a matrix, got {value!r}")
+    return numbers
 
 
 def _is_type(value, kind: str) -> bool:

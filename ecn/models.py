@@ -14,6 +14,11 @@ cgcnn      CGCNN convolution (Xie 2018)   S_N               unit cell, radius 8 
 megnet     MEGNet blocks (Chen 2019)      S_N               unit cell, radius 8 A, 12 nn
 egnn       E(n)-equivariant ECN (A.5)     S_Lambda x S_C    2x2x2 supercell, Isayev
 ========== ============================== ================= ===========================
+
+The supercell models run on the quotient of their supercell graph (one node per site of the unit
+cell, ``docs/concepts.md``) whenever the node inputs carry no cell one-hot: the same function at
+the cost of a unit-cell network. Each model allocates first-layer weights for the colours its
+group can produce on its supercell (:func:`num_colors_for`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from torch import nn
 from .nn.layers import ColorLinear, ECNLayer, _EdgeFunction
 from .nn.scatter import scatter_mean, scatter_sum
 
-__all__ = ["ModelConfig", "build_model", "MODELS", "CrystalModel"]
+__all__ = ["ModelConfig", "build_model", "MODELS", "CrystalModel", "num_colors_for", "SUPERCELL_MODELS"]
 
 #: model name -> (colour group for ecn.data, graph settings as a dict for GraphSettings)
 MODELS = {
@@ -38,6 +43,36 @@ MODELS = {
     "megnet": ("S_N", {"supercell": (1, 1, 1), "neighbors": "radius", "cutoff": 8.0, "max_neighbors": 12}),
     "egnn": ("S", {"supercell": (2, 2, 2), "neighbors": "isayev"}),
 }
+
+#: The models whose graph is a supercell (and which can run on its quotient).
+SUPERCELL_MODELS = ("ecn-s", "ecn-p1", "ecn-g", "egnn")
+
+
+def num_colors_for(model: str, supercell=None) -> int:
+    """The number of edge colours a model's group can produce on a supercell (default: the model's own).
+
+    ``S`` (S_Lambda) has 2 on every supercell of more than one cell (same cell or not); ``P-1``
+    the number of its orbits on cell pairs; ``G`` (each structure's own lattice group, coloured
+    by geometric rank) at most as many as ``P-1``, its subgroup on every lattice, reached by
+    triclinic lattices, so a model sized this way accepts every crystal; ``S_N`` 2.
+
+    >>> [num_colors_for(m) for m in ("ecn-s", "ecn-p1", "ecn-g", "mpnn")]
+    [2, 8, 8, 2]
+    >>> num_colors_for("ecn-p1", (3, 3, 3)), num_colors_for("ecn-s", (3, 3, 3))
+    (14, 2)
+    """
+    import crystalgroups
+
+    if model not in MODELS:
+        raise ValueError(f"Could not resolve model {model!r} among choices {sorted(MODELS)}")
+    group, graph = MODELS[model]
+    if group == "S_N":
+        return 2
+    supercell = graph["supercell"] if supercell is None else supercell
+    from .data.graph import _supercell_object, _canonical_supercell
+
+    sc = _supercell_object(_canonical_supercell(supercell))
+    return crystalgroups.pattern("S" if group == "S" else "P-1", sc, warn=False).num_edge_colors
 
 
 @dataclass(frozen=True)
@@ -52,7 +87,7 @@ class ModelConfig:
     layers: int = 6
     readout: str = "mean"
     out_dim: int = 1
-    num_colors: int = 8
+    num_colors: int = 0  # 0: num_colors_for(name) on the model's default supercell
     delta: bool = True
     extensive: tuple = ()  # per output: True = summed over atoms (extensive), False = intensive
 
@@ -64,6 +99,12 @@ class ModelConfig:
             raise ValueError(f"Could not resolve model {self.name!r} among choices {sorted(MODELS)}")
         if self.readout not in ("mean", "sum", "node"):
             raise ValueError(f"expected readout 'mean', 'sum' or 'node', got {self.readout!r}")
+        if self.num_colors == 0:
+            object.__setattr__(self, "num_colors", num_colors_for(self.name))
+        for name in ("node_in", "edge_in", "width", "edge_dim", "layers", "out_dim", "num_colors"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"expected {name} as an integer >= 1, got {value!r}")
 
     @property
     def group(self) -> str:
@@ -107,8 +148,13 @@ class CrystalModel(nn.Module):
 
     def forward(self, batch) -> torch.Tensor:
         """Graph outputs: intensive ones are ``head(mean_i h_i)`` (the paper's readout), extensive ones
-        ``sum_i head(h_i)`` (proportional to the number of atoms); ``readout="sum"`` makes every output
-        extensive, ``readout="node"`` returns ``head(h_i)`` per node."""
+        ``sum_i head(h_i)`` over the atoms of one unit cell (an explicit supercell's sum divided by its
+        number of cells); ``readout="sum"`` makes every output extensive, ``readout="node"`` returns
+        ``head(h_i)`` per node (per site of the unit cell for a quotient batch)."""
+        if self.config.name in SUPERCELL_MODELS and batch.num_edge_colors > self.config.num_colors:
+            raise ValueError(f"expected a batch with at most {self.config.num_colors} edge colours (the weights of this "
+                             f"{self.config.name} model), got one coloured with {batch.num_edge_colors}: a larger "
+                             "supercell or another group than the model was built for")
         state: dict = {}
         h = self.node_states(batch, state)
         if self.config.readout == "node":
@@ -119,7 +165,7 @@ class CrystalModel(nn.Module):
             pooled = pooled + state["globals"]
         out = self.head(pooled) if not all(extensive) else None
         if any(extensive):
-            summed = scatter_sum(self.head(h), batch.batch, batch.num_graphs)
+            summed = scatter_sum(self.head(h), batch.batch, batch.num_graphs) * batch.cell_weight
             if out is None:
                 return summed
             mask = torch.tensor(extensive, device=h.device)

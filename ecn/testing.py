@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-__all__ = ["permute_batch", "assert_equivariant", "node_permutation", "TOLERANCES"]
+__all__ = ["permute_batch", "assert_equivariant", "node_permutation", "quotient_mismatch", "TOLERANCES"]
 
 #: Default absolute tolerances per dtype.
 TOLERANCES = {torch.float64: 1e-10, torch.float32: 1e-5}
@@ -82,3 +82,50 @@ def assert_equivariant(model, batch, perms, cell_table=None, num_sites=None, ato
         worst = int(np.argmax(errors))
         raise AssertionError(f"not equivariant: error {errors[worst]:.3g} > {atol:.3g} for permutation #{worst}")
     return result
+
+
+def quotient_mismatch(model, graphs, group: str, features=None, dtype=torch.float64, seed: int = 0) -> dict:
+    """How far a model's quotient computation is from its explicit supercell computation.
+
+    Runs ``model`` on the explicit supercell batch of ``graphs`` and on its quotient (one node per
+    site, :func:`ecn.data.collate` with ``quotient=True``) in ``dtype``, and returns the largest
+    absolute differences of the outputs (``"output"``) and of every parameter's gradient of a
+    random linear function of the outputs (``"gradient"``). Per-node outputs of the explicit
+    supercell are compared cell by cell with the quotient's per-site outputs. ``features`` must
+    not carry the cell one-hot (default: the defaults without it). Both are 0 up to rounding
+    (about 1e-16 in float64) for every ECN model: see ``docs/concepts.md``.
+
+    >>> from ecn.data import Crystal, crystal_graph
+    >>> from ecn.models import build_model
+    >>> g = crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17]))
+    >>> m = build_model("ecn-p1", node_in=104, width=8, edge_dim=4, layers=2)
+    >>> err = quotient_mismatch(m, [g], "P-1")
+    >>> err["output"] < 1e-12 and err["gradient"] < 1e-12
+    True
+    """
+    from ecn.data import FeatureSettings, collate
+
+    features = FeatureSettings(cell_onehot=False) if features is None else features
+    model = model.to(dtype)
+    outputs, grads = [], []
+    for quotient in (False, True):
+        batch = collate(graphs, group, (), features, quotient=quotient)
+        floats = {k: getattr(batch, k).to(dtype) for k in ("x", "edge_attr", "edge_length", "edge_vector", "positions")}
+        batch = replace(batch, **floats)
+        model.zero_grad(set_to_none=True)
+        out = model(batch)
+        if out.shape[0] == batch.num_nodes and batch.num_nodes != batch.num_graphs:  # per node: explicit -> cells
+            if not quotient:
+                out = torch.cat([out[a:b].reshape(g.num_cells, g.num_sites, -1).transpose(0, 1).reshape(g.num_sites, -1)
+                                 for g, a, b in zip(graphs, batch.ptr[:-1], batch.ptr[1:])])
+            else:
+                out = torch.cat([out[a:b].repeat(1, g.num_cells)
+                                 for g, a, b in zip(graphs, batch.ptr[:-1], batch.ptr[1:])])
+        weights = torch.randn(out.shape, dtype=dtype, generator=torch.Generator().manual_seed(seed))
+        (out * weights).sum().backward()
+        outputs.append(out.detach())
+        grads.append({n: (p.grad.detach().clone() if p.grad is not None else torch.zeros_like(p))
+                      for n, p in model.named_parameters()})
+    model.zero_grad(set_to_none=True)
+    gradient = max(float((grads[0][n] - grads[1][n]).abs().max()) for n in grads[0]) if grads[0] else 0.0
+    return {"output": float((outputs[0] - outputs[1]).abs().max()), "gradient": gradient}

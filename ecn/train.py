@@ -36,7 +36,7 @@ from .data.batch import Collater
 from .data.materials_project import split_indices
 from .data.sources import DATASETS
 from .metrics import classification_metrics, regression_metrics
-from .models import MODELS, ModelConfig, build_model
+from .models import MODELS, SUPERCELL_MODELS, ModelConfig, build_model, num_colors_for
 
 __all__ = ["train", "evaluate_checkpoint", "predict_files", "load_graphs", "model_from_checkpoint"]
 
@@ -47,6 +47,12 @@ def graph_settings(config: TrainConfig) -> GraphSettings:
     """The model's graph rule (paper's bonds for ECN and MPNN, 8 A / 12 neighbours for CGCNN and
     MEGNet), or the one ``config.neighbors`` names instead."""
     settings = dict(MODELS[config.model][1])
+    if config.supercell:
+        if config.model not in SUPERCELL_MODELS:
+            raise ValueError(f"expected a supercell only for the supercell models {list(SUPERCELL_MODELS)}, "
+                             f"got supercell={list(config.supercell)} for {config.model!r} (a unit-cell model)")
+        sc = config.supercell
+        settings["supercell"] = sc if len(sc) == 3 else tuple(tuple(sc[3 * r:3 * r + 3]) for r in range(3))
     if config.neighbors and config.neighbors != settings["neighbors"]:
         settings["neighbors"] = config.neighbors
         settings.pop("cutoff", None)  # the rule's own default cutoff: 6 A (isayev) or 8 A (radius)
@@ -57,6 +63,12 @@ def graph_settings(config: TrainConfig) -> GraphSettings:
 
 def feature_settings(config: TrainConfig) -> FeatureSettings:
     return FeatureSettings(element=config.element_features, cell_onehot=config.cell_onehot)
+
+
+def collater(config: TrainConfig) -> Collater:
+    """The batch maker of a run: the model's colours, the targets, and the quotient form where it applies."""
+    return Collater(MODELS[config.model][0], tuple(config.targets), feature_settings(config),
+                    quotient=config.model in SUPERCELL_MODELS and config.uses_quotient)
 
 
 def load_graphs(config: TrainConfig, split: str, limit: int = 0, progress: bool = False):
@@ -137,12 +149,12 @@ def _loss(out, y, task):
 
 
 def _predict(model, graphs, config, normalizer, device, batch_size=256):
-    collater = Collater(MODELS[config.model][0], tuple(config.targets), feature_settings(config))
+    make_batch = collater(config)
     model.eval()
     preds = []
     with torch.no_grad():
         for k in range(0, len(graphs), batch_size):
-            batch = collater(graphs[k:k + batch_size]).to(device)
+            batch = make_batch(graphs[k:k + batch_size]).to(device)
             out = model(batch)
             preds.append((out if config.task == "classification" else normalizer.decode(out)).cpu().double().numpy())
     return np.concatenate(preds) if preds else np.zeros((0, len(config.targets)))
@@ -159,11 +171,17 @@ def _score(metrics, config) -> float:
     return -metrics["roc_auc"] if config.task == "classification" else metrics["mae"]
 
 
-def _seed_everything(seed: int, deterministic: bool, device: torch.device) -> None:
-    if deterministic and device.type == "cpu":
-        # Multi-threaded CPU kernels sum in an order that varies from process to process (seen
-        # here as differences of 1e-9 between runs); one thread makes a seed's run bit-identical.
+def _set_threads(config: TrainConfig) -> None:
+    """``deterministic``: one thread (multi-threaded CPU kernels sum in an order that varies from
+    process to process, seen here as differences of 1e-9 between runs; one thread makes a seed's
+    run bit-identical); otherwise ``threads`` if set, else torch's default (every core)."""
+    if config.deterministic:
         torch.set_num_threads(1)
+    elif config.threads:
+        torch.set_num_threads(config.threads)
+
+
+def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -204,15 +222,17 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
         Normalizer.fit(y_train, config.normalize and config.task == "regression",
                        extensive=[t in config.extensive for t in config.targets])
 
-    _seed_everything(config.seed, config.deterministic, device)
-    group = MODELS[config.model][0]
+    if device.type == "cpu":
+        _set_threads(config)
+    _seed_everything(config.seed)
     features = feature_settings(config)
-    num_cells = int(np.prod(graph_settings(config).supercell))
+    supercell = graph_settings(config).supercell
+    num_cells = train_graphs[0].num_cells
     model_config = ModelConfig(name=config.model, node_in=features.node_dim(num_cells), edge_in=features.num_gaussians,
                                width=config.width, edge_dim=config.edge_dim, layers=config.layers,
                                readout="mean", extensive=tuple(t in config.extensive for t in config.targets),
                                out_dim=len(config.targets),
-                               num_colors=num_cells)
+                               num_colors=num_colors_for(config.model, supercell))
     model = build_model(model_config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     per_process = max(1, config.batch_size // world)
@@ -235,7 +255,7 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
     # the E(n) model's last coordinate update feeds nothing: its weights get no gradient
     ddp_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=config.model == "egnn") \
         if world > 1 else model  # every other model uses all its parameters in every step (DDP checks)
-    collater = Collater(group, tuple(config.targets), features)
+    make_batch = collater(config)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -262,7 +282,7 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
         ddp_model.train()
         total, count = 0.0, 0
         for k in range(0, len(order), per_process):
-            batch = collater([train_graphs[i] for i in order[k:k + per_process]]).to(device)
+            batch = make_batch([train_graphs[i] for i in order[k:k + per_process]]).to(device)
             y = batch.y if config.task == "classification" else normalizer.encode(batch.y)
             loss = _loss(ddp_model(batch), y, config.task)
             optimizer.zero_grad(set_to_none=True)
@@ -417,8 +437,7 @@ def evaluate_checkpoint(path, data: str | None = None, split: str = "test", limi
     if data:
         config = config.replace(data=data)
     model = model_from_checkpoint(payload)
-    if config.deterministic:
-        torch.set_num_threads(1)  # the same arithmetic as training: bit-identical metrics
+    _set_threads(config)  # deterministic runs: the same arithmetic as training, bit-identical metrics
     normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
     graphs, _ = load_graphs(config, split, limit, False)
     pred = _predict(model, graphs, config, normalizer, torch.device("cpu"))

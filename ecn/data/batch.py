@@ -4,6 +4,11 @@ Shapes in a :class:`Batch` of ``B`` graphs with ``N`` nodes and ``E`` edges in a
 ``(N, ...)``, edge fields ``(E, ...)``, ``edge_index (2, E)`` offset so that it indexes the
 concatenated nodes, ``batch (N,)`` the graph of each node, ``ptr (B + 1,)`` node offsets, ``y (B, T)``
 the targets in the order of ``target_names``.
+
+A batch is either the explicit supercell graphs (one node per ``(cell, site)``) or their
+quotients (``quotient=True``: one node per site of the unit cell, each bond coloured by the cell
+pair it joins, see :meth:`ecn.data.CrystalGraph.quotient_colors`). Without the cell one-hot,
+every layer of an ECN model computes the same numbers on both (``docs/concepts.md``).
 """
 
 from __future__ import annotations
@@ -41,6 +46,14 @@ class Batch:
     num_edge_colors: int
     target_names: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
+    num_cells: int = 1
+    quotient: bool = False
+
+    @property
+    def cell_weight(self) -> float:
+        """The share of a unit cell that one node stands for: a sum over the nodes times this is a
+        sum over one unit cell (1 for a quotient batch, ``1 / num_cells`` for explicit supercells)."""
+        return 1.0 if self.quotient else 1.0 / self.num_cells
 
     @property
     def num_graphs(self) -> int:
@@ -56,65 +69,89 @@ class Batch:
         return replace(self, **moved)
 
     def __repr__(self) -> str:
+        form = ", quotient" if self.quotient and self.num_cells > 1 else ""
         return (f"Batch(graphs={self.num_graphs}, nodes={self.num_nodes}, edges={self.edge_index.shape[1]}, "
-                f"node_dim={self.x.shape[1]}, edge_colors={self.num_edge_colors}, targets={list(self.target_names)})")
+                f"node_dim={self.x.shape[1]}, edge_colors={self.num_edge_colors}, targets={list(self.target_names)}"
+                f"{form})")
 
 
 def collate(graphs: Sequence[CrystalGraph], group: str = "S", target_names: Sequence[str] = (),
-            features: FeatureSettings = FeatureSettings(), symprec: float = 1e-3) -> Batch:
+            features: FeatureSettings = FeatureSettings(), symprec: float = 1e-3, quotient: bool = False) -> Batch:
     """Concatenate graphs into a :class:`Batch`, with features and the edge colours of ``group``.
 
     ``group`` is one of ``"P-1"``, ``"G"``, ``"S"``, ``"S_N"`` (see
-    :meth:`CrystalGraph.edge_colors`). All graphs must share one supercell size. A missing target
-    is NaN.
+    :meth:`CrystalGraph.edge_colors`). All graphs must share one supercell. A missing target
+    is NaN. ``quotient=True`` gives the unit-cell form (one node per site), which cannot carry
+    the cell one-hot (``features.cell_onehot`` must be off).
 
     >>> from ecn.data.structures import Crystal
     >>> from ecn.data.graph import crystal_graph
     >>> g = crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17]), targets={"e": 1.0})
     >>> collate([g, g], group="P-1", target_names=["e"])
     Batch(graphs=2, nodes=32, edges=352, node_dim=112, edge_colors=8, targets=['e'])
+    >>> collate([g, g], group="P-1", target_names=["e"], features=FeatureSettings(cell_onehot=False), quotient=True)
+    Batch(graphs=2, nodes=4, edges=44, node_dim=104, edge_colors=8, targets=['e'], quotient)
     """
     if not graphs:
         raise ValueError("expected at least one graph to collate, got none")
     sizes = {g.supercell for g in graphs}
     if len(sizes) != 1:
-        raise ValueError(f"expected graphs of one supercell size, got {sorted(sizes)}")
+        raise ValueError(f"expected graphs of one supercell size, got {sorted(map(str, sizes))}")
+    if quotient and features.cell_onehot:
+        raise ValueError("expected features without the cell one-hot for a quotient batch (the one-hot tells the "
+                         "cells apart, so they no longer compute the same), got cell_onehot=True")
     num_cells = graphs[0].num_cells
-    counts = np.array([g.num_nodes for g in graphs])
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    edge_index = np.concatenate([g.edge_index + offsets[k] for k, g in enumerate(graphs)], axis=1)
     colors, num_colors = [], 0
     for g in graphs:
-        c, k = g.edge_colors(group, symprec)
+        c, k = g.quotient_colors(group, symprec) if quotient else g.edge_colors(group, symprec)
         colors.append(c)
         num_colors = max(num_colors, k)
+    if quotient:
+        counts = np.array([g.num_sites for g in graphs])
+        index = [g.unit_edge_index for g in graphs]
+        nodes = {"atomic_number": [g.numbers for g in graphs],
+                 "site_index": [np.arange(g.num_sites) for g in graphs],
+                 "cell_index": [np.zeros(g.num_sites, np.int64) for g in graphs],
+                 "positions": [g.frac @ g.lattice for g in graphs]}
+        edges = {"edge_length": [g.unit_edge_length for g in graphs], "edge_vector": [g.unit_edge_vector for g in graphs],
+                 "same_site": [g.unit_same_site for g in graphs]}
+    else:
+        counts = np.array([g.num_nodes for g in graphs])
+        index = [g.edge_index for g in graphs]
+        nodes = {name: [getattr(g, name) for g in graphs]
+                 for name in ("atomic_number", "site_index", "cell_index", "positions")}
+        edges = {name: [getattr(g, name) for g in graphs] for name in ("edge_length", "edge_vector", "same_site")}
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    edge_index = np.concatenate([e + offsets[k] for k, e in enumerate(index)], axis=1)
 
-    def cat(name):
-        return torch.from_numpy(np.concatenate([getattr(g, name) for g in graphs]))
+    def cat(parts):
+        return torch.from_numpy(np.concatenate(parts))
 
-    atomic_number = cat("atomic_number")
-    cell_index = cat("cell_index")
-    hubbard = torch.tensor(np.concatenate([np.full(g.num_nodes, float(g.targets.get("hubbard", 0.0))) for g in graphs]))
-    edge_length = cat("edge_length").to(torch.float32)
+    atomic_number = cat(nodes["atomic_number"])
+    cell_index = cat(nodes["cell_index"])
+    hubbard = torch.from_numpy(np.repeat([float(g.targets.get("hubbard", 0.0)) for g in graphs], counts))
+    edge_length = cat(edges["edge_length"]).to(torch.float32)
     y = torch.tensor([[float(g.targets.get(t, np.nan)) for t in target_names] for g in graphs], dtype=torch.float32)
     return Batch(
         x=node_features(atomic_number, cell_index, num_cells, hubbard, features),
         edge_index=torch.from_numpy(edge_index),
         edge_attr=gaussian_expansion(edge_length, features),
         edge_length=edge_length,
-        edge_vector=cat("edge_vector").to(torch.float32),
+        edge_vector=cat(edges["edge_vector"]).to(torch.float32),
         edge_color=torch.from_numpy(np.concatenate(colors).astype(np.int64)),
-        same_site=torch.from_numpy(np.concatenate([g.same_site for g in graphs])),
+        same_site=cat(edges["same_site"]),
         atomic_number=atomic_number,
-        site_index=cat("site_index"),
+        site_index=cat(nodes["site_index"]),
         cell_index=cell_index,
-        positions=cat("positions").to(torch.float32),
+        positions=cat(nodes["positions"]).to(torch.float32),
         batch=torch.repeat_interleave(torch.arange(len(graphs)), torch.from_numpy(counts)),
         ptr=torch.from_numpy(offsets),
         y=y.reshape(len(graphs), len(target_names)),
         num_edge_colors=num_colors,
         target_names=tuple(target_names),
         ids=tuple(g.id for g in graphs),
+        num_cells=num_cells,
+        quotient=quotient,
     )
 
 
@@ -126,23 +163,26 @@ class Collater:
     target_names: tuple[str, ...] = ()
     features: FeatureSettings = field(default_factory=FeatureSettings)
     symprec: float = 1e-3
+    quotient: bool = False
 
     def __call__(self, graphs):
-        return collate(graphs, self.group, self.target_names, self.features, self.symprec)
+        return collate(graphs, self.group, self.target_names, self.features, self.symprec, self.quotient)
 
 
 def make_loader(graphs: Sequence[CrystalGraph], batch_size: int = 128, shuffle: bool = False, group: str = "S",
                 target_names: Sequence[str] = (), features: FeatureSettings = FeatureSettings(),
-                seed: int = 0, num_workers: int = 0, sampler=None, drop_last: bool = False) -> torch.utils.data.DataLoader:
+                seed: int = 0, num_workers: int = 0, sampler=None, drop_last: bool = False,
+                quotient: bool = False) -> torch.utils.data.DataLoader:
     """A :class:`torch.utils.data.DataLoader` over a list of graphs that yields :class:`Batch` objects.
 
     Shuffling is seeded (same order for the same seed); pass a ``sampler`` (for example a
-    ``DistributedSampler``) instead of ``shuffle`` for multi-process training.
+    ``DistributedSampler``) instead of ``shuffle`` for multi-process training; ``quotient=True``
+    yields unit-cell batches (see :func:`collate`).
     """
     generator = torch.Generator()
     generator.manual_seed(seed)
     return torch.utils.data.DataLoader(
         list(graphs), batch_size=batch_size, shuffle=shuffle if sampler is None else False, sampler=sampler,
-        collate_fn=Collater(group, tuple(target_names), features), num_workers=num_workers,
+        collate_fn=Collater(group, tuple(target_names), features, quotient=quotient), num_workers=num_workers,
         generator=generator, drop_last=drop_last,
     )

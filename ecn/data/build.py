@@ -36,7 +36,7 @@ __all__ = ["BuildLimits", "BuildReport", "build_graphs", "GraphCache", "CACHE_FO
 log = logging.getLogger("ecn.data")
 
 #: Bump when the cached arrays change meaning.
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2  # 2: unit cells with bond images (was: explicit supercells)
 
 
 @dataclass(frozen=True)
@@ -270,46 +270,51 @@ class GraphCache:
         return path
 
 
-_NODE = ("atomic_number", "site_index", "cell_index", "cell_offset", "positions")
-_EDGE = ("edge_length", "edge_vector")
+_SITE = ("frac", "numbers")
+_EDGE = ("unit_edge_image", "unit_edge_length")
 
 
 def _pack(graphs: Sequence[CrystalGraph]) -> dict:
+    """The unit cells of the graphs as flat arrays (a graph's supercell is derived from them on use)."""
     target_names = sorted({k for g in graphs for k in g.targets})
     out = {
-        "num_nodes": np.array([g.num_nodes for g in graphs], dtype=np.int64),
-        "num_edges": np.array([g.num_edges for g in graphs], dtype=np.int64),
-        "supercell": np.array([g.supercell for g in graphs], dtype=np.int64).reshape(-1, 3),
+        "num_sites": np.array([g.num_sites for g in graphs], dtype=np.int64),
+        "num_edges": np.array([g.num_unit_edges for g in graphs], dtype=np.int64),
+        "supercell": np.array([json.dumps(g.supercell) for g in graphs], dtype=str),
         "lattice": np.array([g.lattice for g in graphs]).reshape(-1, 3, 3),
         "ids": np.array([g.id for g in graphs], dtype=str),
         "target_names": np.array(target_names, dtype=str),
         "targets": np.array([[g.targets.get(t, np.nan) for t in target_names] for g in graphs],
                             dtype=float).reshape(len(graphs), len(target_names)),
-        "edge_index": np.concatenate([g.edge_index for g in graphs], axis=1) if graphs else np.zeros((2, 0), np.int64),
+        "unit_edge_index": np.concatenate([g.unit_edge_index for g in graphs], axis=1) if graphs
+        else np.zeros((2, 0), np.int64),
     }
-    for name in _NODE + _EDGE:
-        width = {"cell_offset": 3, "positions": 3, "edge_vector": 3}.get(name)
+    for name in _SITE + _EDGE:
+        width = {"frac": 3, "unit_edge_image": 3}.get(name)
         empty = np.zeros((0, width) if width else 0)
         out[name] = np.concatenate([getattr(g, name) for g in graphs]) if graphs else empty
     return out
 
 
 def _unpack(data) -> list[CrystalGraph]:
-    nn, ne = data["num_nodes"], data["num_edges"]
-    node_at = np.concatenate([[0], np.cumsum(nn)])
+    ns, ne = data["num_sites"], data["num_edges"]
+    site_at = np.concatenate([[0], np.cumsum(ns)])
     edge_at = np.concatenate([[0], np.cumsum(ne)])
-    arrays = {name: data[name] for name in _NODE + _EDGE}
-    edge_index, lattice, supercell = data["edge_index"], data["lattice"], data["supercell"]
+    arrays = {name: data[name] for name in _SITE + _EDGE}
+    edge_index, lattice, supercell = data["unit_edge_index"], data["lattice"], data["supercell"]
     ids, names, targets = data["ids"], [str(t) for t in data["target_names"]], data["targets"]
+    for a in (edge_index, lattice, *arrays.values()):
+        a.setflags(write=False)
     graphs = []
-    for k in range(len(nn)):
-        a, b, c, d = node_at[k], node_at[k + 1], edge_at[k], edge_at[k + 1]
+    for k in range(len(ns)):
+        a, b, c, d = site_at[k], site_at[k + 1], edge_at[k], edge_at[k + 1]
         t = {name: float(targets[k, j]) for j, name in enumerate(names) if np.isfinite(targets[k, j])}
+        sc = json.loads(str(supercell[k]))
         graphs.append(CrystalGraph(
-            edge_index=edge_index[:, c:d], edge_length=arrays["edge_length"][c:d], edge_vector=arrays["edge_vector"][c:d],
-            atomic_number=arrays["atomic_number"][a:b], site_index=arrays["site_index"][a:b],
-            cell_index=arrays["cell_index"][a:b], cell_offset=arrays["cell_offset"][a:b],
-            positions=arrays["positions"][a:b], lattice=lattice[k], supercell=tuple(int(v) for v in supercell[k]),
+            lattice=lattice[k], frac=arrays["frac"][a:b], numbers=arrays["numbers"][a:b],
+            unit_edge_index=edge_index[:, c:d], unit_edge_image=arrays["unit_edge_image"][c:d],
+            unit_edge_length=arrays["unit_edge_length"][c:d],
+            supercell=tuple(sc) if isinstance(sc[0], int) else tuple(tuple(r) for r in sc),
             id=str(ids[k]), targets=t,
         ))
     return graphs

@@ -31,11 +31,34 @@ class GraphError(ValueError):
     """A structure whose graph cannot be built or is unusable (message says why)."""
 
 
+def _canonical_supercell(spec):
+    """Sizes ``(n1, n2, n3)`` as a tuple of ints, or a 3x3 integer matrix as a tuple of row tuples."""
+    arr = np.asarray(spec, dtype=object)
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    if arr.ndim == 1 and len(arr) == 3 and all(is_int(n) and n >= 1 for n in arr):
+        return tuple(int(n) for n in arr)
+    if arr.ndim == 1 and len(arr) == 9 and all(is_int(n) for n in arr):
+        arr = arr.reshape(3, 3)
+    if arr.shape == (3, 3) and all(is_int(v) for v in arr.ravel()):
+        matrix = tuple(tuple(int(v) for v in row) for row in arr)
+        if round(np.linalg.det(np.array(matrix, dtype=float))) == 0:
+            raise ValueError(f"expected a non-singular supercell matrix, got {[list(r) for r in matrix]}")
+        sc = Supercell(np.array(matrix))
+        return tuple(sc.sizes) if sc.is_diagonal and np.array_equal(sc.hnf, np.array(matrix)) else matrix
+    raise ValueError(f"expected three positive integer supercell sizes or a 3x3 integer matrix, got {spec}")
+
+
 @dataclass(frozen=True)
 class GraphSettings:
-    """Every setting that changes a graph (part of the cache key)."""
+    """Every setting that changes a graph (part of the cache key).
 
-    supercell: tuple[int, int, int] = (2, 2, 2)
+    ``supercell`` is three sizes ``(n1, n2, n3)`` or a non-singular 3x3 integer matrix whose
+    columns are the supercell's vectors in the cell's basis (the :class:`crystalgroups.Supercell`
+    convention).
+    """
+
+    supercell: tuple = (2, 2, 2)
     neighbors: str = "isayev"
     tol: float = 0.5
     cutoff: float | None = None  # default: 6 A for "isayev" (the paper), 8 A for "radius" (CGCNN)
@@ -43,11 +66,7 @@ class GraphSettings:
     primitive: bool = False
 
     def __post_init__(self) -> None:
-        sizes = tuple(self.supercell)
-        if len(sizes) != 3 or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1
-                                      for n in sizes):
-            raise ValueError(f"expected three positive integer supercell sizes, got {self.supercell}")
-        object.__setattr__(self, "supercell", tuple(int(n) for n in sizes))
+        object.__setattr__(self, "supercell", _canonical_supercell(self.supercell))
         if self.neighbors not in ("isayev", "radius"):
             raise ValueError(f"expected neighbors 'isayev' or 'radius', got {self.neighbors!r}")
         if self.cutoff is None:
@@ -56,108 +75,216 @@ class GraphSettings:
             raise ValueError(f"expected cutoff > 0 and tol >= 0, got cutoff={self.cutoff}, tol={self.tol}")
 
 
+def _ro(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
 @dataclass(frozen=True, eq=False)
 class CrystalGraph:
-    """A periodic supercell graph (numpy arrays; :func:`ecn.data.batch.collate` makes tensors).
+    """A periodic supercell graph, stored as its unit cell (its quotient) and a supercell.
 
-    Shapes: ``N`` nodes, ``E`` directed edges, ``C`` sites in the unit cell.
+    A graph holds the unit cell's atoms and bonds: bond ``k`` goes from site ``i`` to site ``j``
+    at ``frac[j] + image`` (``unit_edge_index[:, k] = (i, j)``, ``unit_edge_image[k] = image``).
+    The explicit supercell graph (nodes ``(cell, site)``, numbered ``cell * num_sites + site``
+    with cells in :class:`crystalgroups.Supercell` order) follows by translation and is derived on
+    first use: ``edge_index``, ``edge_length``, ``edge_vector``, ``atomic_number``, ``site_index``,
+    ``cell_index``, ``cell_offset``, ``positions``. An ECN layer whose node inputs are the same in
+    every cell computes the same features in every cell, so it can run on the unit cell alone
+    with each bond coloured by the orbit of the cell pair ``(0, image mod supercell)``
+    (:meth:`quotient_colors`; see ``docs/concepts.md``, "Quotient graphs").
+
+    Shapes: ``C`` sites, ``E0`` unit-cell bonds, ``N = K C`` supercell nodes and ``E = K E0``
+    supercell edges for ``K`` cells.
 
     Attributes
     ----------
-    edge_index : (2, E) int64, row 0 source, row 1 target
+    lattice : (3, 3) float64, the unit cell (rows, A)
+    frac : (C, 3) float64, fractional coordinates as given
+    numbers : (C,) int64, atomic numbers of the sites
+    unit_edge_index : (2, E0) int64, sites ``(i, j)`` of each bond
+    unit_edge_image : (E0, 3) int64, the image of ``j`` that ``i`` is bonded to
+    unit_edge_length : (E0,) float64, A
+    supercell : ``(n1, n2, n3)`` or a 3x3 matrix (tuple of rows), see :class:`GraphSettings`
+    edge_index : (2, E) int64, supercell nodes, row 0 source, row 1 target
     edge_length : (E,) float64, A
     edge_vector : (E, 3) float64, Cartesian displacement source -> target image, A
     atomic_number, site_index, cell_index : (N,) int64
-    cell_offset : (N, 3) int64, the node's cell in the input cell's basis, components ``0..n-1``
+    cell_offset : (N, 3) int64, the node's cell (its canonical centring vector in the cell's basis)
     positions : (N, 3) float64, Cartesian, A
-    lattice : (3, 3) float64, the unit cell (rows)
-    supercell : (3,) sizes
     """
 
-    edge_index: np.ndarray
-    edge_length: np.ndarray
-    edge_vector: np.ndarray
-    atomic_number: np.ndarray
-    site_index: np.ndarray
-    cell_index: np.ndarray
-    cell_offset: np.ndarray
-    positions: np.ndarray
     lattice: np.ndarray
-    supercell: tuple[int, int, int]
+    frac: np.ndarray
+    numbers: np.ndarray
+    unit_edge_index: np.ndarray
+    unit_edge_image: np.ndarray
+    unit_edge_length: np.ndarray
+    supercell: tuple = (2, 2, 2)
     id: str = ""
     targets: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "supercell", _canonical_supercell(self.supercell))
+
     def __repr__(self) -> str:
+        sc = "x".join(map(str, self.supercell)) if _is_sizes(self.supercell) else str([list(r) for r in self.supercell])
         return (f"CrystalGraph(id={self.id!r}, nodes={self.num_nodes}, edges={self.num_edges}, "
-                f"sites={self.num_sites}, supercell={'x'.join(map(str, self.supercell))})")
+                f"sites={self.num_sites}, supercell={sc})")
 
-    @property
-    def num_nodes(self) -> int:
-        return len(self.atomic_number)
+    # -- sizes -------------------------------------------------------------------------------
 
-    @property
-    def num_edges(self) -> int:
-        return self.edge_index.shape[1]
+    @functools.cached_property
+    def sublattice(self) -> Supercell:
+        """The supercell as a :class:`crystalgroups.Supercell`."""
+        return _supercell_object(self.supercell)
 
     @property
     def num_cells(self) -> int:
-        return int(np.prod(self.supercell))
+        return self.sublattice.num_cells
 
     @property
     def num_sites(self) -> int:
-        return self.num_nodes // self.num_cells
+        return len(self.numbers)
+
+    @property
+    def num_unit_edges(self) -> int:
+        return self.unit_edge_index.shape[1]
+
+    @property
+    def num_nodes(self) -> int:
+        return self.num_cells * self.num_sites
+
+    @property
+    def num_edges(self) -> int:
+        return self.num_cells * self.num_unit_edges
+
+    def with_supercell(self, supercell) -> "CrystalGraph":
+        """The same crystal and bonds in another supercell (nothing is recomputed but the derived arrays).
+
+        >>> from ecn.data.structures import Crystal
+        >>> crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17])).with_supercell((3, 3, 3))
+        CrystalGraph(id='', nodes=54, edges=594, sites=2, supercell=3x3x3)
+        """
+        return CrystalGraph(self.lattice, self.frac, self.numbers, self.unit_edge_index, self.unit_edge_image,
+                            self.unit_edge_length, supercell, self.id, dict(self.targets))
+
+    # -- the unit cell -----------------------------------------------------------------------
+
+    @functools.cached_property
+    def unit_edge_vector(self) -> np.ndarray:
+        """(E0, 3) Cartesian displacement of each bond, A."""
+        i, j = self.unit_edge_index
+        return _ro((self.frac[j] + self.unit_edge_image - self.frac[i]) @ self.lattice)
+
+    @property
+    def unit_same_site(self) -> np.ndarray:
+        """Bonds between an atom and one of its own periodic images (the delta term of paper Eq. 26)."""
+        return self.unit_edge_index[0] == self.unit_edge_index[1]
+
+    @functools.cached_property
+    def unit_image_cell(self) -> np.ndarray:
+        """(E0,) the supercell cell that each bond's image falls in, seen from cell 0."""
+        return _ro(self.sublattice.index(self.unit_edge_image) if self.num_unit_edges else np.zeros(0, np.int64))
+
+    # -- the explicit supercell --------------------------------------------------------------
+
+    @functools.cached_property
+    def _explicit(self) -> dict:
+        return _expand(self)
+
+    edge_index = property(lambda self: self._explicit["edge_index"])
+    edge_length = property(lambda self: self._explicit["edge_length"])
+    edge_vector = property(lambda self: self._explicit["edge_vector"])
+    atomic_number = property(lambda self: self._explicit["atomic_number"])
+    site_index = property(lambda self: self._explicit["site_index"])
+    cell_index = property(lambda self: self._explicit["cell_index"])
+    cell_offset = property(lambda self: self._explicit["cell_offset"])
+    positions = property(lambda self: self._explicit["positions"])
 
     @property
     def same_site(self) -> np.ndarray:
         """Edges between copies of the same atom of the unit cell (the delta term of paper Eq. 26)."""
-        return self.site_index[self.edge_index[0]] == self.site_index[self.edge_index[1]]
+        return np.tile(self.unit_same_site, self.num_cells)
 
     def is_connected(self) -> bool:
-        """Whether the graph is connected (undirected sense)."""
+        """Whether the supercell graph is connected (undirected sense); nothing is kept in memory."""
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
+        src, dst = _supercell_edges(self)
         n = self.num_nodes
-        adj = coo_matrix((np.ones(self.num_edges), (self.edge_index[0], self.edge_index[1])), shape=(n, n))
+        adj = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
         return connected_components(adj, directed=True, connection="weak")[0] == 1
+
+    # -- groups and colours ------------------------------------------------------------------
 
     def lattice_point_group(self, symprec: float = 1e-3) -> "crystalgroups.PointGroup":
         """The exact point group of the structure's lattice, as integer matrices in the input cell's basis."""
         return _point_group(self.lattice.tobytes(), float(symprec))
 
+    def supercell_point_group(self, symprec: float = 1e-3) -> "crystalgroups.PointGroup":
+        """The operations of :meth:`lattice_point_group` that map the supercell onto itself.
+
+        For an ``n x n x n`` supercell that is the whole point group; a supercell of another shape
+        (``1 x 2 x 3``, or a matrix) keeps the subgroup that preserves it, which is the point group
+        of the supercell-periodic crystal the model sees.
+        """
+        return _compatible_subgroup(self.lattice_point_group(symprec), self.supercell)
+
     def cell_pattern(self, group: str = "P-1", symprec: float = 1e-3) -> "crystalgroups.Pattern":
         """The parameter-sharing pattern of ``group`` on the supercell's cells.
 
-        ``"P-1"`` (inversion and translations), ``"G"`` (this lattice's own group G_Lambda),
-        ``"S"`` (every permutation of the cells, S_Lambda).
+        ``"P-1"`` (inversion and translations), ``"G"`` (this lattice's own group G_Lambda,
+        restricted to the operations the supercell allows), ``"S"`` (every permutation of the
+        cells, S_Lambda).
         """
         if group == "G":
-            return _pattern(self.lattice_point_group(symprec), self.supercell)
+            return _pattern(self.supercell_point_group(symprec), self.supercell)
         if group in ("P-1", "S"):
             return _pattern(group, self.supercell)
         raise GraphError(f"expected a cell group among {GROUPS[:-1]}, got {group!r}")
 
     def edge_colors(self, group: str = "P-1", symprec: float = 1e-3) -> tuple[np.ndarray, int]:
-        """Edge colours for ``group`` in ``("P-1", "G", "S", "S_N")`` and their number.
+        """Edge colours of the explicit supercell for ``group`` in ``("P-1", "G", "S", "S_N")`` and their number.
 
         For the cell groups the colour of edge ``(a, i) -> (b, j)`` is the pattern's colour of the
         cell pair ``(a, b)``; combine it with :attr:`same_site` for the product with ``S_C``. For
         ``"S_N"`` (all atoms of the supercell) an edge between two distinct nodes has colour 1 and
-        a self-edge (an atom bonded to its own periodic image) colour 0.
+        a self-edge (an atom bonded to its own periodic image) colour 0. Every group here contains
+        the supercell's translations, so the colour of ``(a, b)`` is that of ``(0, b - a)``: the
+        supercell's colours are the unit cell's :meth:`quotient_colors` repeated in every cell.
         """
-        src, dst = self.edge_index
-        if group == "S_N":
-            return (src != dst).astype(np.int64), 2
-        # remembered per graph: "G" costs a point-group search, and a batch asks every epoch
-        memo = self.__dict__.setdefault("_edge_colors", {})
+        colors, count = self.quotient_colors(group, symprec)
+        return np.tile(colors, self.num_cells), count
+
+    def quotient_colors(self, group: str = "P-1", symprec: float = 1e-3) -> tuple[np.ndarray, int]:
+        """Colours of the unit-cell bonds for ``group``: the colour of the cell pair ``(0, image mod supercell)``.
+
+        These are the colours of the explicit supercell's edges leaving cell 0, bond for bond;
+        the count is the pattern's number of edge colours. ``"S_N"``: 0 for an atom bonded to its
+        own image in the same supercell cell, 1 otherwise.
+
+        >>> from ecn.data.structures import Crystal
+        >>> g = crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17]))
+        >>> colors, count = g.quotient_colors("S")
+        >>> count, g.num_unit_edges, int((colors == 0).sum())   # S_Lambda: same cell or not
+        (2, 22, 2)
+        """
+        if group not in GROUPS:
+            raise GraphError(f"expected a group among {GROUPS}, got {group!r}")
+        memo = self.__dict__.setdefault("_quotient_colors", {})  # "G" costs a point-group search
         if (group, symprec) not in memo:
-            p = self.cell_pattern(group, symprec)
-            table = p.edge_colors
-            if group == "G":
-                table = self.geometric_rank(symprec)[table]
-            colors = table[self.cell_index[src], self.cell_index[dst]]
-            colors.setflags(write=False)
-            memo[group, symprec] = colors, p.num_edge_colors
+            cell = self.unit_image_cell
+            if group == "S_N":
+                colors, count = ((cell != 0) | ~self.unit_same_site).astype(np.int64), 2
+            else:
+                p = self.cell_pattern(group, symprec)
+                row = p.edge_colors[0]
+                if group == "G":
+                    row = self.geometric_rank(symprec)[row]
+                colors, count = row[cell].astype(np.int64), p.num_edge_colors
+            memo[group, symprec] = _ro(colors), count
         return memo[group, symprec]
 
     def geometric_rank(self, symprec: float = 1e-3) -> np.ndarray:
@@ -166,7 +293,7 @@ class CrystalGraph:
         Colours of the structure's own lattice group are numbered canonically *in its own
         basis*, which differs between structures. To give one vocabulary across a dataset, each
         orbit of cell pairs ``(a, b)`` is ranked by the length of the shortest lattice vector in
-        the class ``(b - a) + n Z^3`` (then by orbit size, then by canonical number): colour 0 is
+        the class ``(b - a) + M Z^3`` (then by orbit size, then by canonical number): colour 0 is
         always ``a = b``, colour 1 the shortest difference class, and so on. Lengths are invariant
         under any change of basis, so "the k-th shortest difference class" means the same for
         every structure. The ranking is a renumbering of the orbits: the colour classes, and
@@ -174,8 +301,7 @@ class CrystalGraph:
         """
         p = self.cell_pattern("G", symprec)
         row = p.edge_colors[0]  # pair (0, b): difference class b
-        sc = Supercell.diagonal(*self.supercell)
-        lengths = _shortest_in_classes(self.lattice, sc)
+        lengths = _shortest_in_classes(self.lattice, self.sublattice)
         keys = []
         for color in range(p.num_edge_colors):
             members = np.flatnonzero(row == color)
@@ -185,14 +311,69 @@ class CrystalGraph:
         return rank
 
 
+def _is_sizes(supercell) -> bool:
+    return all(isinstance(n, int) for n in supercell)
+
+
+@functools.lru_cache(maxsize=256)
+def _supercell_object(supercell) -> Supercell:
+    if _is_sizes(supercell):
+        return Supercell.diagonal(*supercell)
+    return Supercell(np.array(supercell, dtype=np.int64))
+
+
+def _supercell_edges(g: CrystalGraph) -> tuple[np.ndarray, np.ndarray]:
+    sc = g.sublattice
+    cells = sc.cells
+    K, C, E = len(cells), g.num_sites, g.num_unit_edges
+    i, j = g.unit_edge_index
+    src_cell = np.repeat(np.arange(K), E)
+    dst_cell = sc.index((cells[:, None, :] + g.unit_edge_image[None, :, :]).reshape(-1, 3)) if K * E else \
+        np.zeros(0, np.int64)
+    return src_cell * C + np.tile(i, K), dst_cell * C + np.tile(j, K)
+
+
+def _expand(g: CrystalGraph) -> dict:
+    """The explicit supercell arrays of a graph (see :class:`CrystalGraph`)."""
+    src, dst = _supercell_edges(g)
+    K, C = g.num_cells, g.num_sites
+    node = np.arange(K * C)
+    cell_index, site_index = np.divmod(node, C)
+    cell_offset = g.sublattice.cells[cell_index]
+    out = {
+        "edge_index": np.stack([src, dst]).astype(np.int64),
+        "edge_length": np.tile(g.unit_edge_length, K),
+        "edge_vector": np.tile(g.unit_edge_vector, (K, 1)),
+        "atomic_number": g.numbers[site_index],
+        "site_index": site_index,
+        "cell_index": cell_index,
+        "cell_offset": np.array(cell_offset),
+        "positions": (g.frac[site_index] + cell_offset) @ g.lattice,
+    }
+    return {k: _ro(v) for k, v in out.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _compatible_subgroup_cached(group, supercell):
+    sc = _supercell_object(supercell)
+    keep = [W for W in group.elements if sc.is_compatible(W)]
+    if len(keep) == group.order:
+        return group
+    return crystalgroups.PointGroup.from_elements(keep)
+
+
+def _compatible_subgroup(group, supercell):
+    return _compatible_subgroup_cached(group, supercell)
+
+
 def _shortest_in_classes(lattice: np.ndarray, sc: Supercell) -> np.ndarray:
-    """For each cell ``c`` of a diagonal supercell, the length of the shortest vector in ``c + diag(n) Z^3``.
+    """For each cell ``c`` of a supercell, the length of the shortest vector in ``c + M Z^3``.
 
     Each class representative is first brought close to the origin by subtracting the nearest
     vector of the Niggli-reduced sublattice; a box of reduced sublattice vectors around it then
     holds the class's shortest member, whatever basis the structure came in.
     """
-    sub, _ = crystalgroups.Lattice(np.diag(sc.sizes) @ lattice).reduced()
+    sub, _ = crystalgroups.Lattice(sc.matrix.T @ lattice).reduced()  # sublattice vectors as rows
     S = sub.basis
     v = sc.cells @ lattice
     v = v - np.rint(v @ np.linalg.inv(S)) @ S
@@ -229,7 +410,8 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
     Parameters
     ----------
     supercell
-        ``(n1, n2, n3)``; ``(1, 1, 1)`` gives the unit-cell graph of a plain MPNN.
+        ``(n1, n2, n3)`` or a 3x3 integer matrix (columns: the supercell vectors in the cell's
+        basis); ``(1, 1, 1)`` gives the unit-cell graph of a plain MPNN.
     neighbors
         ``"isayev"``: the paper's rule (shared Voronoi face and ``d <= r_cov(i) + r_cov(j) + tol``,
         6 A cutoff); ``"radius"``: every atom within ``cutoff`` (default 8 A), at most
@@ -251,7 +433,7 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
     (8, 2)
     """
     if settings is None:
-        settings = GraphSettings(supercell=tuple(supercell), neighbors=neighbors, tol=tol, cutoff=cutoff,
+        settings = GraphSettings(supercell=supercell, neighbors=neighbors, tol=tol, cutoff=cutoff,
                                  max_neighbors=max_neighbors, primitive=primitive)
     crystal = to_crystal(structure, id=id)
     if settings.primitive:
@@ -275,31 +457,15 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
 
 
 def expand_to_supercell(crystal: Crystal, edges, supercell, id: str = "", targets: dict | None = None) -> CrystalGraph:
-    """Translate unit-cell edges to every cell of the supercell (see the module doc)."""
-    sc = Supercell.diagonal(*supercell)
-    cells = sc.cells
-    K, C = len(cells), crystal.num_sites
-    E = len(edges)
-    src_cell = np.repeat(np.arange(K), E)
-    dst_cell = sc.index((cells[:, None, :] + edges.image[None, :, :]).reshape(-1, 3))
-    src = src_cell * C + np.tile(edges.src, K)
-    dst = dst_cell * C + np.tile(edges.dst, K)
-    vector = (crystal.frac[edges.dst] + edges.image - crystal.frac[edges.src]) @ crystal.lattice
-    node = np.arange(K * C)
-    cell_index, site_index = np.divmod(node, C)
-    cell_offset = cells[cell_index]
-    positions = (crystal.frac[site_index] + cell_offset) @ crystal.lattice
+    """The graph of a crystal's unit-cell edges in a supercell (the explicit arrays follow on use)."""
     return CrystalGraph(
-        edge_index=np.stack([src, dst]).astype(np.int64),
-        edge_length=np.tile(edges.distance, K),
-        edge_vector=np.tile(vector, (K, 1)),
-        atomic_number=crystal.numbers[site_index],
-        site_index=site_index,
-        cell_index=cell_index,
-        cell_offset=cell_offset,
-        positions=positions,
-        lattice=np.array(crystal.lattice),
-        supercell=tuple(int(n) for n in supercell),
+        lattice=_ro(np.array(crystal.lattice, dtype=float)),
+        frac=_ro(np.array(crystal.frac, dtype=float)),
+        numbers=_ro(np.array(crystal.numbers, dtype=np.int64)),
+        unit_edge_index=_ro(np.stack([edges.src, edges.dst]).astype(np.int64).reshape(2, -1)),
+        unit_edge_image=_ro(np.asarray(edges.image, dtype=np.int64).reshape(-1, 3)),
+        unit_edge_length=_ro(np.asarray(edges.distance, dtype=float)),
+        supercell=supercell,
         id=id,
         targets=dict(targets or {}),
     )
