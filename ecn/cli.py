@@ -41,9 +41,24 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", default="test")
     e.add_argument("--limit", type=int, default=0)
 
-    p = sub.add_parser("predict", help="one prediction per CIF file")
-    p.add_argument("checkpoint")
-    p.add_argument("files", nargs="+", metavar="FILE.cif")
+    p = sub.add_parser(
+        "predict", help="predictions for structure files, folders and CSV files",
+        description="Predict with one checkpoint or an ensemble. CHECKPOINT is a .pt file or a published name "
+                    "(see --list); the words before the first input are checkpoints. INPUT is a CIF, POSCAR/CONTCAR "
+                    "or extended XYZ file, a folder (searched recursively for those), a CSV file with a cif column, "
+                    "or - for a list of paths on stdin. Exit status: 0 when every structure was predicted, 1 when "
+                    "some could not be, 2 for usage errors.")
+    p.add_argument("args", nargs="*", metavar="CHECKPOINT... INPUT...")
+    p.add_argument("-c", "--checkpoint", action="append", default=[],
+                   help="a checkpoint or published name (repeat for an ensemble); then every word is an input")
+    p.add_argument("--out", metavar="FILE.csv", help="write id, source, the targets and error to this CSV, row by row")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    p.add_argument("--batch-size", type=int, default=256, help="structures per forward pass (default 256)")
+    p.add_argument("--workers", type=int, help="graph-building processes (default: every core; 0: none)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument("--quiet", action="store_true", help="no header line, summary or progress bar on stderr")
+    p.add_argument("--list", action="store_true", help="list the published model names and exit")
     return parser
 
 
@@ -85,11 +100,26 @@ def _evaluate(args) -> int:
 
 
 def _predict(args) -> int:
-    from .train import predict_files
+    from .predict import run
+    from .pretrained import is_checkpoint, list_models
 
-    for file, values in predict_files(args.checkpoint, args.files):
-        print(file, *[f"{v:.6g}" for v in values], sep="\t")
-    return 0
+    if args.list:
+        print("\n".join(list_models()))
+        return 0
+    words = list(args.args)
+    checkpoints = list(args.checkpoint)
+    if not checkpoints:
+        while words and is_checkpoint(words[0]):
+            checkpoints.append(words.pop(0))
+    if not checkpoints:
+        first = f" ({words[0]!r} is neither a .pt file nor a published name among {list_models()})" if words else ""
+        raise ValueError(f"expected a checkpoint (a .pt file or a published name) before the inputs, got none{first}")
+    if not words:
+        raise ValueError("expected at least one INPUT (a structure file, a folder, a CSV file or -), got none")
+    if args.batch_size < 1 or (args.workers is not None and args.workers < 0):
+        raise ValueError(f"expected --batch-size >= 1 and --workers >= 0, got {args.batch_size} and {args.workers}")
+    return run(checkpoints, words, out=args.out, device=args.device, batch_size=args.batch_size,
+               workers=args.workers, progress=args.progress, quiet=args.quiet)
 
 
 def main(argv=None) -> int:

@@ -446,21 +446,17 @@ def evaluate_checkpoint(path, data: str | None = None, split: str = "test", limi
 
 
 def predict_files(path, files) -> list[tuple[str, list[float]]]:
-    """Predictions of a checkpoint for CIF files: ``[(file, [value per target]), ...]``."""
-    from .data import crystal_graph
-    from .data.structures import crystal_from_cif
+    """Predictions of a checkpoint for structure files: ``[(file, [value per target]), ...]``.
 
-    payload = load_checkpoint(path)
-    config = _config_of(payload)
-    model = model_from_checkpoint(payload)
-    normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
-    settings = graph_settings(config)
-    out = []
-    for file in files:
-        text = Path(file).read_text(encoding="utf-8", errors="replace")
-        graph = crystal_graph(crystal_from_cif(text, id=Path(file).stem), settings=settings)
-        pred = _predict(model, [graph], config, normalizer, torch.device("cpu"))[0]
-        if config.task == "classification":
-            pred = 1 / (1 + np.exp(-pred))
-        out.append((str(file), [float(v) for v in pred]))
-    return out
+    Raises ``ValueError`` naming the files that could not be read or graphed; :mod:`ecn.predict`
+    has the streaming, ensemble and error-tolerant version (``ecn predict``).
+    """
+    from .predict import Predictor, iter_inputs
+
+    predictor = Predictor([path])
+    records = list(predictor.stream(iter_inputs([str(f) for f in files]), workers=0))
+    failed = [r for r in records if not r.ok]
+    if failed:
+        raise ValueError(f"expected structure files that can be read and graphed, got {len(failed)} that cannot: "
+                         + "; ".join(f"{r.source}: {r.error}" for r in failed[:5]))
+    return [(r.source, list(r.values)) for r in records]
