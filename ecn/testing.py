@@ -107,6 +107,8 @@ def quotient_mismatch(model, graphs, group: str, features=None, dtype=torch.floa
 
     features = FeatureSettings(cell_onehot=False) if features is None else features
     model = model.to(dtype)
+    config = getattr(model, "config", None)
+    per_node = config.readout == "node" if config is not None else None
     outputs, grads = [], []
     for quotient in (False, True):
         batch = collate(graphs, group, (), features, quotient=quotient)
@@ -114,7 +116,8 @@ def quotient_mismatch(model, graphs, group: str, features=None, dtype=torch.floa
         batch = replace(batch, **floats)
         model.zero_grad(set_to_none=True)
         out = model(batch)
-        if out.shape[0] == batch.num_nodes and batch.num_nodes != batch.num_graphs:  # per node: explicit -> cells
+        node_output = per_node if per_node is not None else out.shape[0] == batch.num_nodes != batch.num_graphs
+        if node_output:  # per node: the explicit supercell's nodes, cell by cell, beside the quotient's sites
             if not quotient:
                 out = torch.cat([out[a:b].reshape(g.num_cells, g.num_sites, -1).transpose(0, 1).reshape(g.num_sites, -1)
                                  for g, a, b in zip(graphs, batch.ptr[:-1], batch.ptr[1:])])

@@ -26,13 +26,13 @@ def _check_colors(color: torch.Tensor, num_colors: int) -> None:
 
 
 def color_matmul(x: torch.Tensor, weight: torch.Tensor, color: torch.Tensor, bias: torch.Tensor | None = None):
-    """``y_k = x_k weight[color_k] (+ bias[color_k])`` for all rows at once, no loop over colours.
+    """``y_k = x_k weight[color_k] (+ bias[color_k])`` for all rows, with each row's own colour's weights only.
 
-    Two exact strategies. Narrow inputs (``C * in <= 512``, e.g. 20 Gaussians x 8 colours) are
-    lifted: row ``k`` is placed in block ``color_k`` of an ``(E, C * (in + 1))`` matrix (the extra
-    column carries the bias) and multiplied once with all colours' stacked weights. Wider inputs
-    are grouped by colour into a zero-padded ``(C, max count, in)`` batch and multiplied with one
-    ``torch.baddbmm``: the work of one ``(E, in) x (in, out)`` product plus padding.
+    The rows are sorted by colour (one stable ``argsort``), each colour's contiguous block is
+    multiplied by its weight matrix (one ``torch.mm``/``addmm`` per colour present: exactly the
+    multiply-adds of one ``(E, in) x (in, out)`` product, no zero padding and no one-hot lifting),
+    and the result is put back in the rows' order. The loop runs over the colours present, at most
+    a few dozen small calls; the work in it is matmul only.
 
     Shapes: ``x (E, in)``, ``weight (C, in, out)``, ``color (E,)``, ``bias (C, out)`` -> ``(E, out)``.
 
@@ -42,39 +42,30 @@ def color_matmul(x: torch.Tensor, weight: torch.Tensor, color: torch.Tensor, bia
             [1., 1.],
             [2., 2.]])
     """
-    C, in_features, out_features = weight.shape
+    C = weight.shape[0]
     E = len(color)
-    if C * in_features <= LIFT_LIMIT:
-        if bias is not None:
-            x = torch.cat([x, x.new_ones(E, 1)], dim=1)
-            weight = torch.cat([weight, bias[:, None, :]], dim=1)
-        rows = torch.arange(E, device=x.device) * C + color
-        lifted = x.new_zeros(E * C, x.shape[1]).index_copy(0, rows, x)  # backward: index_select
-        return lifted.reshape(E, -1) @ weight.reshape(-1, out_features)
+    if E == 0:  # still a function of the weights, so that every parameter takes part in backward
+        return x @ weight[0] if bias is None else torch.addmm(bias[0], x, weight[0])
     order = torch.argsort(color, stable=True)
-    sorted_color = color[order]
-    counts = torch.bincount(color, minlength=C)
-    starts = torch.cumsum(counts, 0) - counts
-    position = torch.arange(E, device=x.device) - starts[sorted_color]
-    width = int(counts.max()) if E else 0
-    padded = x.new_zeros(C, width, in_features)
-    padded[sorted_color, position] = x[order]
-    out = torch.bmm(padded, weight) if bias is None else torch.baddbmm(bias[:, None, :], padded, weight)
-    result = x.new_empty(E, out_features)
-    result[order] = out[sorted_color, position]
-    return result
-
-
-#: Inputs at most this wide (colours x features) are lifted by :func:`color_matmul`, wider ones padded.
-LIFT_LIMIT = 512
+    counts = torch.bincount(color, minlength=C).tolist()
+    xs = torch.index_select(x, 0, order)  # its backward is index_add_, fast on CPU
+    parts, start = [], 0
+    for c, n in enumerate(counts):
+        if n:
+            block = xs[start:start + n]
+            parts.append(block @ weight[c] if bias is None else torch.addmm(bias[c], block, weight[c]))
+        start += n
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(E, device=order.device)
+    return torch.index_select(torch.cat(parts), 0, inverse)
 
 
 class ColorLinear(nn.Module):
     """A linear layer with one weight matrix and bias per colour: ``y_e = x_e W[c_e] + b[c_e]``.
 
-    All colours' weights live in one ``(C, in, out)`` tensor. The rows are grouped by colour
-    into one padded batch and multiplied with a single ``torch.baddbmm``: no Python loop over
-    colours and no one-hot lifting of the input (which would multiply the work by ``C``).
+    All colours' weights live in one ``(C, in, out)`` tensor; rows are multiplied by their own
+    colour's weights only (:func:`color_matmul`): no one-hot lifting of the input (which would
+    multiply the work by ``C``) and no zero padding.
 
     Shapes: ``x (E, in)``, ``color (E,)`` -> ``(E, out)``.
 
@@ -111,11 +102,13 @@ class ColorEdgeLinear(nn.Module):
     """The first layer of an edge function, one set of weights per colour, on ``[h_i, h_j, e_ij]``.
 
     ``y_ij = h_i A[c] + h_j B[c] + e_ij D[c] + b[c]`` with ``c = alpha(i, j)``: the same map as a
-    per-colour linear layer on the concatenation, computed without forming it. The node terms are
-    projected once per node for every colour (``N x F x C x H`` work, with ``N`` about a tenth of
-    ``E``) and gathered per edge by ``node * C + colour``; the edge term is projected per edge with
-    its own colour's weights only (:func:`color_matmul`). All colours' weights are single tensors; there is
-    no Python loop over colours and no one-hot lifting.
+    per-colour linear layer on the concatenation. Of two exact strategies the cheaper one runs:
+    when there are at least as many edges as nodes x colours (S_Lambda's 2 colours), the node
+    terms are projected once per node for every colour (``N x F x C x H`` work) and gathered per
+    edge by ``node * C + colour``, and the edge term is projected with its own colour's weights
+    only; otherwise (P-1's 8 colours, 14 on 3x3x3) each edge's ``[h_i, h_j, e_ij]`` is multiplied
+    by its own colour's weights only (:func:`color_matmul`, ``E x (2F + D) x H`` work). All colours'
+    weights are single tensors, and nothing is lifted to a one-hot.
 
     Shapes: ``h (N, F)``, ``i, j (E,)``, ``e (E, D)``, ``color (E,)`` -> ``(E, H)``.
 
@@ -142,19 +135,19 @@ class ColorEdgeLinear(nn.Module):
         C, H = self.num_colors, self.out_features
         _check_colors(color, C)
         take = torch.index_select  # its backward is index_add_, much faster on CPU than indexing's index_put_
-        if 4 * len(i) < h.shape[0]:
-            # few edges (e.g. the same-atom branch): gather the nodes first, project only those
-            x = torch.cat([take(h, 0, i), take(h, 0, j), e], dim=1)
-            W = torch.cat([self.weight_i, self.weight_j, self.weight_e])
-            y = (x @ W).reshape(len(i), C, H) + self.bias
-            return _pick(y, color)
         if C == 1:
             return take(h @ self.weight_i, 0, i) + take(h @ self.weight_j, 0, j) + e @ self.weight_e + self.bias[0]
-        P = (h @ self.weight_i).reshape(-1, H)  # row node * C + colour
-        Q = (h @ self.weight_j).reshape(-1, H)
-        # the edge term, with the bias riding on it, takes only its own colour's weights
-        R = color_matmul(e, self.weight_e.reshape(-1, C, H).transpose(0, 1), color, self.bias)
-        return take(P, 0, i * C + color) + take(Q, 0, j * C + color) + R
+        if h.shape[0] * C <= len(i):
+            # many edges per node and colour: project every node for every colour once, gather per edge
+            P = (h @ self.weight_i).reshape(-1, H)  # row node * C + colour
+            Q = (h @ self.weight_j).reshape(-1, H)
+            # the edge term, with the bias riding on it, takes only its own colour's weights
+            R = color_matmul(e, self.weight_e.reshape(-1, C, H).transpose(0, 1), color, self.bias)
+            return take(P, 0, i * C + color) + take(Q, 0, j * C + color) + R
+        # fewer edges than nodes x colours: gather the end points, multiply each edge by its own colour only
+        x = torch.cat([take(h, 0, i), take(h, 0, j), e], dim=1)
+        W = torch.cat([self.weight_i, self.weight_j, self.weight_e]).reshape(-1, C, H).transpose(0, 1)
+        return color_matmul(x, W, color, self.bias)
 
     def extra_repr(self) -> str:
         return f"node_dim={self.node_dim}, edge_dim={self.edge_dim}, out_features={self.out_features}, num_colors={self.num_colors}"

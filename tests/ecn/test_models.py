@@ -175,7 +175,7 @@ def test_extensive_outputs_scale_with_the_cell_and_intensive_ones_do_not():
         b = collate([crystal_graph(crystal)], group="S", features=feats)
         from dataclasses import replace
 
-        b = replace(b, x=b.x.double(), edge_attr=b.edge_attr.double(), edge_color=b.edge_color * 0)
+        b = replace(b, x=b.x.double(), edge_attr=b.edge_attr.double(), edge_color=b.edge_color * 0, num_edge_colors=1)
         with torch.no_grad():
             outs.append(model(b)[0])
     assert float(outs[1][0]) == pytest.approx(2 * float(outs[0][0]), rel=1e-9)
@@ -192,12 +192,11 @@ def test_every_parameter_gets_a_gradient(name):
     assert missing == []
 
 
-@pytest.mark.parametrize("in_features", [3, 200])  # 4 colours x 3 is lifted, 4 x 200 padded
+@pytest.mark.parametrize("in_features", [3, 200])
 @pytest.mark.parametrize("with_bias", [True, False])
-def test_color_matmul_strategies_equal_a_loop_over_rows(in_features, with_bias):
-    from ecn.nn.layers import LIFT_LIMIT, color_matmul
+def test_color_matmul_equals_a_loop_over_rows(in_features, with_bias):
+    from ecn.nn.layers import color_matmul
 
-    assert 4 * 3 <= LIFT_LIMIT < 4 * 200
     torch.manual_seed(1)
     x = torch.randn(60, in_features, dtype=torch.float64, requires_grad=True)
     weight = torch.randn(4, in_features, 5, dtype=torch.float64, requires_grad=True)
@@ -210,3 +209,13 @@ def test_color_matmul_strategies_equal_a_loop_over_rows(in_features, with_bias):
     grads = torch.autograd.grad(got.sum(), (x, weight))
     expected_grads = torch.autograd.grad(expected.sum(), (x, weight))
     assert all(torch.allclose(a, b, atol=1e-12) for a, b in zip(grads, expected_grads))
+
+
+def test_color_matmul_on_no_rows_still_reaches_every_weight():
+    from ecn.nn.layers import color_matmul
+
+    weight = torch.randn(3, 4, 2, requires_grad=True)
+    bias = torch.randn(3, 2, requires_grad=True)
+    out = color_matmul(torch.zeros(0, 4), weight, torch.zeros(0, dtype=torch.long), bias)
+    out.sum().backward()
+    assert out.shape == (0, 2) and weight.grad is not None and bias.grad is not None
