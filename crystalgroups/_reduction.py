@@ -134,3 +134,31 @@ def gauss_reduce_metric(G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | No
 def reduce_metric(G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Reduce a 2x2 (Lagrange-Gauss) or 3x3 (Niggli) metric; see the two functions above."""
     return (gauss_reduce_metric if len(G0) == 2 else niggli_reduce_metric)(G0, eps, basis)
+
+
+def size_reduce(basis: np.ndarray, max_rounds: int = 200) -> np.ndarray:
+    """Pairwise (Lagrange-style) size reduction of a float basis (rows); returns ``T`` (det +1), ``T @ basis`` shorter.
+
+    A cheap first pass for very oblique bases, on which the unit steps of Krivy-Gruber would
+    need millions of iterations.
+
+    >>> size_reduce(np.array([[1.0, 0.0], [1e6, 1.0]])).tolist()
+    [[1, 0], [-1000000, 1]]
+    """
+    B = np.array(basis, dtype=float)
+    d = len(B)
+    T = np.eye(d, dtype=np.int64)
+    for _ in range(max_rounds):
+        changed = False
+        for i in range(d):
+            for j in range(d):
+                if i == j:
+                    continue
+                k = int(np.rint(B[i] @ B[j] / (B[j] @ B[j])))
+                if k and np.linalg.norm(B[i] - k * B[j]) < np.linalg.norm(B[i]) * (1 - 1e-12):
+                    B[i] -= k * B[j]
+                    T[i] -= k * T[j]
+                    changed = True
+        if not changed:
+            break
+    return T

@@ -23,13 +23,19 @@ from math import lcm
 import numpy as np
 
 from ._intmath import int_det
-from .errors import CrystalGroupsError, UnknownBravaisTypeError
+from .errors import CrystalGroupsError, CrystalGroupsTypeError, UnknownBravaisTypeError
 from .groups import PointGroup
 from .lattice import Lattice, point_group_of_metric
 from .orbits import node_orbits
 from .supercell import Supercell
 
-__all__ = ["BravaisType", "bravais_types", "bravais_group", "classify_point_group", "BRAVAIS_SYMBOLS"]
+__all__ = ["BravaisType", "bravais_types", "bravais_group", "classify_point_group", "resolve_point_group",
+           "BRAVAIS_SYMBOLS", "TRANSLATION_ONLY_NAMES", "SYMMETRIC_NAMES"]
+
+#: Names of the translation-only group (space group P1, plane group p1): the trivial point group.
+TRANSLATION_ONLY_NAMES = ("P1", "p1")
+#: Names of the symmetric group on the cells, for :func:`~crystalgroups.patterns.pattern`.
+SYMMETRIC_NAMES = ("S", "S_Lambda", "SLambda", "symmetric")
 
 _HALF = Fraction(1, 2)
 # Primitive cell in conventional coordinates (columns) for each centring.
@@ -62,7 +68,7 @@ _TABLE = {
     "tp": (2, "square", "P4m", "D4", 8, [[1, 0], [0, 1]], "P", ["p4mm"]),
     "hp": (2, "hexagonal", "P6m", "D6", 12, [[2, -1], [-1, 2]], "P", ["p6mm", "triangular"]),
     "aP": (3, "primitive triclinic", "P-1", "C2", 2, [[5, 1, 2], [1, 6, 3], [2, 3, 7]], "P",
-           ["triclinic", "anorthic", "P1"]),
+           ["triclinic", "anorthic"]),
     "mP": (3, "primitive monoclinic", "P2/m", "C2h", 4, [[4, 0, 1], [0, 9, 0], [1, 0, 6]], "P",
            ["monoclinic", "simple monoclinic"]),
     "mS": (3, "base-centered monoclinic", "C2/m", "C2h", 4, [[4, 0, 1], [0, 9, 0], [1, 0, 6]], "C",
@@ -217,21 +223,87 @@ def bravais_group(name: str, dim: int | None = None) -> BravaisType:
                 f"expected a {dim}-dimensional Bravais type, got {name!r}, which is {t.dim}-dimensional{hint}"
             )
         return t
-    candidates = [s for s in _alias_index().get(_normalise(name), []) if dim is None or _TYPES[s].dim == dim]
+    if name.strip() in TRANSLATION_ONLY_NAMES:
+        raise UnknownBravaisTypeError(
+            f"expected a Bravais type, got {name!r}, the translation-only group (trivial point group), which is "
+            "not the holohedry of any lattice: the triclinic Bravais type is 'aP' (symmetry group 'P-1'); "
+            "pattern() and LatticeGroup accept 'P1' itself")
+    everywhere = _alias_index().get(_normalise(name), [])
+    candidates = [s for s in everywhere if dim is None or _TYPES[s].dim == dim]
     if len(candidates) == 1:
         return _TYPES[candidates[0]]
     if len(candidates) > 1:
         raise UnknownBravaisTypeError(
             f"expected an unambiguous Bravais type, got {name!r}, which names {candidates}: give the dimension"
         )
+    if everywhere:  # a known name of the other dimension, e.g. "Fm-3m" for a 2x2 supercell
+        other = _TYPES[everywhere[0]]
+        raise UnknownBravaisTypeError(
+            f"expected a {dim}-dimensional Bravais type (to match a {dim}-dimensional supercell), got {name!r}, "
+            f"which is the {other.dim}-dimensional type {other.symbol!r} ({other.name}); the {dim}D types are "
+            f"{[t.symbol for t in bravais_types(dim)]}")
+    case_hint = [s for s in _TYPES if s.lower() == name.strip().lower() and (dim is None or _TYPES[s].dim == dim)]
     choices = list(_TYPES) + sorted({a for t in _TYPES.values() for a in (t.name, t.symmetry_group, *t.aliases)})
-    close = difflib.get_close_matches(name, choices, n=3)
-    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    close = case_hint + [c for c in difflib.get_close_matches(name, choices, n=3) if c not in case_hint]
+    hint = f" Did you mean {', '.join(map(repr, close[:3]))}? (Pearson symbols are case-sensitive.)" if case_hint else (
+        f" Did you mean {', '.join(map(repr, close))}?" if close else "")
     raise UnknownBravaisTypeError(
         f"Could not resolve Bravais type {name!r} among choices {list(_TYPES)} "
         f"(or their names such as 'face-centered cubic' and symbols such as 'Fm-3m'; patterns also take "
         f"'P-1' and 'S').{hint}"
     )
+
+
+def resolve_point_group(spec, dim: int) -> tuple[PointGroup | None, str]:
+    """Resolve a group spec to ``(point_group, label)``; ``(None, "S")`` for the symmetric group.
+
+    ``spec`` is a :class:`PointGroup`, a :class:`BravaisType`, a name (Pearson symbol, name, symbol,
+    ``"P-1"``, ``"P1"`` for the translation-only group, ``"S"``), or a lattice: a
+    :class:`~crystalgroups.lattice.Lattice`, a ``d x d`` float array of lattice vectors (rows), or by duck
+    typing a pymatgen ``Lattice``/``Structure`` or an ASE ``Atoms`` (its point group at
+    :data:`~crystalgroups.lattice.DEFAULT_TOL`, in the basis given).
+
+    >>> resolve_point_group("P1", 3)
+    (PointGroup('P1', dim=3, order=1), 'P1')
+    >>> resolve_point_group("Fm-3m", 3)[1], resolve_point_group("S", 2)
+    ('cF', (None, 'S'))
+    """
+    if isinstance(spec, PointGroup):
+        if spec.dim != dim:
+            raise CrystalGroupsError(
+                f"expected a {dim}-dimensional point group (to match a {dim}-dimensional supercell), got {spec!r}")
+        return spec, spec.name or "G"
+    if isinstance(spec, BravaisType):
+        if spec.dim != dim:
+            raise CrystalGroupsError(
+                f"expected a {dim}-dimensional Bravais type (to match a {dim}-dimensional supercell), got {spec!r}")
+        return spec.point_group, spec.symbol
+    if isinstance(spec, str):
+        s = spec.strip()
+        if s in SYMMETRIC_NAMES:
+            return None, "S"
+        if s in TRANSLATION_ONLY_NAMES:
+            return PointGroup.from_generators([], name="P1", dim=dim), "P1"
+        t = bravais_group(s, dim=dim)
+        return t.point_group, t.symbol
+    from ._validate import basis_of
+
+    basis = basis_of(spec)
+    try:
+        numeric = isinstance(basis, (list, tuple, np.ndarray)) and np.asarray(basis).dtype.kind in "iuf"
+    except (TypeError, ValueError):
+        numeric = False
+    if numeric:
+        lat = spec if isinstance(spec, Lattice) else Lattice(basis)
+        if lat.dim != dim:
+            raise CrystalGroupsError(
+                f"expected a {dim}-dimensional lattice (to match a {dim}-dimensional supercell), got {lat!r}")
+        pg = lat.point_group()
+        t = classify_point_group(pg)
+        return PointGroup(pg.elements, name=t.symbol), t.symbol
+    raise CrystalGroupsTypeError(
+        f"expected a group: a Bravais type name such as 'cF', 'P-1', 'P1', 'S', a BravaisType, a PointGroup or a "
+        f"lattice, got {type(spec).__name__}: {spec!r}")
 
 
 def _fingerprint(pg: PointGroup) -> tuple:

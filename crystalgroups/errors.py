@@ -2,15 +2,19 @@
 
 Every error raised on user input is a :class:`ValueError` or :class:`TypeError` subclass with a
 message of the form "expected ..., got ...", so that callers can catch the standard types.
+All of them derive from :class:`CrystalGroupsError`, so ``except CrystalGroupsError`` catches
+every bad-input error of the package (wrong types included).
 """
 
 from __future__ import annotations
 
 __all__ = [
     "CrystalGroupsError",
+    "CrystalGroupsTypeError",
     "UnknownBravaisTypeError",
     "IncompatibleSupercellError",
     "LatticeError",
+    "SizeLimitError",
     "ExcessSymmetryWarning",
     "ToleranceWarning",
 ]
@@ -18,6 +22,10 @@ __all__ = [
 
 class CrystalGroupsError(ValueError):
     """Base class of the errors that :mod:`crystalgroups` raises on bad input."""
+
+
+class CrystalGroupsTypeError(CrystalGroupsError, TypeError):
+    """An argument of the wrong type (also a :class:`TypeError`)."""
 
 
 class UnknownBravaisTypeError(CrystalGroupsError, KeyError):
@@ -32,7 +40,14 @@ class IncompatibleSupercellError(CrystalGroupsError):
 
 
 class LatticeError(CrystalGroupsError):
-    """A singular, non-finite or badly shaped lattice basis, or a bad tolerance."""
+    """A singular, non-finite, badly scaled or badly shaped lattice basis, or a bad tolerance."""
+
+
+class SizeLimitError(CrystalGroupsError):
+    """An input whose answer would not fit the size limits (a dense ``cells x cells`` array and the like).
+
+    Raised before anything large is allocated; the message gives the size asked for and the limit.
+    """
 
 
 class ExcessSymmetryWarning(UserWarning):
@@ -44,4 +59,12 @@ class ExcessSymmetryWarning(UserWarning):
 
 
 class ToleranceWarning(UserWarning):
-    """The tolerance asked for gave operations that are not a group, and a smaller one was used."""
+    """The tolerance asked for gave operations that are not a group, and a smaller one was used.
+
+    ``requested`` is the tolerance asked for, ``used`` the one that gave the group returned.
+    """
+
+    def __init__(self, message: str = "", requested: float | None = None, used: float | None = None) -> None:
+        super().__init__(message)
+        self.requested = requested
+        self.used = used

@@ -24,8 +24,8 @@ import numpy as np
 
 from . import orbits as _orbits
 from ._intmath import int_adjugate, int_det, unimodular_inverse
-from ._validate import as_integer_matrix
-from .errors import CrystalGroupsError, IncompatibleSupercellError
+from ._validate import as_integer_matrix, check_dense_size
+from .errors import CrystalGroupsError, CrystalGroupsTypeError, IncompatibleSupercellError
 from .supercell import Supercell, supercell as _as_supercell
 
 __all__ = [
@@ -308,7 +308,12 @@ class PermutationGroup:
     degree: int | None = None
 
     def __post_init__(self) -> None:
-        gens = np.array(self.generators, dtype=np.int64, ndmin=2)
+        try:
+            gens = np.array(self.generators, dtype=np.int64, ndmin=2)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise CrystalGroupsError(f"expected generators as rows of an integer array, got {self.generators!r}") from exc
+        if gens.ndim != 2:
+            raise CrystalGroupsError(f"expected generators as rows of a 2-D integer array, got shape {gens.shape}")
         if gens.size == 0:
             if self.degree is None:
                 raise CrystalGroupsError("expected generators, or a degree for the trivial group")
@@ -316,10 +321,11 @@ class PermutationGroup:
         degree = gens.shape[1]
         if self.degree is not None and self.degree != degree:
             raise CrystalGroupsError(f"expected permutations of degree {self.degree}, got degree {degree}")
-        ref = np.arange(degree)
-        for g in gens:
-            if not np.array_equal(np.sort(g), ref):
-                raise CrystalGroupsError(f"expected permutations of 0..{degree - 1}, got {g.tolist()}")
+        bad = _non_permutation_rows(gens)
+        if len(bad):
+            g = gens[bad[0]]
+            shown = g.tolist() if degree <= 20 else f"{g[:20].tolist()}... (row {int(bad[0])})"
+            raise CrystalGroupsError(f"expected permutations of 0..{degree - 1}, got {shown}")
         object.__setattr__(self, "generators", _ro(gens))
         object.__setattr__(self, "degree", degree)
 
@@ -350,7 +356,9 @@ class PermutationGroup:
     def elements(self, limit: int = 1_000_000) -> np.ndarray:
         """All elements as rows (breadth-first closure); raises if the order exceeds ``limit``."""
         if self.order > limit:
-            raise CrystalGroupsError(f"expected a group of at most {limit} elements to enumerate, got {self.order}")
+            raise CrystalGroupsError(f"expected a group of at most {limit:,} elements to enumerate, got {self.order:,}")
+        check_dense_size(self.order * self.degree, "the table of all elements",
+                         f"{self.order:,} elements x degree {self.degree:,}")
         identity = np.arange(self.degree, dtype=np.int64)
         seen = {identity.tobytes(): identity}
         frontier = [identity]
@@ -385,6 +393,13 @@ class PermutationGroup:
             _orbits.product_generators(self.generators, other.generators),
             name=f"{self.name or 'G'} x {other.name or 'H'}",
         )
+
+
+def _non_permutation_rows(gens: np.ndarray) -> np.ndarray:
+    """Indices of the rows of ``gens`` that are not permutations of ``0 .. n-1``."""
+    n = gens.shape[1]
+    ref = np.arange(n)
+    return np.flatnonzero(~np.all(np.sort(gens, axis=1) == ref, axis=1))
 
 
 def symmetric_group(n: int, name: str | None = None) -> PermutationGroup:
@@ -426,6 +441,15 @@ class LatticeGroup:
 
     def __post_init__(self) -> None:
         sc = _as_supercell(self.supercell)
+        if not isinstance(self.point_group, PointGroup):
+            from .bravais import resolve_point_group
+
+            pg, _ = resolve_point_group(self.point_group, sc.dim)
+            if pg is None:
+                raise CrystalGroupsError(
+                    f"expected a point group, a Bravais type or 'P-1'/'P1' for a LatticeGroup, got "
+                    f"{self.point_group!r} (the symmetric group is symmetric_group(n))")
+            object.__setattr__(self, "point_group", pg)
         if sc.dim != self.point_group.dim:
             raise CrystalGroupsError(
                 f"expected a {self.point_group.dim}-dimensional supercell for this point group, got {sc.dim} dimensions"
@@ -444,7 +468,12 @@ class LatticeGroup:
 
     @property
     def order(self) -> int:
-        """``number of cells x |P|`` (elements as pairs ``(W, t)``, not distinct permutations)."""
+        """The number of group elements, ``number of cells x |P|`` (pairs ``(W, t)``, not distinct permutations).
+
+        The same number is ``group_order`` of the group's :class:`~crystalgroups.patterns.Pattern`, of its
+        ``to_dict()`` and of ``crystalgroups pattern --json``; the number of distinct permutations of the
+        cells is :attr:`permutation_group_order`.
+        """
         return self.supercell.num_cells * self.point_group.order
 
     @functools.cached_property
@@ -460,6 +489,23 @@ class LatticeGroup:
     def permutation_group_order(self) -> int:
         """Number of distinct permutations of the cells."""
         return self.order // self.permutation_kernel_order
+
+    @functools.cached_property
+    def num_pair_orbits(self) -> int:
+        """The number of orbits on ordered pairs of cells (edge colours), without the dense matrix.
+
+        >>> from crystalgroups import bravais_group
+        >>> LatticeGroup("cP", (40, 40, 40)).num_pair_orbits
+        1771
+        """
+        return int(self.pair_orbit_row().max()) + 1
+
+    def pair_orbit_row(self) -> np.ndarray:
+        """Orbit labels of the pairs ``(0, b)``: row 0 of :meth:`pair_orbits`, in ``O(|P| x cells)``.
+
+        Every pair ``(a, b)`` has the label of ``(0, b - a)`` (the translations are in the group).
+        """
+        return _orbits.lattice_pair_orbit_row(self.point_group.generators, self.supercell)
 
     def elements(self) -> Iterator[SymOp]:
         """All ``(W, t)``, ``t`` over the centring vectors."""
@@ -504,6 +550,9 @@ class LatticeGroup:
 
     def all_permutations(self) -> np.ndarray:
         """Every element's permutation (with repeats), one row per element of :meth:`elements`."""
+        n = self.supercell.num_cells
+        check_dense_size(self.order * n, "the table of every element's permutation",
+                         f"{self.order:,} elements x {n:,} cells")
         cells = self.supercell.cells
         rows = []
         for W in self.point_group.elements:

@@ -25,7 +25,7 @@ from ._intmath import int_det, unimodular_inverse
 from ._validate import as_float_basis, check_tolerance
 from .errors import LatticeError, ToleranceWarning
 
-__all__ = ["Lattice", "point_group_of_metric", "DEFAULT_TOL"]
+__all__ = ["Lattice", "point_group_of_metric", "DEFAULT_TOL", "MAX_SEARCH_POINTS", "MAX_TOL_FRACTION"]
 
 #: Default length tolerance (same default as spglib's ``symprec``).
 DEFAULT_TOL = 1e-5
@@ -95,7 +95,14 @@ class Lattice:
         """
         if eps is None:
             eps = 1e-5 * self.volume ** (2 / self.dim)
-        _, T = _reduction.reduce_metric(self.metric, check_tolerance(eps), basis=self.basis)
+        eps = check_tolerance(eps, "reduction tolerance eps")
+        try:
+            _, T = _reduction.reduce_metric(self.metric, eps, basis=self.basis)
+        except LatticeError:  # a very oblique basis: size-reduce first, then Niggli/Gauss
+            T0 = _reduction.size_reduce(self.basis)
+            B0 = T0 @ self.basis
+            _, T1 = _reduction.reduce_metric(B0 @ B0.T, eps, basis=B0)
+            T = T1 @ T0
         return Lattice(T @ self.basis), _freeze(T)
 
     def point_group(self, tol: float = DEFAULT_TOL):
@@ -124,12 +131,10 @@ class Lattice:
         else:  # pragma: no cover - the identity and inversion always close
             raise LatticeError(f"expected a tolerance that yields a group, got tol={tol}")
         if effective != tol:
-            warnings.warn(
+            warnings.warn(ToleranceWarning(
                 f"the operations found at tol={tol:g} do not form a group (the lattice is distorted at that "
-                f"scale); using tol={effective:.3g}, the largest smaller tolerance that gives a group",
-                ToleranceWarning,
-                stacklevel=2,
-            )
+                f"scale); using tol={effective:.3g}, the largest tolerance of the form tol * 0.8^k that gives a "
+                f"group ({len(ops)} operations)", requested=tol, used=effective), stacklevel=2)
         return PointGroup.from_elements(ops, name=None)
 
     def bravais_type(self, tol: float = DEFAULT_TOL) -> str:
@@ -139,27 +144,82 @@ class Lattice:
         return classify_point_group(self.point_group(tol)).symbol
 
 
-def _short_vectors(G: np.ndarray, norms: np.ndarray, slack: np.ndarray) -> list[np.ndarray]:
-    """For each target norm, the integer vectors ``v`` with ``|v^T G v - norm| <= slack``."""
+#: The most lattice points any one candidate search may enumerate (a box of about 50 MB of int64).
+MAX_SEARCH_POINTS = 2_000_000
+#: ``tol`` may be at most this fraction of the smallest height of the (reduced) cell.
+MAX_TOL_FRACTION = 0.25
+
+
+def _heights(G: np.ndarray) -> np.ndarray:
+    """Height of the cell over each face: ``1 / sqrt((G^-1)_ii)``."""
+    return 1.0 / np.sqrt(np.diag(np.linalg.inv(G.astype(float))))
+
+
+def _box(center: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """All integer points ``x`` with ``|x_i - center_i| <= radii_i``, as rows; bounded in size."""
+    lo = np.ceil(center - radii - 1e-9).astype(np.int64)
+    hi = np.floor(center + radii + 1e-9).astype(np.int64)
+    counts = np.maximum(hi - lo + 1, 0)
+    size = int(np.prod([int(c) for c in counts]))
+    if size > MAX_SEARCH_POINTS:
+        raise LatticeError(
+            f"expected a lattice whose reduced cell is not extremely elongated or flat, got one whose symmetry search "
+            f"would enumerate {size:,} lattice points (limit {MAX_SEARCH_POINTS:,}): its shortest and longest "
+            "reduced vectors differ by too large a factor for this search")
+    axes = [np.arange(a, b + 1, dtype=np.int64) for a, b in zip(lo, hi)]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, len(center))
+
+
+def _short_vectors(G: np.ndarray, norm: float, slack: float) -> np.ndarray:
+    """The integer vectors ``v != 0`` with ``|v^T G v - norm| <= slack`` (per-axis box, bounded)."""
     d = len(G)
-    Ginv = np.linalg.inv(G.astype(float))
-    radius = int(np.floor(np.sqrt((norms.max() + slack.max()) * np.diag(Ginv).max()) + 1e-9))
-    axes = [np.arange(-radius, radius + 1)] * d
-    grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
+    radius = np.sqrt(max(norm + slack, 0.0)) * np.sqrt(np.diag(np.linalg.inv(G.astype(float))))
+    grid = _box(np.zeros(d), radius)
     grid = grid[np.any(grid != 0, axis=1)]
     vn = np.einsum("ni,ij,nj->n", grid, G, grid)
-    return [grid[np.abs(vn - n) <= s] for n, s in zip(norms, slack)]
+    return grid[np.abs(vn - norm) <= slack]
 
 
-def point_group_of_metric(G, tol: float = 0.0) -> list[np.ndarray]:
+def _completions(cols: list[np.ndarray], G: np.ndarray, slack: float) -> np.ndarray:
+    """Integer candidates for the last column of ``W`` once the first ``d - 1`` are chosen.
+
+    The images ``u_k`` of the first basis vectors fix the last image ``x`` up to a reflection:
+    ``x^T G u_k = G_kl`` and ``x^T G x = G_ll`` give ``x = x0 +- s n`` with ``n`` the ``G``-normal of
+    the ``u_k``. Returns the integer points within ``slack`` (a length) of either solution.
+    """
+    d = len(G)
+    Gf = G.astype(float)
+    U = np.stack(cols, axis=1).astype(float)  # d x (d-1)
+    M = U.T @ Gf @ U
+    if abs(np.linalg.det(M)) <= 1e-12 * np.prod(np.diag(M)):
+        return np.zeros((0, d), dtype=np.int64)
+    x0 = U @ np.linalg.solve(M, Gf[: d - 1, d - 1])
+    # n: G-orthogonal to every u_k, G-normalised.
+    _, _, vt = np.linalg.svd(U.T @ Gf)
+    n = vt[-1]
+    n = n / np.sqrt(n @ Gf @ n)
+    s = np.sqrt(max(Gf[d - 1, d - 1] - x0 @ Gf @ x0, 0.0))
+    radii = slack * np.sqrt(np.diag(np.linalg.inv(Gf))) + 1.0
+    boxes = [_box(x0 + sign * s * n, radii) for sign in (1.0, -1.0)]
+    return np.unique(np.concatenate(boxes), axis=0)
+
+
+def point_group_of_metric(G, tol: float = 0.0, *, complete_last: bool = True) -> list[np.ndarray]:
     """All integer matrices ``W`` with ``W^T G W = G`` (within ``tol``), as a sorted list.
 
     For an integer metric and ``tol=0`` the search is exact: no floating point decides
     membership. Otherwise ``tol`` is a length, with spglib's criterion for lattice symmetry:
     each image ``W a_i`` differs in length from ``a_i`` by at most ``tol``, and each angle
-    changes by ``dtheta`` with ``sin(dtheta) * (mean length) <= tol``. The search enumerates, for
-    each basis vector, the integer vectors of (nearly) the same length, then keeps the
-    combinations with matching angles. Works best on a reduced metric (short candidate lists).
+    changes by ``dtheta`` with ``sin(dtheta) * (mean length) <= tol``. ``tol`` must be at most a
+    quarter of the cell's smallest height (:data:`MAX_TOL_FRACTION`): a larger one is not a
+    tolerance but a different question, and raises :class:`~crystalgroups.errors.LatticeError`.
+
+    The search enumerates, for each basis vector but the last, the integer vectors of (nearly)
+    the same length in a box sized per axis, keeps those with matching angles, and solves for
+    the last column (it is fixed up to a reflection by the others; ``complete_last=False``
+    enumerates it like the others, to cross-check). Every box is bounded
+    (:data:`MAX_SEARCH_POINTS`), so a degenerate cell raises instead of exhausting memory.
+    Works best on a reduced metric (short candidate lists).
 
     >>> len(point_group_of_metric(np.array([[2, 1, 1], [1, 2, 1], [1, 1, 2]])))
     48
@@ -169,31 +229,57 @@ def point_group_of_metric(G, tol: float = 0.0) -> list[np.ndarray]:
     G = np.asarray(G)
     if G.ndim != 2 or G.shape[0] != G.shape[1] or G.shape[0] not in (2, 3):
         raise LatticeError(f"expected a 2x2 or 3x3 metric, got shape {G.shape}")
+    if G.dtype.kind not in "iuf" or not np.all(np.isfinite(G)):
+        raise LatticeError(f"expected a finite real metric, got {G.tolist()}")
+    tol = check_tolerance(tol)
     exact = G.dtype.kind in "iu" and tol == 0
     d = len(G)
+    Gf = G.astype(float)
+    try:
+        heights = _heights(Gf)
+    except np.linalg.LinAlgError as exc:
+        raise LatticeError(f"expected a positive-definite metric, got {G.tolist()}") from exc
+    if not np.all(np.isfinite(heights)) or np.any(np.linalg.eigvalsh(Gf) <= 0):
+        raise LatticeError(f"expected a positive-definite metric, got {G.tolist()}")
+    if tol > MAX_TOL_FRACTION * heights.min():
+        raise LatticeError(
+            f"expected a tolerance well below the size of the cell (tol <= {MAX_TOL_FRACTION:g} x its smallest "
+            f"height, here {MAX_TOL_FRACTION * heights.min():.3g}), got tol={tol:g}: tol is a length in the "
+            "lattice's own unit (Angstrom usually; a lattice given in metres needs a tol near 1e-15)")
+    lengths = np.sqrt(np.diag(Gf))
     if exact:
-        cands = _short_vectors(G, np.diag(G), np.zeros(d))
+        slacks = np.zeros(d)
     else:
-        G = G.astype(float)
-        lengths = np.sqrt(np.diag(G))
+        G = Gf
         # |l' - l| <= tol  <=>  |l'^2 - l^2| <= tol (l' + l) <= tol (2 l + tol)
-        cands = _short_vectors(G, np.diag(G), tol * (2 * lengths + tol) + 1e-12 * np.diag(G))
-        cands = [c[np.abs(np.sqrt(np.einsum("ni,ij,nj->n", c, G, c)) - lengths[j]) <= tol + 1e-12 * lengths[j]]
-                 for j, c in enumerate(cands)]
+        slacks = tol * (2 * lengths + tol) + 1e-12 * np.diag(G)
 
-    cand_lengths = [np.sqrt(np.einsum("ni,ij,nj->n", c, G, c).astype(float)) for c in cands]
+    def length_ok(c: np.ndarray, j: int) -> np.ndarray:
+        vn = np.einsum("ni,ij,nj->n", c, G, c)
+        if exact:
+            return vn == G[j, j]
+        return np.abs(np.sqrt(np.maximum(vn, 0)) - lengths[j]) <= tol + 1e-12 * lengths[j]
 
-    def angle_mask(u, i, j) -> np.ndarray:
-        """Which candidates for column j keep the angle with column i (already chosen as u)."""
-        inner = cands[j] @ (G @ u)
+    def angle_mask(u, i, j, c, lc) -> np.ndarray:
+        """Which candidates ``c`` (lengths ``lc``) for column j keep the angle with column i (already ``u``)."""
+        inner = c @ (G @ u)
         if exact:
             return inner == G[i, j]
-        lu, lv = np.sqrt(u @ G @ u), cand_lengths[j]
+        lu, lv = np.sqrt(u @ G @ u), lc
         li, lj = lengths[i], lengths[j]
         cos_new, cos_old = inner / (lu * lv), G[i, j] / (li * lj)
         sin_new, sin_old = np.sqrt(np.clip(1 - cos_new**2, 0, None)), np.sqrt(max(0.0, 1 - cos_old**2))
         sin2 = np.clip(1 - (cos_new * cos_old + sin_new * sin_old) ** 2, 0, None)
         return (sin2 < 1e-12) | (sin2 * (lu + li) * (lv + lj) / 4 <= tol * tol)
+
+    enumerated = d - 1 if complete_last else d
+    cands = []
+    for j in range(enumerated):
+        c = _short_vectors(G, G[j, j], slacks[j])
+        cands.append(c[length_ok(c, j)] if not exact else c)
+    cand_lengths = [np.sqrt(np.einsum("ni,ij,nj->n", c, G, c).astype(float)) for c in cands]
+    # How far (a length) the true last image can be from the exact solution of the completion.
+    completion_slack = 8 * tol * (1 + lengths[-1] / lengths.min()) + 1e-9 * lengths[-1]
 
     result = []
     most = 48 if d == 3 else 12  # the largest lattice point groups
@@ -209,12 +295,22 @@ def point_group_of_metric(G, tol: float = 0.0) -> list[np.ndarray]:
                         f"expected a tolerance small against the cell, got tol={tol}, which accepts more than "
                         f"{most} operations (no {d}D lattice has that many): use a smaller tol")
             return
-        mask = np.ones(len(cands[j]), dtype=bool)
+        if j < enumerated:
+            c, lc = cands[j], cand_lengths[j]
+        else:
+            c = _completions(cols, G, completion_slack)
+            c = c[length_ok(c, j)] if len(c) else c
+            lc = np.sqrt(np.maximum(np.einsum("ni,ij,nj->n", c, G, c).astype(float), 0))
+        mask = np.ones(len(c), dtype=bool)
         for i, u in enumerate(cols):
-            mask &= angle_mask(u, i, j)
-        for v in cands[j][mask]:
+            mask &= angle_mask(u, i, j, c, lc)
+        for v in c[mask]:
             extend(cols + [v])
 
     extend([])
+    # The identity is always a solution; a search that lost it was numerically unsound.
+    if not any(np.array_equal(W, np.eye(d, dtype=np.int64)) for W in result):
+        raise LatticeError(f"expected a metric that the symmetry search can handle, got {G.tolist()} "
+                           "(the identity was not found: the cell is numerically degenerate)")
     result.sort(key=lambda W: tuple(W.ravel()))
     return result

@@ -20,11 +20,14 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ._validate import MAX_DENSE_ENTRIES, check_dense_size
+
 __all__ = [
     "canonical_labels",
     "node_orbits",
     "pair_orbits",
     "lattice_pair_orbits",
+    "lattice_pair_orbit_row",
     "product_generators",
     "orbit_of_pair",
 ]
@@ -71,6 +74,9 @@ def pair_orbits(generators) -> np.ndarray:
     """
     gens = np.array(generators, dtype=np.int64, ndmin=2)
     n = gens.shape[1]
+    # The graph has one edge per generator and pair, and scipy holds several copies of it.
+    check_dense_size(n * n * max(len(gens), 1) * 4, "the generic pair-orbit graph (4 x generators x pairs)",
+                     f"{len(gens)} generators on {n:,} points", limit=MAX_DENSE_ENTRIES)
     pairs = np.arange(n * n, dtype=np.int64)
     dst = (gens[:, :, None] * n + gens[:, None, :]).reshape(len(gens), -1)
     labels = _components(n * n, np.tile(pairs, len(gens)), dst.ravel())
@@ -87,12 +93,10 @@ def lattice_pair_orbits(point_ops, supercell) -> np.ndarray:
     >>> lattice_pair_orbits([-np.eye(1 + 1, dtype=int)], Supercell.diagonal(3, 1))[0].tolist()
     [0, 1, 1]
     """
+    n = supercell.num_cells
+    check_dense_size(n * n, "the cells x cells colour matrix", f"{n:,} x {n:,} cells")
     cells = supercell.cells
-    n = len(cells)
-    perms = [supercell.index(cells @ np.asarray(W).T) for W in point_ops]
-    # Orbits of P on the difference vectors; row 0 of the answer is exactly this labelling,
-    # and its numbering by smallest cell is the canonical numbering of the whole matrix.
-    diff_label = node_orbits(np.array(perms)) if perms else np.arange(n)
+    diff_label = lattice_pair_orbit_row(point_ops, supercell)
     if supercell.is_diagonal:
         return _circulant(diff_label, supercell.sizes)
     diffs = supercell.index((cells[None, :, :] - cells[:, None, :]).reshape(-1, supercell.dim))
@@ -101,26 +105,53 @@ def lattice_pair_orbits(point_ops, supercell) -> np.ndarray:
     return out
 
 
+def lattice_pair_orbit_row(point_ops, supercell) -> np.ndarray:
+    """Row 0 of :func:`lattice_pair_orbits`: the orbit label of each pair ``(0, b)``, in ``O(|P| x cells)``.
+
+    The label of ``(a, b)`` is that of ``(0, b - a)``; ``row.max() + 1`` is the number of pair orbits.
+
+    >>> from crystalgroups.supercell import Supercell
+    >>> lattice_pair_orbit_row([-np.eye(2, dtype=int)], Supercell.diagonal(4, 1)).tolist()
+    [0, 1, 2, 1]
+    """
+    cells = supercell.cells
+    n = len(cells)
+    perms = [supercell.index(cells @ np.asarray(W).T) for W in point_ops]
+    # Orbits of P on the difference vectors; its numbering by smallest cell is the canonical
+    # numbering of the whole matrix.
+    return node_orbits(np.array(perms)) if perms else canonical_labels(np.arange(n))
+
+
 def _circulant(row0: np.ndarray, sizes: tuple[int, ...]) -> np.ndarray:
     """``out[a, b] = row0[(b - a) mod sizes]`` for a diagonal supercell, without index arithmetic.
 
-    The values are read from a 2^d-fold tiling of ``row0`` through a strided view with negative
-    strides along the ``a`` axes, then copied once into a contiguous array.
+    A block circulant: for sizes ``(n1, rest)`` the ``(a1, b1)`` block is the circulant of the
+    slice ``d1 = b1 - a1`` of ``row0`` on ``rest``; each block row is copied with contiguous
+    inner runs of ``prod(rest)`` entries (memory-bandwidth bound). One dimension is a strided
+    view of a doubled row.
     """
-    d = len(sizes)
-    n = int(np.prod(sizes))
-    dtype = np.int32 if row0.max(initial=0) < 2**31 else np.int64
-    tiled = np.tile(row0.astype(dtype).reshape(sizes), (2,) * d)
-    strides = tiled.strides
-    start = tiled[tuple(slice(s, None) for s in sizes)]
-    view = np.lib.stride_tricks.as_strided(
-        start, shape=tuple(sizes) * 2, strides=tuple(-s for s in strides) + strides, writeable=False
-    )
-    out = np.empty(tuple(sizes) * 2, dtype=np.int64)
-    out[...] = view
-    out = out.reshape(n, n)
+    out = _circulant_blocks(np.ascontiguousarray(row0, dtype=np.int64), tuple(int(s) for s in sizes))
     out.setflags(write=False)
     return out
+
+
+def _circulant_blocks(row0: np.ndarray, sizes: tuple[int, ...]) -> np.ndarray:
+    n = int(np.prod(sizes))
+    if len(sizes) == 1:
+        doubled = np.concatenate([row0, row0])
+        stride = doubled.strides[0]
+        view = np.lib.stride_tricks.as_strided(doubled[n:], shape=(n, n), strides=(-stride, stride), writeable=False)
+        return np.array(view)
+    n1, rest = sizes[0], sizes[1:]
+    m = n // n1
+    if n1 == 1:
+        return _circulant_blocks(row0, rest)
+    blocks = np.stack([_circulant_blocks(row0.reshape(n1, m)[d], rest) for d in range(n1)])  # (n1, m, m)
+    out = np.empty((n1, m, n1, m), dtype=np.int64)
+    shift = np.arange(n1)
+    for a1 in range(n1):
+        out[a1] = blocks[(shift - a1) % n1].transpose(1, 0, 2)
+    return out.reshape(n, n)
 
 
 def product_generators(gens_a, gens_b) -> np.ndarray:
@@ -132,6 +163,7 @@ def product_generators(gens_a, gens_b) -> np.ndarray:
     A = np.array(gens_a, dtype=np.int64, ndmin=2)
     B = np.array(gens_b, dtype=np.int64, ndmin=2)
     n, m = A.shape[1], B.shape[1]
+    check_dense_size((len(A) + len(B)) * n * m, "the product's generators", f"{len(A) + len(B)} x {n * m:,}")
     left = (A[:, :, None] * m + np.arange(m)[None, None, :]).reshape(len(A), n * m)
     right = (np.arange(n)[None, :, None] * m + B[:, None, :]).reshape(len(B), n * m)
     return np.concatenate([left, right])

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import orbits as _orbits
-from .bravais import BravaisType, bravais_group
-from .errors import CrystalGroupsError, ExcessSymmetryWarning
-from .groups import LatticeGroup, PermutationGroup, PointGroup, symmetric_group
+from ._validate import MAX_DENSE_ENTRIES, check_dense_size
+from .bravais import BravaisType, resolve_point_group
+from .errors import CrystalGroupsError, CrystalGroupsTypeError, ExcessSymmetryWarning
+from .groups import LatticeGroup, PermutationGroup, PointGroup, _non_permutation_rows, symmetric_group
 from .supercell import Supercell, supercell as _as_supercell
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "pattern_from_group",
     "check_equivariance_condition",
     "EquivarianceReport",
+    "MAX_CELLS",
+    "EXCESS_CHECK_MAX_CELLS",
 ]
 
 
@@ -50,9 +53,49 @@ def _ro(a) -> np.ndarray:
     return a
 
 
+def _as_colours(value, name: str, ndim: int) -> np.ndarray:
+    """Integer colours as a read-only int64 array, or a clear error (non-integers, negatives, wrong rank)."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:
+        raise CrystalGroupsError(f"expected {name} as an integer array, got {value!r}") from exc
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+        raise CrystalGroupsTypeError(f"expected {name} as an integer array, got dtype {arr.dtype}")
+    if arr.ndim != ndim:
+        raise CrystalGroupsError(f"expected {name} as a {ndim}-D array, got shape {arr.shape}")
+    if arr.dtype.kind == "f" and (not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr))):
+        raise CrystalGroupsError(f"expected integer {name}, got non-integer values")
+    if arr.size and arr.min() < 0:
+        raise CrystalGroupsError(f"expected non-negative {name}, got the colour {arr.min()}")
+    return _ro(arr)
+
+
+def _is_canonical(labels: np.ndarray, block: int = 1 << 20) -> bool:
+    """Whether labels are numbered 0, 1, ... in order of first occurrence (row-major), in bounded memory."""
+    flat = labels.reshape(-1)
+    if flat.size == 0:
+        return True
+    if flat[0] != 0:
+        return False
+    top = -1
+    for start in range(0, flat.size, block):
+        chunk = flat[start:start + block]
+        running = np.maximum.accumulate(np.concatenate([[top], chunk]))
+        if np.any(chunk > running[:-1] + 1):
+            return False
+        top = int(running[-1])
+    return True
+
+
 @dataclass(frozen=True, eq=False)
 class Pattern:
     """A parameter-sharing pattern on ``n`` nodes for a permutation group.
+
+    Built by :func:`pattern`, :func:`pattern_from_group`, :func:`symmetric_pattern` and
+    :meth:`product`, or by hand: a hand-made pattern is checked on construction (integer,
+    non-negative colours of the right shapes, generators that are permutations of the nodes) and
+    its colours are renumbered canonically (in order of their smallest member), so
+    :meth:`check` and the ``num_*_colors`` counts mean the same for every pattern.
 
     Attributes
     ----------
@@ -65,28 +108,80 @@ class Pattern:
     group_name : str
         What the group is, for display.
     group_order : int
-        Order of the group as a permutation group on the nodes.
+        The number of elements of the group (for a lattice group, ``cells x |P|``: 384 for cF on
+        2x2x2). Defaults to the order of the permutation group the generators generate. The number
+        of distinct permutations of the nodes is :attr:`permutation_group_order` (192 for cF on 2x2x2).
+    metadata : dict
+        What the factory knows (supercell, point-group order, ...); ``to_dict()`` includes it.
+
+    >>> hand = Pattern([0, 0], [[5, 7], [7, 5]], [[1, 0]], "S2")
+    >>> hand.edge_colors.tolist(), hand.num_edge_colors, hand.group_order, hand.check().ok
+    ([[0, 1], [1, 0]], 2, 2, True)
     """
 
     node_colors: np.ndarray
     edge_colors: np.ndarray
     generators: np.ndarray
-    group_name: str
-    group_order: int
+    group_name: str = "G"
+    group_order: int | None = None
     metadata: dict = field(default_factory=dict, compare=False)
+    _trusted: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        node = _ro(self.node_colors)
-        edge = _ro(self.edge_colors)
-        n = len(node)
-        if edge.shape != (n, n):
-            raise CrystalGroupsError(f"expected edge colours of shape ({n}, {n}), got {edge.shape}")
-        gens = _ro(np.array(self.generators, ndmin=2))
-        if gens.shape[1] != n:
-            raise CrystalGroupsError(f"expected generators of degree {n}, got degree {gens.shape[1]}")
+        if self._trusted:  # built by this module: canonical and checked already
+            node, edge, gens = _ro(self.node_colors), _ro(self.edge_colors), _ro(np.array(self.generators, ndmin=2))
+        else:
+            node = _as_colours(self.node_colors, "node colours", 1)
+            n = len(node)
+            edge = _as_colours(self.edge_colors, "edge colours", 2)
+            if edge.shape != (n, n):
+                raise CrystalGroupsError(f"expected edge colours of shape ({n}, {n}), got {edge.shape}")
+            try:
+                gens = np.array(self.generators, dtype=np.int64, ndmin=2)
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise CrystalGroupsError(f"expected generators as rows of an integer array, got {self.generators!r}") \
+                    from exc
+            if gens.ndim != 2 or gens.shape[1] != n:
+                raise CrystalGroupsError(f"expected generators of degree {n}, got shape {gens.shape}")
+            bad = _non_permutation_rows(gens)
+            if len(bad):
+                raise CrystalGroupsError(
+                    f"expected generators that are permutations of 0..{n - 1}, got row {int(bad[0])}: "
+                    f"{gens[bad[0]][:20].tolist()}{'...' if n > 20 else ''}")
+            gens = _ro(gens)
+            if not _is_canonical(node):
+                node = _orbits.canonical_labels(node)
+            if not _is_canonical(edge):
+                edge = _orbits.canonical_labels(edge)
+            if not isinstance(self.group_name, str):
+                raise CrystalGroupsTypeError(f"expected group_name as a str, got {self.group_name!r}")
+        if self.group_order is not None:
+            if isinstance(self.group_order, bool) or not isinstance(self.group_order, (int, np.integer)) \
+                    or self.group_order < 1:
+                raise CrystalGroupsError(f"expected group_order as a positive integer, got {self.group_order!r}")
+            object.__setattr__(self, "group_order", int(self.group_order))
         object.__setattr__(self, "node_colors", node)
         object.__setattr__(self, "edge_colors", edge)
         object.__setattr__(self, "generators", gens)
+        object.__setattr__(self, "_trusted", True)
+        if self.group_order is None:
+            object.__setattr__(self, "group_order", self.permutation_group_order)
+
+    @classmethod
+    def _make(cls, node, edge, gens, name, group_order, metadata=None) -> "Pattern":
+        return cls(node, edge, gens, name, group_order, metadata or {}, _trusted=True)
+
+    @functools.cached_property
+    def permutation_group_order(self) -> int:
+        """The number of distinct permutations of the nodes in the group (Schreier-Sims when not known).
+
+        Equal to :attr:`group_order` except for lattice groups on small supercells, whose point
+        operations can act alike on the cells.
+        """
+        known = self.metadata.get("permutation_group_order")
+        if known is not None:
+            return int(known)
+        return PermutationGroup(self.generators).order
 
     def __repr__(self) -> str:
         return (
@@ -110,11 +205,13 @@ class Pattern:
 
     @functools.cached_property
     def num_node_colors(self) -> int:
-        return int(self.node_colors.max()) + 1
+        """The number of distinct node colours (colours are canonical: ``0 .. k-1``)."""
+        return int(self.node_colors.max()) + 1 if self.node_colors.size else 0
 
     @functools.cached_property
     def num_edge_colors(self) -> int:
-        return int(self.edge_colors.max()) + 1
+        """The number of distinct edge colours (colours are canonical: ``0 .. k-1``)."""
+        return int(self.edge_colors.max()) + 1 if self.edge_colors.size else 0
 
     # -- products and restriction ------------------------------------------------------------
     def product(self, other: "Pattern") -> "Pattern":
@@ -128,17 +225,31 @@ class Pattern:
         >>> both.num_nodes, both.num_edge_colors == cells.num_edge_colors * 2
         (8, True)
         """
+        if not isinstance(other, Pattern):
+            raise CrystalGroupsTypeError(f"expected a Pattern to take the product with, got {type(other).__name__}")
         n, m = self.num_nodes, other.num_nodes
-        e1 = self.edge_colors.reshape(n, 1, n, 1)
-        e2 = other.edge_colors.reshape(1, m, 1, m)
-        edge = e1 * other.num_edge_colors + e2
+        check_dense_size((n * m) ** 2, "the product's colour matrix", f"{n * m:,} x {n * m:,} nodes")
+        k1, k2 = self.num_edge_colors, other.num_edge_colors
+        # Canonical numbering without sorting the (nm)^2 entries: the first occurrence (row-major in
+        # (a, i, b, j)) of the colour pair (c1, c2) is at (row1[c1], row2[c2], col1[c1], col2[c2]),
+        # where (row, col) is the first occurrence of each factor's colour.
+        r1, c1 = _first_occurrence(self.edge_colors, k1)
+        r2, c2 = _first_occurrence(other.edge_colors, k2)
+        R1, R2 = np.meshgrid(np.arange(k1), np.arange(k2), indexing="ij")
+        keys = np.lexsort((c2[R2].ravel(), c1[R1].ravel(), r2[R2].ravel(), r1[R1].ravel()))
+        table = np.empty(k1 * k2, dtype=np.int64)
+        table[keys] = np.arange(k1 * k2)
+        edge = np.empty((n, m, n, m), dtype=np.int64)
+        edge[...] = table.reshape(k1, k2)[self.edge_colors[:, None, :, None], other.edge_colors[None, :, None, :]]
         node = self.node_colors[:, None] * other.num_node_colors + other.node_colors[None, :]
-        return Pattern(
+        meta = {"permutation_group_order": self.permutation_group_order * other.permutation_group_order}
+        return Pattern._make(
             _orbits.canonical_labels(node.reshape(n * m)),
-            _orbits.canonical_labels(edge.reshape(n * m, n * m)),
+            edge.reshape(n * m, n * m),
             _orbits.product_generators(self.generators, other.generators),
             f"{_paren(self.group_name)} x {_paren(other.group_name)}",
             self.group_order * other.group_order,
+            meta,
         )
 
     def restrict(self, edge_index) -> "SparsePattern":
@@ -164,6 +275,24 @@ class Pattern:
     def check(self) -> "EquivarianceReport":
         """Check both directions of Eq. 11-12 exactly against this pattern's generators."""
         return check_equivariance_condition(self)
+
+    def with_node_colors(self, node_colors) -> "Pattern":
+        """The pattern for the subgroup that also preserves the given node colours (several atom kinds).
+
+        The group becomes the stabiliser of the colouring only when every generator preserves
+        it; otherwise an error says which generator does not (choose generators of the subgroup
+        and use :func:`pattern_from_group`).
+        """
+        beta = _as_colours(node_colors, "node colours", 1)
+        if beta.shape != self.node_colors.shape:
+            raise CrystalGroupsError(f"expected {self.num_nodes} node colours, got {beta.shape[0]}")
+        for k, g in enumerate(self.generators):
+            if not np.array_equal(beta[g], beta):
+                raise CrystalGroupsError(f"expected node colours preserved by the group, got colours that generator "
+                                         f"{k} changes")
+        joint = _orbits.canonical_labels(self.node_colors * (int(beta.max()) + 1) + beta)
+        return Pattern._make(joint, self.edge_colors, self.generators, self.group_name, self.group_order,
+                             dict(self.metadata))
 
     @functools.cached_property
     def automorphisms_exceed_group(self) -> bool | None:
@@ -192,6 +321,7 @@ class Pattern:
         _plot.save_pattern(self, path, kind=kind, **kwargs)
 
     def _repr_png_(self) -> bytes:
+        """What Jupyter shows: the coloured matrix, or for a large pattern a summary (see :func:`plot.pattern_png`)."""
         from . import plot as _plot
 
         return _plot.pattern_png(self)
@@ -199,6 +329,9 @@ class Pattern:
     def to_networkx(self):
         """The complete coloured digraph: node attribute ``color``, edge attribute ``color``."""
         import networkx as nx
+
+        check_dense_size(self.num_nodes**2, "a networkx graph with an edge per ordered pair",
+                         f"{self.num_nodes:,} nodes", limit=4_000_000)
 
         g = nx.DiGraph()
         for i, c in enumerate(self.node_colors.tolist()):
@@ -214,14 +347,35 @@ class Pattern:
         """JSON-ready summary (the fields of ``crystalgroups pattern --json``)."""
         return {
             "group": self.group_name,
+            **self.metadata,
             "group_order": self.group_order,
+            "permutation_group_order": self.permutation_group_order,
             "num_nodes": self.num_nodes,
             "num_node_colors": self.num_node_colors,
             "num_edge_colors": self.num_edge_colors,
             "node_colors": self.node_colors.tolist(),
             "edge_colors": self.edge_colors.tolist(),
-            **self.metadata,
         }
+
+
+def _first_occurrence(labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of the first occurrence (row-major) of each canonical label ``0 .. k-1``."""
+    flat = labels.reshape(-1)
+    first = np.full(k, flat.size, dtype=np.int64)
+    # Canonical labels first occur in increasing order; scan rows until every label has been seen.
+    n = labels.shape[1]
+    seen = 0
+    for r in range(labels.shape[0]):
+        row = labels[r]
+        new = np.unique(row[row >= seen]) if seen < k else ()
+        for c in new:
+            if first[c] == flat.size:
+                first[c] = r * n + int(np.argmax(row == c))
+        while seen < k and first[seen] < flat.size:
+            seen += 1
+        if seen == k:
+            break
+    return np.divmod(first, n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -261,23 +415,36 @@ def symmetric_pattern(n: int, name: str | None = None) -> Pattern:
     [[0, 1, 1], [1, 0, 1], [1, 1, 0]]
     """
     group = symmetric_group(n, name=name)
+    check_dense_size(n * n, "the colour matrix of the symmetric group", f"{n:,} x {n:,} points")
     edge = np.where(np.eye(n, dtype=bool), 0, 1)
-    return Pattern(np.zeros(n, dtype=np.int64), edge, group.generators, group.name, math.factorial(n))
+    order = math.factorial(n)
+    return Pattern._make(np.zeros(n, dtype=np.int64), edge, group.generators, group.name, order,
+                         {"permutation_group_order": order})
 
 
 def pattern_from_group(group, name: str | None = None) -> Pattern:
-    """The pattern of any :class:`PermutationGroup` or :class:`LatticeGroup` (orbits on nodes and pairs)."""
+    """The pattern of any :class:`PermutationGroup` or :class:`LatticeGroup` (orbits on nodes and pairs).
+
+    >>> pattern_from_group(LatticeGroup("cF", (2, 2, 2))).group_order   # elements, as in to_dict() and the CLI
+    384
+    """
     if isinstance(group, LatticeGroup):
-        return Pattern(
+        n = group.supercell.num_cells
+        check_dense_size(n * n, "the cells x cells colour matrix", f"{n:,} x {n:,} cells")
+        return Pattern._make(
             group.node_orbits(),
             group.pair_orbits(),
             group.generators,
             name or f"{group.point_group.name or 'G'} on {_supercell_label(group.supercell)}",
-            group.permutation_group_order,
+            group.order,
+            {"permutation_group_order": group.permutation_group_order},
         )
     if isinstance(group, PermutationGroup):
-        return Pattern(group.node_orbits(), group.pair_orbits(), group.generators, name or group.name or "G", group.order)
-    raise CrystalGroupsError(f"expected a LatticeGroup or PermutationGroup, got {type(group).__name__}")
+        n = group.degree
+        check_dense_size(n * n, "the colour matrix", f"{n:,} x {n:,} points")
+        return Pattern._make(group.node_orbits(), group.pair_orbits(), group.generators, name or group.name or "G",
+                             group.order, {"permutation_group_order": group.order})
+    raise CrystalGroupsTypeError(f"expected a LatticeGroup or PermutationGroup, got {type(group).__name__}")
 
 
 def _paren(name: str) -> str:
@@ -285,78 +452,107 @@ def _paren(name: str) -> str:
 
 
 def _supercell_label(sc: Supercell) -> str:
-    return " x ".join(map(str, sc.sizes)) if sc.is_diagonal else str(sc.matrix.tolist())
+    return " x ".join(map(str, sc.sizes)) if sc.is_diagonal else f"columns {sc.matrix.tolist()}"
 
 
-def _resolve(group, dim: int):
-    """Resolve a group spec: a Bravais type name, 'P-1', 'S', a BravaisType or a PointGroup."""
-    if isinstance(group, PointGroup):
-        return group, group.name or "G"
-    if isinstance(group, BravaisType):
-        return group.point_group, group.symbol
-    if isinstance(group, str) and group.strip() in ("S", "S_Lambda", "SLambda", "symmetric"):
-        return None, "S"
-    t = bravais_group(group, dim=dim)
-    return t.point_group, t.symbol
+#: The largest supercell :func:`pattern` accepts (its colour matrix has ``MAX_CELLS**2`` entries, 512 MB).
+MAX_CELLS = math.isqrt(MAX_DENSE_ENTRIES)
+#: With ``warn=None`` (the default), :func:`pattern` looks for excess symmetry only up to this many cells.
+EXCESS_CHECK_MAX_CELLS = 64
 
 
-#: The largest supercell :func:`pattern` accepts (its colour matrix has ``MAX_CELLS**2`` entries).
-MAX_CELLS = 8000
-
-
-def pattern(group, supercell=(2, 2, 2), *, warn: bool = True) -> Pattern:
+def pattern(group, supercell=None, *, warn: bool | None = None) -> Pattern:
     """The parameter-sharing pattern of a group acting on the cells of a periodic supercell.
 
     Parameters
     ----------
     group
         A Bravais type (``"cF"``, ``"face-centered cubic"``, ``"Fm-3m"``, ...), ``"P-1"``,
-        ``"S"`` (the symmetric group on the cells), a :class:`BravaisType` or a
-        :class:`PointGroup` written in the lattice basis.
+        ``"P1"`` (translations only), ``"S"`` (the symmetric group on the cells), a
+        :class:`BravaisType`, a :class:`PointGroup` written in the lattice basis, a lattice (a
+        :class:`~crystalgroups.lattice.Lattice`, rows of lattice vectors, a pymatgen
+        ``Lattice``/``Structure`` or an ASE ``Atoms``: its point group at the default tolerance),
+        or a :class:`LatticeGroup` / :class:`PermutationGroup` (then ``supercell`` must be omitted).
     supercell
-        Sizes ``(n1, n2[, n3])`` or an integer matrix; its size sets the dimension.
+        Sizes ``(n1, n2[, n3])``, an integer matrix whose **columns** are the supercell vectors
+        (use :meth:`Supercell.from_rows` for pymatgen/ASE row matrices), or a :class:`Supercell`;
+        its size sets the dimension. Default ``(2, 2, 2)`` (``(2, 2)`` for a 2D point group).
     warn
-        Emit :class:`ExcessSymmetryWarning` when the colouring is invariant under more
-        permutations than the group (the layer would then be equivariant to a larger group).
+        Whether to look for excess symmetry, emitting :class:`ExcessSymmetryWarning` when the
+        colouring is invariant under more permutations than the group (the layer would then be
+        equivariant to a larger group). ``None`` (default): only on supercells of at most
+        :data:`EXCESS_CHECK_MAX_CELLS` cells, where the check is cheap and where such collapses
+        happen; ``True``: always (a bounded search, slow on thousands of cells); ``False``: never.
+        The answer is also available, lazily, as :attr:`Pattern.automorphisms_exceed_group`.
 
     >>> p = pattern("P-1", (2, 2, 2))
-    >>> p.num_edge_colors, p.metadata["point_group_order"], p.metadata["permutation_group_order"]
-    (8, 2, 8)
+    >>> p.num_edge_colors, p.metadata["point_group_order"], p.group_order, p.permutation_group_order
+    (8, 2, 16, 8)
+    >>> pattern("P1", (3, 3)).num_edge_colors   # translations only: one colour per difference vector
+    9
     """
+    if isinstance(group, (LatticeGroup, PermutationGroup)):
+        if supercell is not None:
+            raise CrystalGroupsError(f"expected no supercell with a {type(group).__name__} (it has its own), "
+                                     f"got {supercell!r}")
+        p = pattern_from_group(group)
+        _maybe_warn(p, warn)
+        return p
+    if supercell is None:
+        dim = group.dim if isinstance(group, (PointGroup, BravaisType)) else 3
+        if isinstance(group, str) and group.strip() in _BRAVAIS_2D:
+            dim = 2
+        supercell = (2,) * dim
     sc = _as_supercell(supercell)
-    pg, label = _resolve(group, sc.dim)
+    pg, label = resolve_point_group(group, sc.dim)
     n = sc.num_cells
     if n > MAX_CELLS:
         raise CrystalGroupsError(
-            f"expected at most {MAX_CELLS:,} cells (the colour matrix has cells^2 entries), got {n:,}")
+            f"expected at most {MAX_CELLS:,} cells (the colour matrix has cells^2 entries), got {n:,} cells "
+            f"({_supercell_label(sc)})")
     meta = {"supercell": list(sc.sizes) if sc.is_diagonal else sc.matrix.tolist(), "dim": sc.dim}
     if pg is None:
         p = symmetric_pattern(n, name=f"S on {_supercell_label(sc)}")
-        meta.update(
-            bravais_type=None,
-            point_group_order=math.factorial(n - 1),
-            group_order=math.factorial(n),
-            permutation_group_order=math.factorial(n),
-        )
-        return Pattern(p.node_colors, p.edge_colors, p.generators, p.group_name, p.group_order, meta)
+        order = math.factorial(n)
+        meta.update(bravais_type=None, point_group_order=math.factorial(n - 1), group_order=order,
+                    permutation_group_order=order)
+        return Pattern._make(p.node_colors, p.edge_colors, p.generators, p.group_name, order, meta)
     lg = LatticeGroup(pg, sc)
     p = pattern_from_group(lg, name=f"{label} on {_supercell_label(sc)}")
     meta.update(
-        bravais_type=label if isinstance(group, (str, BravaisType)) else None,
+        bravais_type=label if label in _BRAVAIS_ALL else None,
         point_group_order=pg.order,
         group_order=lg.order,
         permutation_group_order=lg.permutation_group_order,
     )
-    p = Pattern(p.node_colors, p.edge_colors, p.generators, p.group_name, p.group_order, meta)
-    if warn and p.group_order < math.factorial(n) and p.automorphisms_exceed_group:
+    p = Pattern._make(p.node_colors, p.edge_colors, p.generators, p.group_name, lg.order, meta)
+    _maybe_warn(p, warn)
+    return p
+
+
+def _maybe_warn(p: Pattern, warn: bool | None) -> None:
+    if warn is None:
+        warn = p.num_nodes <= EXCESS_CHECK_MAX_CELLS
+    if warn is not True and warn is not False:
+        raise CrystalGroupsTypeError(f"expected warn as True, False or None, got {warn!r}")
+    if warn and p.permutation_group_order < math.factorial(p.num_nodes) and p.automorphisms_exceed_group:
         warnings.warn(
             f"the pattern of {p.group_name} is invariant under more permutations than the group's "
-            f"{p.group_order}: a layer built on it is equivariant to a larger group (use a larger supercell "
-            "to tell them apart)",
+            f"{p.permutation_group_order}: a layer built on it is equivariant to a larger group (use a larger "
+            "supercell to tell them apart)",
             ExcessSymmetryWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return p
+
+
+def _bravais_names(dim=None) -> frozenset:
+    from .bravais import bravais_types
+
+    return frozenset(t.symbol for t in bravais_types(dim))
+
+
+_BRAVAIS_2D = _bravais_names(2)
+_BRAVAIS_ALL = _bravais_names()
 
 
 # -- exact checks ----------------------------------------------------------------------------
@@ -388,14 +584,27 @@ def check_equivariance_condition(p: Pattern, generators=None) -> EquivarianceRep
     >>> check_equivariance_condition(pattern("cP", (2, 2, 2))).ok
     True
     """
-    gens = p.generators if generators is None else np.array(generators, dtype=np.int64, ndmin=2)
+    if not isinstance(p, Pattern):
+        raise CrystalGroupsTypeError(f"expected a Pattern, got {type(p).__name__}")
+    if generators is None:
+        gens = p.generators
+    else:
+        gens = np.array(generators, dtype=np.int64, ndmin=2)
+        if gens.ndim != 2 or gens.shape[1] != p.num_nodes or len(_non_permutation_rows(gens)):
+            raise CrystalGroupsError(f"expected generators that are permutations of the pattern's {p.num_nodes} "
+                                     f"nodes, got an array of shape {gens.shape}")
     alpha, beta = p.edge_colors, p.node_colors
     bad_inv: list[str] = []
     for k, g in enumerate(gens):
-        if not np.array_equal(alpha[np.ix_(g, g)], alpha):
-            bad_inv.append(f"generator {k} changes edge colours")
+        moved = alpha[np.ix_(g, g)]
+        if not np.array_equal(moved, alpha):
+            i, j = (int(v) for v in np.argwhere(moved != alpha)[0])
+            bad_inv.append(f"generator {k} maps the pair {(i, j)} of colour {alpha[i, j]} to the pair "
+                           f"{(int(g[i]), int(g[j]))} of colour {alpha[g[i], g[j]]}")
         if not np.array_equal(beta[g], beta):
-            bad_inv.append(f"generator {k} changes node colours")
+            i = int(np.flatnonzero(beta[g] != beta)[0])
+            bad_inv.append(f"generator {k} maps node {i} of colour {beta[i]} to node {int(g[i])} of colour "
+                           f"{beta[g[i]]}")
     bad_orbit: list[str] = []
     n = p.num_nodes
     flat = alpha.ravel()
@@ -423,7 +632,8 @@ def _automorphisms_exceed(p: Pattern, budget: int = 20_000) -> bool | None:
     n = p.num_nodes
     E, beta = p.edge_colors, p.node_colors
     transitive = bool(np.all(_orbits.node_orbits(p.generators) == 0))
-    limit = (p.group_order // n if transitive else p.group_order) + 1
+    order = p.permutation_group_order
+    limit = (order // n if transitive else order) + 1
     cand = beta[:, None] == beta[None, :]
     if transitive:
         cand[0, :] = False

@@ -1,7 +1,11 @@
 """Sublattices and periodic supercells given by an integer matrix (paper Section 3).
 
 A supercell is given by a non-singular integer matrix ``M`` whose **columns** are the sublattice
-basis vectors ``b_j = sum_i M_ij a_i`` in the coordinates of the lattice. The lattice splits into
+basis vectors ``b_j = sum_i M_ij a_i`` in the coordinates of the lattice (the coordinates are
+columns everywhere in :mod:`crystalgroups`). pymatgen's ``make_supercell`` and ASE's
+``make_supercell`` take the transpose, a matrix whose **rows** are the new vectors: pass such a
+matrix to :meth:`Supercell.from_rows` or ``supercell(P, rows=True)``; :attr:`Supercell.rows` gives
+it back. The lattice splits into
 ``|det M|`` cosets of the sublattice ``M Z^d``; their canonical representatives (the centring
 vectors) are the cells of the periodic supercell, numbered in C order of the box
 ``0 <= x_i < h_ii`` where ``h_ii`` is the diagonal of the Hermite normal form of ``M``. For a
@@ -16,10 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._intmath import int_adjugate, int_det
-from ._validate import as_integer_matrix
-from .errors import CrystalGroupsError
+import math
 
-__all__ = ["Supercell", "supercell", "hermite_normal_form"]
+from ._validate import as_integer_matrix, check_dense_size
+from .errors import CrystalGroupsError, CrystalGroupsTypeError
+
+__all__ = ["Supercell", "supercell", "hermite_normal_form", "MAX_SUPERCELL_ENTRY"]
+
+#: The largest absolute entry of a supercell matrix (keeps every integer product exact in int64).
+MAX_SUPERCELL_ENTRY = 2**20
 
 
 def hermite_normal_form(M) -> np.ndarray:
@@ -80,7 +89,11 @@ class Supercell:
     matrix: np.ndarray
 
     def __post_init__(self) -> None:
-        M = as_integer_matrix(self.matrix, "supercell matrix")
+        M = as_integer_matrix(self.matrix, "supercell matrix (columns are the supercell vectors)")
+        if np.abs(M).max() > MAX_SUPERCELL_ENTRY:
+            raise CrystalGroupsError(
+                f"expected supercell matrix entries of at most {MAX_SUPERCELL_ENTRY:,} in absolute value, "
+                f"got {M.tolist()}")
         if int_det(M) == 0:
             raise CrystalGroupsError(f"expected a non-singular supercell matrix, got {M.tolist()}")
         object.__setattr__(self, "matrix", M)
@@ -90,10 +103,24 @@ class Supercell:
         """The ``n1 x n2 (x n3)`` supercell ``diag(n1, n2, n3)``."""
         return cls(np.diag(_check_sizes(sizes)))
 
+    @classmethod
+    def from_rows(cls, rows) -> "Supercell":
+        """The supercell whose vectors are the **rows** of ``rows`` (pymatgen's and ASE's ``make_supercell``).
+
+        >>> Supercell.from_rows([[1, 1, 0], [0, 1, 0], [0, 0, 2]]).matrix.tolist()   # stored as columns
+        [[1, 0, 0], [1, 1, 0], [0, 0, 2]]
+        """
+        return cls(as_integer_matrix(rows, "supercell matrix (rows are the supercell vectors)").T)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The matrix with the supercell vectors as rows (``matrix.T``), for pymatgen and ASE."""
+        return self.matrix.T
+
     def __repr__(self) -> str:
         if self.is_diagonal:
             return f"Supercell({' x '.join(str(n) for n in self.sizes)})"
-        return f"Supercell({self.matrix.tolist()})"
+        return f"Supercell(columns={self.matrix.tolist()})"
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Supercell) and np.array_equal(self.hnf, other.hnf)
@@ -125,12 +152,14 @@ class Supercell:
 
     @property
     def num_cells(self) -> int:
-        """Number of cells, ``|det M|`` (the index of the sublattice)."""
-        return int(np.prod(self.sizes))
+        """Number of cells, ``|det M|`` (the index of the sublattice); a Python int, exact at any size."""
+        return math.prod(self.sizes)
 
     @functools.cached_property
     def cells(self) -> np.ndarray:
         """Centring vectors: the canonical coset representatives, one row per cell, in index order."""
+        check_dense_size(self.num_cells * self.dim, "the list of cells of the supercell",
+                         f"{self.num_cells:,} cells x {self.dim}")
         grid = np.indices(self.sizes).reshape(self.dim, -1).T.astype(np.int64)
         grid.setflags(write=False)
         return grid
@@ -165,23 +194,37 @@ def _check_sizes(sizes) -> list[int]:
     for n in sizes:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise CrystalGroupsError(f"expected positive integer supercell sizes, got {sizes}")
+        if n > MAX_SUPERCELL_ENTRY:
+            raise CrystalGroupsError(f"expected supercell sizes of at most {MAX_SUPERCELL_ENTRY:,}, got {sizes}")
         out.append(int(n))
     return out
 
 
-def supercell(spec) -> Supercell:
+def supercell(spec, *, rows: bool = False) -> Supercell:
     """Build a :class:`Supercell` from sizes ``(n1, n2[, n3])``, a matrix, or a Supercell.
+
+    A matrix has the supercell vectors as **columns** (this package's convention); with
+    ``rows=True`` as rows (pymatgen's and ASE's ``make_supercell``), see :meth:`Supercell.from_rows`.
 
     >>> supercell((2, 2, 2))
     Supercell(2 x 2 x 2)
     >>> supercell([[2, 1], [0, 2]]).num_cells
     4
+    >>> supercell([[2, 1], [0, 2]], rows=True)
+    Supercell(columns=[[2, 0], [1, 2]])
     """
     if isinstance(spec, Supercell):
         return spec
-    arr = np.asarray(spec, dtype=object)
+    if isinstance(spec, (str, bytes, dict)) or spec is None or isinstance(spec, (int, float, np.number)):
+        raise CrystalGroupsTypeError(
+            f"expected supercell sizes like (2, 2, 2), a square integer matrix or a Supercell, got {spec!r}")
+    try:
+        arr = np.asarray(spec, dtype=object)
+    except Exception as exc:
+        raise CrystalGroupsError(f"expected supercell sizes like (2, 2, 2) or a square integer matrix, got {spec!r}") \
+            from exc
     if arr.ndim == 1:
         return Supercell.diagonal(*spec)
     if arr.ndim == 2:
-        return Supercell(spec)
+        return Supercell.from_rows(spec) if rows else Supercell(spec)
     raise CrystalGroupsError(f"expected supercell sizes like (2, 2, 2) or a square integer matrix, got {spec!r}")

@@ -96,7 +96,7 @@ def test_lookup_by_paper_names(name, dim, symbol):
 
 @pytest.mark.parametrize("name,dim,fragment", [
     ("fcx", None, "Did you mean 'fcc'"), ("hexagonal", None, "give the dimension"),
-    ("oP", 2, "did you mean 'op'"), ("cubic", 2, "among choices"), (3, None, "expected a Bravais type name"),
+    ("oP", 2, "did you mean 'op'"), ("cubic", 2, "which is the 3-dimensional type 'cP'"), (3, None, "expected a Bravais type name"),
 ])
 def test_unknown_names_list_valid_choices(name, dim, fragment):
     with pytest.raises(UnknownBravaisTypeError) as info:

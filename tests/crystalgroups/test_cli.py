@@ -125,4 +125,4 @@ def test_a_huge_tolerance_is_an_error_not_a_memory_blowup(data_dir, tmp_path, ca
     path = tmp_path / "x.cif"
     path.write_text(cif)
     assert main(["classify", str(path), "--tol", "5"]) == 2
-    assert "smaller tol" in capsys.readouterr().err
+    assert "expected a tolerance well below the size of the cell" in capsys.readouterr().err
