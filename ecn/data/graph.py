@@ -99,13 +99,14 @@ class CrystalGraph:
 
     Attributes
     ----------
-    lattice : (3, 3) float64, the unit cell (rows, A)
+    lattice : (3, 3) float64, the unit cell, one lattice vector (A) per row
     frac : (C, 3) float64, fractional coordinates as given
     numbers : (C,) int64, atomic numbers of the sites
     unit_edge_index : (2, E0) int64, sites ``(i, j)`` of each bond
     unit_edge_image : (E0, 3) int64, the image of ``j`` that ``i`` is bonded to
     unit_edge_length : (E0,) float64, A
-    supercell : ``(n1, n2, n3)`` or a 3x3 matrix (tuple of rows), see :class:`GraphSettings`
+    supercell : tuple
+        three sizes, or a 3x3 matrix given by its rows (see :class:`GraphSettings`)
     edge_index : (2, E) int64, supercell nodes, row 0 source, row 1 target
     edge_length : (E,) float64, A
     edge_vector : (E, 3) float64, Cartesian displacement source -> target image, A
