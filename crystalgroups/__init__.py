@@ -13,35 +13,46 @@ Testing helpers live in :mod:`crystalgroups.testing`, pictures in :mod:`crystalg
 
 from __future__ import annotations
 
-from .bravais import BravaisType, bravais_group, bravais_types, classify_point_group
-from .errors import (CrystalGroupsError, ExcessSymmetryWarning, IncompatibleSupercellError, LatticeError,
-                     ToleranceWarning, UnknownBravaisTypeError)
+from .bravais import (BravaisType, LatticeClassification, bravais_group, bravais_types, classify_lattice,
+                      classify_point_group)
+from .errors import (CrystalGroupsError, CrystalGroupsTypeError, ExcessSymmetryWarning, IncompatibleSupercellError,
+                     LatticeError, SizeLimitError, ToleranceWarning, UnknownBravaisTypeError)
 from .groups import LatticeGroup, PermutationGroup, PointGroup, SymOp, symmetric_group
 from .lattice import DEFAULT_TOL, Lattice
 from .patterns import (Pattern, SparsePattern, check_equivariance_condition, pattern, pattern_from_group,
                        symmetric_pattern)
-from .supercell import Supercell, supercell
+from .supercell import Supercell, compatible_supercells, supercell
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BravaisType", "bravais_group", "bravais_types", "classify_point_group", "bravais_type",
-    "CrystalGroupsError", "ExcessSymmetryWarning", "IncompatibleSupercellError", "LatticeError",
-    "ToleranceWarning", "UnknownBravaisTypeError",
+    "classify_lattice", "LatticeClassification",
+    "CrystalGroupsError", "CrystalGroupsTypeError", "ExcessSymmetryWarning", "IncompatibleSupercellError",
+    "LatticeError", "SizeLimitError", "ToleranceWarning", "UnknownBravaisTypeError",
     "LatticeGroup", "PermutationGroup", "PointGroup", "SymOp", "symmetric_group",
     "DEFAULT_TOL", "Lattice",
     "Pattern", "SparsePattern", "check_equivariance_condition", "pattern", "pattern_from_group", "symmetric_pattern",
-    "Supercell", "supercell",
+    "Supercell", "compatible_supercells", "supercell",
 ]
 
 
-def bravais_type(lattice, tol: float = DEFAULT_TOL) -> str:
+def bravais_type(lattice, tol: float = DEFAULT_TOL, *, full: bool = False):
     """The Pearson symbol of a lattice's Bravais type; lattice vectors as rows of a 2x2 or 3x3 array.
 
-    ``tol`` is a length tolerance (spglib's ``symprec`` meaning).
+    ``lattice`` may also be a :class:`Lattice`, a pymatgen ``Lattice``/``Structure`` or an ASE
+    ``Atoms`` (duck-typed). ``tol`` is a length tolerance (spglib's ``symprec`` meaning), at most a
+    quarter of the cell's smallest height. With ``full=True`` returns a
+    :class:`LatticeClassification`: the type, the point group in the basis given, and the change
+    of basis ``U`` to the type's representative (``point_group.conjugate(U) ==
+    bravais_group(symbol).point_group``), see :func:`classify_lattice`.
 
     >>> bravais_type([[1.0, 0.0], [0.5, 3 ** 0.5 / 2]])
     'hp'
+    >>> bravais_type([[1.0, 0.0], [0.5, 3 ** 0.5 / 2]], full=True).point_group.order
+    12
     """
+    if full:
+        return classify_lattice(lattice, tol)
     lat = lattice if isinstance(lattice, Lattice) else Lattice(lattice)
     return lat.bravais_type(tol)

@@ -30,6 +30,7 @@ from .orbits import node_orbits
 from .supercell import Supercell
 
 __all__ = ["BravaisType", "bravais_types", "bravais_group", "classify_point_group", "resolve_point_group",
+           "classify_lattice", "LatticeClassification",
            "BRAVAIS_SYMBOLS", "TRANSLATION_ONLY_NAMES", "SYMMETRIC_NAMES"]
 
 #: Names of the translation-only group (space group P1, plane group p1): the trivial point group.
@@ -339,3 +340,114 @@ def classify_point_group(point_group: PointGroup) -> BravaisType:
             "that matches none of the Bravais types"
         )
     return _TYPES[symbol]
+
+
+@dataclass(frozen=True, eq=False)
+class LatticeClassification:
+    """What :func:`classify_lattice` (and ``bravais_type(..., full=True)``) finds about a lattice.
+
+    Attributes
+    ----------
+    bravais_type : BravaisType
+    point_group : PointGroup
+        The lattice's point group as integer matrices in the basis given (``W`` acting on column coordinates).
+    transformation : (d, d) int array, det +-1
+        ``U`` with ``point_group.conjugate(U) == bravais_type.point_group``: in the basis whose vectors are
+        the rows of ``U.T @ basis`` (coordinates ``x_given = U x_new``) the point group is the
+        representative's, element for element.
+    tol : float
+        The tolerance that gave the point group (smaller than the one asked for after a
+        :class:`~crystalgroups.errors.ToleranceWarning`).
+    """
+
+    bravais_type: BravaisType
+    point_group: PointGroup
+    transformation: np.ndarray
+    tol: float
+
+    @property
+    def symbol(self) -> str:
+        return self.bravais_type.symbol
+
+    def __repr__(self) -> str:
+        return (f"LatticeClassification({self.symbol!r}, point_group_order={self.point_group.order}, "
+                f"transformation={self.transformation.tolist()})")
+
+
+def _conjugator(pg: PointGroup, rep: PointGroup, radius: int) -> np.ndarray | None:
+    """A unimodular ``U`` (columns: short integer vectors) with ``U R U^-1`` in ``pg`` for every generator ``R``
+    of ``rep``; then ``U^-1 pg U == rep`` (equal orders). Exact integer arithmetic; ``None`` if none is in range."""
+    d = pg.dim
+    axes = [np.arange(-radius, radius + 1)] * d
+    V = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
+    V = V[np.any(V != 0, axis=1)]
+    # Short vectors first, then those with fewer negative entries, then e_1 before e_2 ...: U = I when it works.
+    V = V[np.lexsort(tuple(-V[:, i] for i in reversed(range(d))) + ((V < 0).sum(axis=1), np.abs(V).sum(axis=1)))]
+    keys = {W.astype(np.int64).tobytes() for W in pg.elements}
+    gens = rep.generators
+    m = len(V)
+    for first in range(m):
+        idx = np.stack(np.meshgrid(*([np.arange(m)] * (d - 1)), indexing="ij"), -1).reshape(-1, d - 1)
+        cols = np.concatenate([np.full((len(idx), 1), first), idx], axis=1)
+        U = np.transpose(V[cols], (0, 2, 1))  # (k, d, d): columns are candidate vectors
+        if d == 2:
+            det = U[:, 0, 0] * U[:, 1, 1] - U[:, 0, 1] * U[:, 1, 0]
+        else:
+            det = np.round(np.linalg.det(U.astype(float))).astype(np.int64)
+        U = U[np.abs(det) == 1]
+        if not len(U):
+            continue
+        inv = np.round(np.linalg.inv(U.astype(float))).astype(np.int64)
+        ok = np.all(np.einsum("kij,kjl->kil", U, inv) == np.eye(d, dtype=np.int64), axis=(1, 2))
+        for R in gens:
+            M = np.einsum("kij,jl,klm->kim", U, R, inv)
+            ok &= np.array([Mi.tobytes() in keys for Mi in M.astype(np.int64)])
+        if ok.any():
+            found = U[np.flatnonzero(ok)[0]].astype(np.int64)
+            found.setflags(write=False)
+            return found
+    return None
+
+
+def classify_lattice(lattice, tol: float | None = None) -> LatticeClassification:
+    """Bravais type, point group (in the basis given) and the change of basis to the type's representative.
+
+    ``lattice`` is anything :class:`~crystalgroups.lattice.Lattice` takes (rows of lattice vectors, a
+    pymatgen ``Lattice``, ...); ``tol`` a length (default :data:`~crystalgroups.lattice.DEFAULT_TOL`).
+
+    >>> c = classify_lattice([[0, 2, 2], [2, 0, 2], [2, 2, 0]])
+    >>> c.symbol, c.point_group.order, c.point_group.conjugate(c.transformation) == bravais_group("cF").point_group
+    ('cF', 48, True)
+    """
+    import warnings
+
+    from .errors import ToleranceWarning
+    from .lattice import DEFAULT_TOL
+
+    lat = lattice if isinstance(lattice, Lattice) else Lattice(lattice)
+    tol = DEFAULT_TOL if tol is None else tol
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ToleranceWarning)
+        pg = lat.point_group(tol)
+    used = tol
+    for w in caught:
+        if isinstance(w.message, ToleranceWarning) and w.message.used is not None:
+            used = w.message.used
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    t = classify_point_group(pg)
+    # Search short columns in the reduced basis (where the representative's vectors are short), then map back.
+    red, T = lat.reduced()
+    Tt = T.T
+    from ._intmath import unimodular_inverse
+
+    Tt_inv = unimodular_inverse(Tt)
+    pg_red = PointGroup.from_elements([Tt_inv @ W @ Tt for W in pg.elements])
+    for radius in (1, 2):
+        U_red = _conjugator(pg_red, t.point_group, radius)
+        if U_red is not None:
+            U = Tt @ U_red
+            U.setflags(write=False)
+            return LatticeClassification(t, PointGroup(pg.elements, name=t.symbol), U, float(used))
+    raise CrystalGroupsError(  # pragma: no cover - not met on the types' generic lattices
+        f"expected a lattice whose representative basis has short coordinates in its reduced basis, got {lat!r} "
+        f"({t.symbol}): no change of basis with entries up to 2 maps its point group onto the representative's")

@@ -305,14 +305,12 @@ class Pattern:
 
     # -- pictures and export -----------------------------------------------------------------
     def plot(self, kind: str = "matrix", ax=None, **kwargs):
-        """Draw the pattern: ``kind="matrix"`` (like the paper's Figures 7-8) or ``"graph"``."""
+        """Draw the pattern: ``kind="matrix"`` (like the paper's Figures 7-8), ``"graph"`` or ``"summary"`` (large)."""
         from . import plot as _plot
 
-        if kind == "matrix":
-            return _plot.plot_pattern_matrix(self, ax=ax, **kwargs)
-        if kind == "graph":
-            return _plot.plot_pattern_graph(self, ax=ax, **kwargs)
-        raise CrystalGroupsError(f"expected kind 'matrix' or 'graph', got {kind!r}")
+        draw = {"matrix": _plot.plot_pattern_matrix, "graph": _plot.plot_pattern_graph,
+                "summary": _plot.plot_pattern_summary}
+        return draw[_plot._check_kind(kind)](self, ax=ax, **kwargs)
 
     def save(self, path, kind: str = "matrix", **kwargs) -> None:
         """Save the picture to ``path`` (PNG, SVG or PDF, from the suffix)."""
@@ -437,7 +435,7 @@ def pattern_from_group(group, name: str | None = None) -> Pattern:
             group.generators,
             name or f"{group.point_group.name or 'G'} on {_supercell_label(group.supercell)}",
             group.order,
-            {"permutation_group_order": group.permutation_group_order},
+            {"permutation_group_order": group.permutation_group_order, "translation_invariant": True},
         )
     if isinstance(group, PermutationGroup):
         n = group.degree
@@ -524,6 +522,7 @@ def pattern(group, supercell=None, *, warn: bool | None = None) -> Pattern:
         point_group_order=pg.order,
         group_order=lg.order,
         permutation_group_order=lg.permutation_group_order,
+        translation_invariant=True,
     )
     p = Pattern._make(p.node_colors, p.edge_colors, p.generators, p.group_name, lg.order, meta)
     _maybe_warn(p, warn)

@@ -17,7 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_pattern_matrix", "plot_pattern_graph", "plot_pattern_grid", "save_pattern", "pattern_png", "palette"]
+__all__ = ["plot_pattern_matrix", "plot_pattern_graph", "plot_pattern_grid", "plot_pattern_summary", "save_pattern",
+           "pattern_png", "palette", "KINDS", "MAX_MATRIX_NODES"]
+
+#: The kinds of picture :func:`save_pattern` and :meth:`Pattern.plot` draw.
+KINDS = ("matrix", "graph", "summary")
+#: Above this many nodes Jupyter shows :func:`plot_pattern_summary` instead of the whole matrix.
+MAX_MATRIX_NODES = 512
+#: Up to this many colours the pictures carry a legend.
+_LEGEND_MAX = 20
+
+
+def _check_kind(kind) -> str:
+    from .errors import CrystalGroupsError
+
+    if kind not in KINDS:
+        raise CrystalGroupsError(f"expected kind among {list(KINDS)}, got {kind!r}")
+    return kind
 
 
 def palette(k: int) -> np.ndarray:
@@ -42,17 +58,35 @@ def _new_axes(ax, size=(4.0, 4.0)):
     return fig.add_subplot()
 
 
-def plot_pattern_matrix(p, ax=None, title: str | None = None, labels: bool | None = None):
+def _legend(ax, colours, label: str, title: str) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=c, edgecolor="none", label=f"{label} {i}") for i, c in enumerate(colours)]
+    ax.legend(handles=handles, title=title, fontsize=6, title_fontsize=7, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
+
+
+def plot_pattern_matrix(p, ax=None, title: str | None = None, labels: bool | None = None, legend: bool | None = None):
     """Draw ``edge_colors`` as a coloured ``n x n`` matrix; returns the axes.
 
     Row ``i``, column ``j`` is the colour of the ordered pair ``(i, j)``. Cells are numbered as in
-    :class:`crystalgroups.supercell.Supercell` (C order of their coordinates).
+    :class:`crystalgroups.supercell.Supercell` (C order of their coordinates). ``legend`` (default:
+    up to 20 colours) names each colour.
     """
     from matplotlib.colors import ListedColormap
 
+    from ._validate import check_dense_size
+
+    check_dense_size(p.num_nodes**2, "a matrix picture (draw kind='summary' instead)",
+                     f"{p.num_nodes:,} nodes", limit=4096**2)
     ax = _new_axes(ax)
     k = p.num_edge_colors
-    ax.imshow(p.edge_colors, cmap=ListedColormap(palette(k)), vmin=-0.5, vmax=k - 0.5, interpolation="nearest")
+    colours = palette(k)
+    ax.imshow(p.edge_colors, cmap=ListedColormap(colours), vmin=-0.5, vmax=k - 0.5, interpolation="nearest")
+    if legend is None:
+        legend = k <= _LEGEND_MAX
+    if legend:
+        _legend(ax, colours, "colour", "edge colours")
     n = p.num_nodes
     if labels is None:
         labels = n <= 16
@@ -69,7 +103,8 @@ def plot_pattern_matrix(p, ax=None, title: str | None = None, labels: bool | Non
     return ax
 
 
-def plot_pattern_graph(p, ax=None, title: str | None = None, edge_index=None, layout: str = "circular"):
+def plot_pattern_graph(p, ax=None, title: str | None = None, edge_index=None, layout: str = "circular",
+                       legend: bool | None = None):
     """Draw the pattern as a coloured directed graph (networkx); returns the axes.
 
     Without ``edge_index`` every ordered pair ``i != j`` is drawn (fine for a few nodes); with a
@@ -77,16 +112,26 @@ def plot_pattern_graph(p, ax=None, title: str | None = None, edge_index=None, la
     """
     import networkx as nx
 
+    from .patterns import SparsePattern
+
+    if isinstance(p, SparsePattern):  # draw a restricted pattern on its own edges
+        edge_index = p.edge_index if edge_index is None else edge_index
+        p = p.parent
     ax = _new_axes(ax)
     n = p.num_nodes
     if edge_index is None:
+        if n > 64:
+            from .errors import SizeLimitError
+
+            raise SizeLimitError(f"expected at most 64 nodes for a graph of every ordered pair, got {n:,} nodes "
+                                 "(give edge_index, or draw kind='matrix')")
         src, dst = np.nonzero(~np.eye(n, dtype=bool))
     else:
         src, dst = np.asarray(edge_index)
     graph = nx.MultiDiGraph()
     graph.add_nodes_from(range(n))
     colours = palette(p.num_edge_colors)
-    node_colours = palette(max(p.num_node_colors, 1))
+    node_colours = _node_palette(max(p.num_node_colors, 1))
     pos = nx.circular_layout(graph) if layout == "circular" else nx.spring_layout(graph, seed=0)
     for s, t in zip(src.tolist(), dst.tolist()):
         graph.add_edge(s, t, color=int(p.edge_colors[s, t]))
@@ -99,7 +144,63 @@ def plot_pattern_graph(p, ax=None, title: str | None = None, edge_index=None, la
     )
     ax.set_axis_off()
     ax.set_title(title if title is not None else f"{p.group_name}", fontsize=9)
+    shown = sorted({c for _, _, c in edges})
+    if legend if legend is not None else len(shown) <= _LEGEND_MAX:
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        handles = [Line2D([0], [0], color=colours[c], lw=2, label=f"edge colour {c}") for c in shown]
+        handles += [Patch(facecolor=node_colours[c], edgecolor="black", label=f"node colour {c}")
+                    for c in range(p.num_node_colors)]
+        ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
+
+
+def _node_palette(k: int) -> np.ndarray:
+    """Node colours drawn from a different family than the edge colours (pale, so labels stay readable)."""
+    from matplotlib import colormaps
+
+    if k <= 8:
+        return np.array(colormaps["Pastel2"].colors[:k])
+    return 0.55 + 0.45 * palette(k)
+
+
+def plot_pattern_summary(p, ax=None, title: str | None = None, block: int = 256):
+    """A picture of a large pattern that stays cheap: its first ``block`` nodes and the colour class sizes.
+
+    Left: the ``block x block`` corner of the colour matrix; right: how many ordered pairs each
+    colour has (sorted). Costs ``O(n^2)`` integer counting, not an ``n x n`` image.
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.figure import Figure
+
+    if ax is None:
+        fig = Figure(figsize=(8.0, 3.6), layout="constrained")
+        left, right = fig.subplots(1, 2)
+    else:
+        fig = ax.figure
+        left, right = ax, None
+    n, k = p.num_nodes, p.num_edge_colors
+    b = min(block, n)
+    corner = p.edge_colors[:b, :b]
+    left.imshow(corner, cmap=ListedColormap(palette(k)), vmin=-0.5, vmax=k - 0.5, interpolation="nearest")
+    left.set_xticks([])
+    left.set_yticks([])
+    left.set_title(f"first {b} of {n:,} nodes", fontsize=8)
+    if right is not None:
+        if p.metadata.get("translation_invariant"):  # colour of (a, b) is that of (0, b - a): count row 0
+            sizes = n * np.bincount(p.edge_colors[0], minlength=k)
+        else:
+            sizes = np.bincount(p.edge_colors.ravel(), minlength=k)
+        sizes = np.sort(sizes)[::-1]
+        right.bar(np.arange(k), sizes, width=1.0, color="0.35")
+        right.set_yscale("log")
+        right.set_xlabel("edge colour (sorted by size)", fontsize=8)
+        right.set_ylabel("ordered pairs", fontsize=8)
+        right.tick_params(labelsize=7)
+    fig.suptitle(title if title is not None else
+                 f"{p.group_name}: {n:,} nodes, {k:,} edge colours, {p.num_node_colors} node colours", fontsize=9)
+    return left
 
 
 def plot_pattern_grid(patterns, titles=None, ncols: int = 5, kind: str = "matrix"):
@@ -132,7 +233,7 @@ def save_pattern(p, path, kind: str = "matrix", dpi: int = 120, **kwargs) -> Pat
         from .errors import CrystalGroupsError
 
         raise CrystalGroupsError(f"expected a .png, .svg or .pdf file name, got {str(path)!r}")
-    draw = plot_pattern_matrix if kind == "matrix" else plot_pattern_graph
+    draw = {"matrix": plot_pattern_matrix, "graph": plot_pattern_graph, "summary": plot_pattern_summary}[_check_kind(kind)]
     ax = draw(p, **kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)
     ax.figure.savefig(path, format=suffix, dpi=dpi)
@@ -140,8 +241,8 @@ def save_pattern(p, path, kind: str = "matrix", dpi: int = 120, **kwargs) -> Pat
 
 
 def pattern_png(p) -> bytes:
-    """PNG bytes of the matrix picture (what Jupyter shows for a pattern)."""
-    ax = plot_pattern_matrix(p)
+    """PNG bytes of what Jupyter shows for a pattern: the matrix, or above :data:`MAX_MATRIX_NODES` nodes the summary."""
+    ax = plot_pattern_matrix(p) if p.num_nodes <= MAX_MATRIX_NODES else plot_pattern_summary(p)
     buf = io.BytesIO()
     ax.figure.savefig(buf, format="png", dpi=90)
     return buf.getvalue()

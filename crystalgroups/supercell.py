@@ -25,7 +25,8 @@ import math
 from ._validate import as_integer_matrix, check_dense_size
 from .errors import CrystalGroupsError, CrystalGroupsTypeError
 
-__all__ = ["Supercell", "supercell", "hermite_normal_form", "MAX_SUPERCELL_ENTRY"]
+__all__ = ["Supercell", "supercell", "hermite_normal_form", "hermite_normal_forms", "compatible_supercells",
+           "MAX_SUPERCELL_ENTRY", "MAX_SUPERCELL_CANDIDATES"]
 
 #: The largest absolute entry of a supercell matrix (keeps every integer product exact in int64).
 MAX_SUPERCELL_ENTRY = 2**20
@@ -228,3 +229,80 @@ def supercell(spec, *, rows: bool = False) -> Supercell:
     if arr.ndim == 2:
         return Supercell.from_rows(spec) if rows else Supercell(spec)
     raise CrystalGroupsError(f"expected supercell sizes like (2, 2, 2) or a square integer matrix, got {spec!r}")
+
+
+def hermite_normal_forms(num_cells: int, dim: int) -> list[np.ndarray]:
+    """Every supercell with ``num_cells`` cells, once each, as its (upper-triangular, column) Hermite normal form.
+
+    >>> len(hermite_normal_forms(2, 2)), len(hermite_normal_forms(4, 3))
+    (3, 35)
+    """
+    if dim not in (2, 3):
+        raise CrystalGroupsError(f"expected dim 2 or 3, got {dim!r}")
+    out = []
+    divisors = [a for a in range(1, num_cells + 1) if num_cells % a == 0]
+    for a in divisors:
+        if dim == 2:
+            b = num_cells // a
+            for x in range(a):
+                out.append(np.array([[a, x], [0, b]], dtype=np.int64))
+            continue
+        for b in (b for b in divisors if (num_cells // a) % b == 0):
+            c = num_cells // (a * b)
+            for x in range(a):
+                for y in range(a):
+                    for z in range(b):
+                        out.append(np.array([[a, x, y], [0, b, z], [0, 0, c]], dtype=np.int64))
+    return out
+
+
+#: The most candidate supercells :func:`compatible_supercells` examines.
+MAX_SUPERCELL_CANDIDATES = 200_000
+
+
+def compatible_supercells(group, max_cells: int, *, dim: int | None = None, diagonal: bool = False) -> list[Supercell]:
+    """Every supercell with at most ``max_cells`` cells that the point group maps onto itself.
+
+    ``group`` is anything :func:`~crystalgroups.patterns.pattern` takes as a group (a Bravais type
+    name, ``"P-1"``, a :class:`~crystalgroups.groups.PointGroup`, ...); ``dim`` (default 3, or the
+    group's own) resolves names shared by 2D and 3D. Each sublattice appears once (by its Hermite
+    normal form), ordered by number of cells then by the form; ``diagonal=True`` keeps the
+    ``n1 x n2 x n3`` ones.
+
+    >>> [repr(s) for s in compatible_supercells("tp", 2)]
+    ['Supercell(1 x 1)', 'Supercell(columns=[[2, 1], [0, 1]])']
+    >>> [s.sizes for s in compatible_supercells("cP", 8, diagonal=True)]
+    [(1, 1, 1), (2, 2, 2)]
+    """
+    from .bravais import BravaisType, resolve_point_group
+    from .groups import PointGroup
+
+    if isinstance(max_cells, bool) or not isinstance(max_cells, (int, np.integer)) or max_cells < 1:
+        raise CrystalGroupsError(f"expected a positive integer max_cells, got {max_cells!r}")
+    if dim is None:
+        if isinstance(group, (PointGroup, BravaisType)):
+            dim = group.dim
+        else:
+            from .patterns import _BRAVAIS_2D
+
+            dim = 2 if isinstance(group, str) and group.strip() in _BRAVAIS_2D else 3
+    pg, _ = resolve_point_group(group, dim)
+    if pg is None:
+        raise CrystalGroupsError("expected a point group, got 'S' (every supercell carries the symmetric group)")
+    # Number of sublattices of index <= max_cells grows like max_cells^dim: bound it before enumerating.
+    estimate = sum(k ** (dim - 1) * 2 for k in range(1, int(max_cells) + 1))
+    if estimate > MAX_SUPERCELL_CANDIDATES * 4:
+        from .errors import SizeLimitError
+
+        raise SizeLimitError(f"expected max_cells small enough to enumerate every supercell (about "
+                             f"{MAX_SUPERCELL_CANDIDATES:,} candidates), got max_cells={max_cells}")
+    out = []
+    for k in range(1, int(max_cells) + 1):
+        for H in hermite_normal_forms(k, dim):
+            if diagonal and np.count_nonzero(H - np.diag(np.diag(H))):
+                continue
+            det = k
+            adj = int_adjugate(H)
+            if all(np.all((adj @ W @ H) % det == 0) for W in pg.generators):
+                out.append(Supercell(H))
+    return out

@@ -112,7 +112,13 @@ def test_classify_uses_the_crystals_primitive_lattice_by_default(tmp_path, capsy
     (["patern"], "invalid choice"),
     (["pattern", "cP"], "--supercell"),
     (["pattern", "cP", "--supercell", "100", "100", "100"], "at most 8,000 cells"),
-    (["pattern", "cP", "--supercell", "2", "2", "2", "--plot", "/proc/version/x.png"], "writable file"),
+    (["pattern", "cP", "--supercell", "2", "2", "2", "--plot", "/proc/version/x.png"], "existing folder"),
+    (["pattern", "cP", "--supercell", "2", "2", "2", "--plot", "/no/such/folder/x.png"], "existing folder"),
+    (["pattern", "cP", "--supercell", "2", "2", "2", "--plot", "/proc/x.png"], "writable file"),
+    (["pattern", "cf", "--supercell", "2", "2", "2"], "Did you mean 'cF'"),
+    (["pattern", "Fm-3m", "--supercell", "2", "2"], "which is the 3-dimensional type 'cF'"),
+    (["pattern", "cP", "--supercell-matrix", "1", "2", "3"], "4 or 9 integers"),
+    (["pattern", "cP", "--supercell", "2", "2", "2", "--sites", "0"], "positive number of --sites"),
     (["pattern", "cX", "--supercell", "2", "2", "2"], "'P-1' and 'S'"),
 ])
 def test_more_bad_input_is_one_line(args, fragment):
