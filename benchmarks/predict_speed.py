@@ -1,0 +1,111 @@
+"""Prediction speed: ``ecn predict``'s streaming path against one structure at a time, in one run.
+
+For each published Perov-5 checkpoint named (default ECN-S_Lambda and CGCNN), on the first
+``--structures`` rows of the Perov-5 test split (CIF text from $ECN_DATA_DIR, CIF parsing
+included in every time):
+
+* ``one_at_a_time``: the previous ``predict_files`` loop, per structure: parse the CIF, build the
+  graph, batch it alone and run the model (first ``--single`` rows only);
+* ``streamed``: :meth:`ecn.predict.Predictor.stream` with ``--workers`` graph-building processes
+  and batches of ``--batch-size`` (what ``ecn predict`` runs), and the same with no worker
+  process (``in_process``).
+
+Writes ``benchmarks/results/predict_speed.json`` with the machine (CPU, cores, load average before
+and after, torch) so that numbers from a busy machine are recognisable as such.
+
+    python benchmarks/predict_speed.py [--structures 2000] [--single 200] [--workers 2] [--models ecn-s cgcnn]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import torch  # noqa: E402
+
+from _util import write_json_atomic  # noqa: E402
+from ecn.checkpoint import load_checkpoint  # noqa: E402
+from ecn.data import crystal_from_cif, crystal_graph, dataset_file, iter_csv_rows  # noqa: E402
+from ecn.predict import Predictor  # noqa: E402
+from ecn.train import Normalizer, _config_of, _predict, graph_settings, model_from_checkpoint  # noqa: E402
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def one_at_a_time(path: Path, rows) -> float:
+    payload = load_checkpoint(path)
+    config = _config_of(payload)
+    model = model_from_checkpoint(payload)
+    normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
+    settings = graph_settings(config)
+    t0 = time.perf_counter()
+    for row in rows:
+        graph = crystal_graph(crystal_from_cif(row["cif"], id=row["id"]), settings=settings)
+        _predict(model, [graph], config, normalizer, torch.device("cpu"))
+    return time.perf_counter() - t0
+
+
+def streamed(path: Path, rows, workers: int, batch_size: int) -> tuple[float, int]:
+    predictor = Predictor([path])
+    items = [("cif", f"test.csv:{k}", row["id"], row["cif"]) for k, row in enumerate(rows, start=1)]
+    t0 = time.perf_counter()
+    done = sum(1 for r in predictor.stream(items, batch_size=batch_size, workers=workers) if r.ok)
+    return time.perf_counter() - t0, done
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--structures", type=int, default=2000)
+    parser.add_argument("--single", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--models", nargs="+", default=["ecn-s", "cgcnn"])
+    parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "predict_speed.json"))
+    args = parser.parse_args(argv)
+    rows = []
+    for row in iter_csv_rows(dataset_file("perov5", "test")):
+        rows.append(row)
+        if len(rows) >= args.structures:
+            break
+    result = {"machine": {"cpu": _cpu(), "cores": os.cpu_count(), "platform": platform.platform(),
+                          "python": platform.python_version(), "torch": torch.__version__,
+                          "load_average_before": list(os.getloadavg())},
+              "structures": len(rows), "single_structures": min(args.single, len(rows)), "workers": args.workers,
+              "batch_size": args.batch_size, "models": {}}
+    for name in args.models:
+        path = ROOT / "docs" / "results" / "checkpoints" / f"perov5-{name}.pt"
+        single = one_at_a_time(path, rows[:args.single])
+        fast, done = streamed(path, rows, args.workers, args.batch_size)
+        local, _ = streamed(path, rows, 0, args.batch_size)
+        entry = {"one_at_a_time_per_second": result["single_structures"] / single,
+                 "streamed_per_second": done / fast, "in_process_per_second": len(rows) / local,
+                 "streamed_seconds": fast, "predicted": done}
+        entry["speedup"] = entry["streamed_per_second"] / entry["one_at_a_time_per_second"]
+        result["models"][f"perov5-{name}"] = entry
+        print(f"perov5-{name}: one at a time {entry['one_at_a_time_per_second']:.0f}/s, streamed "
+              f"({args.workers} workers) {entry['streamed_per_second']:.0f}/s, in process "
+              f"{entry['in_process_per_second']:.0f}/s, x{entry['speedup']:.1f}", flush=True)
+    result["machine"]["load_average_after"] = list(os.getloadavg())
+    write_json_atomic(args.json, result)
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
