@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
-
 from _util import write_json_atomic  # noqa: E402
+
 from ecn.checkpoint import load_checkpoint  # noqa: E402
 from ecn.data import crystal_from_cif, crystal_graph, dataset_file, iter_csv_rows  # noqa: E402
 from ecn.predict import Predictor  # noqa: E402
