@@ -180,12 +180,14 @@ def _short_vectors(G: np.ndarray, norm: float, slack: float) -> np.ndarray:
     return grid[np.abs(vn - norm) <= slack]
 
 
-def _completions(cols: list[np.ndarray], G: np.ndarray, slack: float) -> np.ndarray:
+def _completions(cols: list[np.ndarray], G: np.ndarray, tol: float) -> np.ndarray:
     """Integer candidates for the last column of ``W`` once the first ``d - 1`` are chosen.
 
     The images ``u_k`` of the first basis vectors fix the last image ``x`` up to a reflection:
-    ``x^T G u_k = G_kl`` and ``x^T G x = G_ll`` give ``x = x0 +- s n`` with ``n`` the ``G``-normal of
-    the ``u_k``. Returns the integer points within ``slack`` (a length) of either solution.
+    the angles of ``x`` with the ``u_k`` are those of ``a_l`` with the ``a_k``, and ``|x| = |a_l|``,
+    so ``x = x0 +- s n`` with ``n`` the ``G``-normal of the ``u_k``. An image that keeps every
+    angle within ``tol`` (spglib's criterion) lies within about ``2 tol / sin(angle(u_1, u_2))``
+    of one of the two solutions; the integer points within four times that are returned.
     """
     d = len(G)
     Gf = G.astype(float)
@@ -193,7 +195,12 @@ def _completions(cols: list[np.ndarray], G: np.ndarray, slack: float) -> np.ndar
     M = U.T @ Gf @ U
     if abs(np.linalg.det(M)) <= 1e-12 * np.prod(np.diag(M)):
         return np.zeros((0, d), dtype=np.int64)
-    x0 = U @ np.linalg.solve(M, Gf[: d - 1, d - 1])
+    lengths = np.sqrt(np.diag(Gf))
+    # Inner products that keep the original angles with the actual (slightly longer or shorter) u_k.
+    target = Gf[: d - 1, d - 1] * np.sqrt(np.diag(M)) / lengths[: d - 1]
+    sin = 1.0 if d == 2 else float(np.sqrt(max(1 - M[0, 1] ** 2 / (M[0, 0] * M[1, 1]), 0.0)))
+    slack = 8 * tol / max(sin, 1e-3) + 1e-9 * lengths[-1]
+    x0 = U @ np.linalg.solve(M, target)
     # n: G-orthogonal to every u_k, G-normalised.
     _, _, vt = np.linalg.svd(U.T @ Gf)
     n = vt[-1]
@@ -278,8 +285,6 @@ def point_group_of_metric(G, tol: float = 0.0, *, complete_last: bool = True) ->
         c = _short_vectors(G, G[j, j], slacks[j])
         cands.append(c[length_ok(c, j)] if not exact else c)
     cand_lengths = [np.sqrt(np.einsum("ni,ij,nj->n", c, G, c).astype(float)) for c in cands]
-    # How far (a length) the true last image can be from the exact solution of the completion.
-    completion_slack = 8 * tol * (1 + lengths[-1] / lengths.min()) + 1e-9 * lengths[-1]
 
     result = []
     most = 48 if d == 3 else 12  # the largest lattice point groups
@@ -298,7 +303,7 @@ def point_group_of_metric(G, tol: float = 0.0, *, complete_last: bool = True) ->
         if j < enumerated:
             c, lc = cands[j], cand_lengths[j]
         else:
-            c = _completions(cols, G, completion_slack)
+            c = _completions(cols, G, tol)
             c = c[length_ok(c, j)] if len(c) else c
             lc = np.sqrt(np.maximum(np.einsum("ni,ij,nj->n", c, G, c).astype(float), 0))
         mask = np.ones(len(c), dtype=bool)

@@ -164,8 +164,30 @@ def lattices(draw, bravais_type: str | BravaisType | None = None, dim: int | Non
     return Lattice(basis)
 
 
-def supercells(dim: int = 3, max_size: int = 4, cubic: bool = False) -> st.SearchStrategy[Supercell]:
-    """Diagonal supercells ``n1 x n2 (x n3)``; ``cubic=True`` gives ``n x n (x n)``."""
+def supercells(dim: int = 3, max_size: int = 4, cubic: bool = False, *, compatible_with=None,
+               max_cells: int = 16) -> st.SearchStrategy[Supercell]:
+    """Diagonal supercells ``n1 x n2 (x n3)``; ``cubic=True`` gives ``n x n (x n)``.
+
+    With ``compatible_with`` (a Bravais type name, ``"P-1"``, a :class:`BravaisType` or a
+    :class:`PointGroup`): any supercell, diagonal or not, of at most ``max_cells`` cells that the
+    point group maps onto itself (from :func:`crystalgroups.compatible_supercells`), so that
+    ``LatticeGroup(group, supercell)`` is always defined.
+
+    >>> from hypothesis import given
+    >>> @given(supercells(compatible_with="hR", max_cells=8))
+    ... def test_hr(sc):
+    ...     assert LatticeGroup("hR", sc).order == 12 * sc.num_cells
+    >>> test_hr()
+    """
+    if compatible_with is not None:
+        from .supercell import compatible_supercells
+
+        group_dim = getattr(compatible_with, "dim", None)
+        if group_dim is None and isinstance(compatible_with, str):
+            from .patterns import _BRAVAIS_2D
+
+            group_dim = 2 if compatible_with.strip() in _BRAVAIS_2D else dim
+        return st.sampled_from(compatible_supercells(compatible_with, max_cells, dim=group_dim))
     n = st.integers(1, max_size)
     if cubic:
         return n.map(lambda k: Supercell.diagonal(*([k] * dim)))
@@ -230,11 +252,13 @@ def assert_action_is_homomorphism(group: LatticeGroup, g: SymOp, h: SymOp) -> No
 def assert_colors_invariant(edge_colors, permutations) -> None:
     """``alpha(p[i], p[j]) = alpha(i, j)`` for every permutation ``p`` given."""
     E = np.asarray(edge_colors)
-    for p in np.array(permutations, ndmin=2):
+    for k, p in enumerate(np.array(permutations, ndmin=2)):
         moved = E[np.ix_(p, p)]
         if not np.array_equal(moved, E):
-            i, j = np.argwhere(moved != E)[0]
-            raise AssertionError(f"permutation {p.tolist()} maps pair {(i, j)} of colour {E[i, j]} to colour {moved[i, j]}")
+            i, j = (int(v) for v in np.argwhere(moved != E)[0])
+            shown = p.tolist() if len(p) <= 32 else f"{p[:32].tolist()}..."
+            raise AssertionError(f"group element {k} (permutation {shown}) maps the pair {(i, j)} of colour "
+                                 f"{E[i, j]} to the pair {(int(p[i]), int(p[j]))} of colour {E[p[i], p[j]]}")
 
 
 def assert_pattern_equivariant(p: Pattern, generators=None) -> None:
@@ -252,15 +276,30 @@ def assert_same_partition(a, b) -> None:
         raise AssertionError(f"partitions differ first at {tuple(idx.tolist())}")
 
 
-def brute_force_pair_orbits(elements) -> np.ndarray:
+def brute_force_pair_orbits(elements=None, *, generators=None, limit: int = 100_000) -> np.ndarray:
     """Pair orbits from every group element (rows of permutations), the definition itself.
 
-    Each pair is labelled by the smallest flat index in ``{(g i, g j) : g in G}``.
+    Each pair is labelled by the smallest flat index in ``{(g i, g j) : g in G}``. Give either
+    the whole group (``elements``, repeats allowed) or ``generators``, from which the group is
+    first enumerated by closure (at most ``limit`` elements); both give the same answer.
+
+    >>> brute_force_pair_orbits(generators=[[1, 2, 0]]).tolist()
+    [[0, 1, 2], [2, 0, 1], [1, 2, 0]]
     """
+    from ._validate import check_dense_size
+
+    if (elements is None) == (generators is None):
+        raise TypeError("expected exactly one of elements and generators")
+    if generators is not None:
+        elements = PermutationGroup(generators).elements(limit=limit)
     P = np.array(elements, dtype=np.int64, ndmin=2)
     n = P.shape[1]
-    images = P[:, :, None] * n + P[:, None, :]  # (|G|, n, n)
-    return canonical_labels(images.min(axis=0))
+    check_dense_size(len(P) * n * n, "the brute-force table of pair images", f"{len(P):,} elements x {n:,}^2 pairs")
+    best = np.full((n, n), n * n, dtype=np.int64)
+    for chunk in np.array_split(P, max(1, len(P) * n * n // 4_000_000)):
+        images = chunk[:, :, None] * n + chunk[:, None, :]  # (chunk, n, n)
+        np.minimum(best, images.min(axis=0), out=best)
+    return canonical_labels(best)
 
 
 def assert_layer_equivariant(layer: Callable[[np.ndarray], np.ndarray], x: np.ndarray, permutations,
