@@ -117,3 +117,29 @@ def test_very_oblique_bases_are_classified_exactly(t):
             E[i, j] = rng.choice([-1, 1])
             U = U @ E
         assert Lattice(U @ t.basis).bravais_type() == t.symbol
+
+
+@given(lattices())
+def test_classify_lattice_gives_the_change_of_basis_to_the_representative(lattice):
+    from crystalgroups import bravais_type, classify_lattice
+
+    c = classify_lattice(lattice)
+    U = c.transformation
+    assert abs(round(np.linalg.det(U))) == 1
+    assert c.point_group.conjugate(U) == c.bravais_type.point_group
+    assert c.symbol == bravais_type(lattice) == bravais_type(lattice, full=True).symbol
+    assert c.point_group == lattice.point_group()
+
+
+def test_tolerance_warning_reports_the_tolerance_used():
+    import warnings
+
+    from crystalgroups.errors import ToleranceWarning
+
+    distorted = np.diag([1.0, 1.0 + 0.9e-5, 1.0 + 1.8e-5])   # a ~ b and b ~ c at 1e-5, but not a ~ c
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ToleranceWarning)
+        pg = Lattice(distorted).point_group(1e-5)
+    (w,) = caught
+    assert w.message.requested == 1e-5 and w.message.used < 1e-5 and f"tol={w.message.used:.3g}" in str(w.message)
+    assert pg.order in (16, 8)

@@ -132,3 +132,27 @@ def test_a_huge_tolerance_is_an_error_not_a_memory_blowup(data_dir, tmp_path, ca
     path.write_text(cif)
     assert main(["classify", str(path), "--tol", "5"]) == 2
     assert "expected a tolerance well below the size of the cell" in capsys.readouterr().err
+
+
+def test_new_pattern_options(capsys):
+    rows = run_json(capsys, "pattern", "tp", "--supercell-rows", "1", "1", "-1", "1", "--json")
+    cols = run_json(capsys, "pattern", "tp", "--supercell-matrix", "1", "-1", "1", "1", "--json")
+    assert rows["edge_colors"] == cols["edge_colors"] and rows["num_cells"] == 2
+    sites = run_json(capsys, "pattern", "cP", "--supercell", "2", "2", "2", "--sites", "2", "--json")
+    plain = run_json(capsys, "pattern", "cP", "--supercell", "2", "2", "2", "--json")
+    assert sites["num_nodes"] == 16 and sites["num_edge_colors"] == 2 * plain["num_edge_colors"]
+    assert sites["group_order"] == 2 * plain["group_order"] and sites["num_cells"] == 8
+    big = run_json(capsys, "pattern", "cP", "--supercell", "5", "5", "5", "--json")
+    assert big["excess_symmetry"] is None                       # not checked by default above 64 cells
+    checked = run_json(capsys, "pattern", "cF", "--supercell", "2", "2", "2", "--no-excess-check", "--json")
+    assert checked["excess_symmetry"] is None
+    assert run_json(capsys, "pattern", "cF", "--supercell", "2", "2", "2", "--json")["excess_symmetry"] is True
+
+
+def test_version_and_quiet_broken_pipe():
+    exe = str(__import__("pathlib").Path(sys.executable).parent / "crystalgroups")
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("crystalgroups ")
+    piped = subprocess.run(f"'{exe}' pattern cP --supercell 6 6 6 --json | head -c 10; exit ${{PIPESTATUS[0]}}",
+                           shell=True, executable="/bin/bash", capture_output=True, text=True)
+    assert piped.returncode == 0 and piped.stderr == "" and piped.stdout == '{"type": "'

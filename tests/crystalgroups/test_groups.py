@@ -101,3 +101,63 @@ def test_is_closed_matches_definition():
 @given(st.integers(1, 7))
 def test_symmetric_group_order(n):
     assert symmetric_group(n).order == math.factorial(n)
+
+
+# -- non-centrosymmetric point groups, against brute force (issue 12) ------------------------------------
+C3_2D, C4_2D, C6_2D, MIRROR_HEX_2D = [[0, -1], [1, -1]], [[0, -1], [1, 0]], [[1, -1], [1, 0]], [[0, 1], [1, 0]]
+C3_3D = [[0, -1, 0], [1, -1, 0], [0, 0, 1]]
+C4_3D = [[0, -1, 0], [1, 0, 0], [0, 0, 1]]
+C6_3D = [[1, -1, 0], [1, 0, 0], [0, 0, 1]]
+TWOFOLD_HEX_3D = [[0, 1, 0], [1, 0, 0], [0, 0, -1]]
+CHIRAL = {
+    "C3 (2D)": [C3_2D], "C4 (2D)": [C4_2D], "C6 (2D)": [C6_2D], "D3 (2D)": [C3_2D, MIRROR_HEX_2D],
+    "C3": [C3_3D], "C4": [C4_3D], "C6": [C6_3D], "D3": [C3_3D, TWOFOLD_HEX_3D],
+}
+
+
+@pytest.mark.parametrize("name", list(CHIRAL))
+def test_non_centrosymmetric_point_groups_against_brute_force(name):
+    from crystalgroups import compatible_supercells, pattern
+    from crystalgroups.testing import assert_pattern_equivariant, brute_force_pair_orbits
+
+    pg = PointGroup.from_generators(CHIRAL[name], name=name)
+    # No inversion (in 2D, C4 and C6 contain the half turn -I): pairs (a, b) and (b, a) can differ.
+    assert pg.contains(-np.eye(pg.dim, dtype=int)) == (name in ("C4 (2D)", "C6 (2D)"))
+    max_cells = 9 if pg.dim == 2 else 8
+    for sc in compatible_supercells(pg, max_cells):
+        G = LatticeGroup(pg, sc)
+        p = pattern(pg, sc, warn=False)
+        everything = brute_force_pair_orbits(G.all_permutations())
+        np.testing.assert_array_equal(p.edge_colors, everything)
+        np.testing.assert_array_equal(brute_force_pair_orbits(generators=G.generators), everything)
+        assert_pattern_equivariant(p)
+        assert p.group_order == G.order and p.permutation_group_order == G.permutation_group_order
+    # On a 3 x 3 (x 1) supercell a rotation by 120 degrees is not an inversion: the pattern is not symmetric.
+    sc = (3, 3) if pg.dim == 2 else (3, 3, 1)
+    if name.startswith("C3"):
+        assert not np.array_equal(pattern(pg, sc, warn=False).edge_colors, pattern(pg, sc, warn=False).edge_colors.T)
+
+
+def test_lattice_group_takes_names():
+    assert LatticeGroup("cP", (2, 2, 2)).point_group == bravais_group("cP").point_group
+    assert LatticeGroup("Fm-3m", (2, 2, 2)).order == 384
+    assert LatticeGroup("P1", (2, 3)).point_group.order == 1
+    assert LatticeGroup("P-1", (2, 2)).point_group.order == 2
+    with pytest.raises(CrystalGroupsError, match="symmetric_group"):
+        LatticeGroup("S", (2, 2))
+    with pytest.raises(CrystalGroupsError, match="got 'cF', which is 3-dimensional"):
+        LatticeGroup("cF", (2, 2))
+
+
+def test_pair_orbit_counts_without_the_dense_matrix():
+    for spec, sizes in (("cP", (3, 3, 3)), ("hp", (4, 4)), ("P-1", (2, 3, 4))):
+        G = LatticeGroup(spec, sizes)
+        assert G.num_pair_orbits == int(G.pair_orbits().max()) + 1
+        np.testing.assert_array_equal(G.pair_orbit_row(), G.pair_orbits()[0])
+
+
+def test_non_permutation_generators_are_rejected():
+    with pytest.raises(CrystalGroupsError, match="expected permutations of 0..2"):
+        PermutationGroup([[0, 0, 1]])
+    with pytest.raises(CrystalGroupsError, match="expected generators"):
+        PermutationGroup([[0, 1], [0, 1, 2]])

@@ -145,3 +145,144 @@ def test_patterns_are_deterministic_and_read_only():
     a, b = pattern("hR", (3, 3, 3)), pattern("hR", (3, 3, 3))
     assert a == b and a.edge_colors.tobytes() == b.edge_colors.tobytes()
     assert not a.edge_colors.flags.writeable and not a.node_colors.flags.writeable
+
+
+# -- issue 12: hand-made patterns, one meaning of group_order, products, several node colours --------------
+
+def test_hand_made_patterns_are_canonicalised_and_checked():
+    p = pattern("cP", (2, 2, 2), warn=False)
+    relabelled = (p.edge_colors + 1) * 7          # non-canonical labels, same partition
+    hand = Pattern(p.node_colors + 3, relabelled, p.generators, "hand")
+    assert hand == p and hand.num_edge_colors == p.num_edge_colors == len(np.unique(relabelled))
+    assert hand.check().ok
+    assert_pattern_equivariant(hand)
+    assert hand.group_order == hand.permutation_group_order == 48   # from the generators (Schreier-Sims)
+    gaps = Pattern([0, 0], [[0, 9], [9, 0]], [[1, 0]])
+    assert gaps.num_edge_colors == 2
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (([0, 0], [[0, -1], [-1, 0]], [[1, 0]]), "non-negative edge colours"),
+    (([0, 0], [[0, 1], [1, 0]], [[0, 0]]), "permutations of 0..1"),
+    (([0, 0], [[0, 1], [1, 0]], [[0, 1, 2]]), "degree 2"),
+    (([0, 0], [[0, 1]], [[1, 0]]), "shape (2, 2)"),
+    (([0, 0], [[0.5, 1], [1, 0]], [[1, 0]]), "integer edge colours"),
+    (([0, -2], [[0, 1], [1, 0]], [[1, 0]]), "non-negative node colours"),
+])
+def test_hand_made_patterns_reject_bad_input(args, fragment):
+    with pytest.raises(CrystalGroupsError) as info:
+        Pattern(*args)
+    assert fragment in str(info.value)
+
+
+def test_group_order_means_group_elements_everywhere(capsys):
+    from crystalgroups.cli import main
+
+    p = pattern("cF", (2, 2, 2), warn=False)
+    assert p.group_order == p.to_dict()["group_order"] == 384 == LatticeGroup("cF", (2, 2, 2)).order
+    assert p.permutation_group_order == p.to_dict()["permutation_group_order"] == 192
+    assert main(["pattern", "cF", "--supercell", "2", "2", "2", "--json"]) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert (out["group_order"], out["permutation_group_order"]) == (384, 192)
+    prod = p.product(symmetric_pattern(2))
+    assert (prod.group_order, prod.permutation_group_order) == (384 * 2, 192 * 2)
+
+
+def test_translation_only_group_p1():
+    p = pattern("P1", (2, 3))
+    assert p.num_edge_colors == 6 and p.metadata["point_group_order"] == 1 and p.group_order == 6
+    assert not np.array_equal(p.edge_colors, p.edge_colors.T)        # (a, b) and (b, a) differ without -I
+    assert pattern("P-1", (2, 3)).num_edge_colors == 4                 # P-1 is not P1
+    with pytest.raises(CrystalGroupsError, match="'aP'"):
+        bravais_group("P1")
+
+
+def test_misleading_errors_are_fixed():
+    with pytest.raises(CrystalGroupsError, match="3-dimensional type 'cF'"):
+        pattern("Fm-3m", (2, 2))
+    with pytest.raises(CrystalGroupsError, match="Did you mean 'cF'"):
+        pattern("cf", (2, 2, 2))
+    with pytest.raises(CrystalGroupsError, match="expected kind among"):
+        pattern("hR", (2, 2, 2)).save("x.png", kind="matrx")
+    with pytest.raises(CrystalGroupsError, match="expected a group"):
+        pattern(3.5, (2, 2))
+    with pytest.raises(CrystalGroupsError, match="no supercell"):
+        pattern(LatticeGroup("cP", (2, 2, 2)), (2, 2, 2))
+
+
+def test_pattern_takes_lattices_and_groups():
+    from crystalgroups import Lattice
+
+    fcc = [[0, 2, 2], [2, 0, 2], [2, 2, 0]]
+    assert pattern(fcc, (2, 2, 2), warn=False) == pattern("cF", (2, 2, 2), warn=False)
+    assert pattern(Lattice(fcc), (2, 2, 2), warn=False).metadata["bravais_type"] == "cF"
+    assert pattern(LatticeGroup("hp", (3, 3)), warn=False) == pattern("hp", (3, 3), warn=False)
+    assert pattern(symmetric_group_of(4)) == symmetric_pattern(4)
+    assert pattern("hp").num_nodes == 4 and pattern("cP").num_nodes == 8   # default 2x2 / 2x2x2
+
+
+def symmetric_group_of(n):
+    from crystalgroups import symmetric_group
+
+    return symmetric_group(n)
+
+
+@st.composite
+def random_patterns(draw, max_nodes=6):
+    n = draw(st.integers(1, max_nodes))
+    colours = draw(st.lists(st.integers(0, 4), min_size=n * n, max_size=n * n))
+    nodes = draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
+    return Pattern(nodes, np.array(colours).reshape(n, n), [np.arange(n)])
+
+
+@given(random_patterns(), random_patterns())
+def test_product_numbering_equals_sorting_the_pairs(a, b):
+    n, m = a.num_nodes, b.num_nodes
+    prod = a.product(b)
+    codes = a.edge_colors.reshape(n, 1, n, 1) * b.num_edge_colors + b.edge_colors.reshape(1, m, 1, m)
+    from crystalgroups.orbits import canonical_labels
+
+    np.testing.assert_array_equal(prod.edge_colors, canonical_labels(codes.reshape(n * m, n * m)))
+
+
+@given(st.sampled_from(["P-1", "cP", "hR"]), st.integers(1, 3))
+def test_patterns_with_several_node_colours(spec, sites):
+    """Cells x sites where the sites' group has two orbits (e.g. two atom kinds): two node colours per cell orbit."""
+    cells = pattern(spec, (2, 2, 2), warn=False)
+    swap = np.arange(sites + 1)
+    swap[[0, 1]] = [1, 0] if sites >= 1 else [0, 1]
+    kinds = pattern_from_group(PermutationGroup([swap]) if sites >= 2 else PermutationGroup([np.arange(sites + 1)]))
+    assert kinds.num_node_colors == (sites if sites >= 2 else sites + 1)
+    prod = cells.product(kinds)
+    assert prod.num_node_colors == kinds.num_node_colors
+    assert_pattern_equivariant(prod)
+    np.testing.assert_array_equal(prod.edge_colors, pair_orbits(prod.generators))
+    full = LatticeGroup(spec if spec != "P-1" else "aP", (2, 2, 2)).all_permutations()
+    within = PermutationGroup(kinds.generators).elements()
+    elements = [(c[:, None] * (sites + 1) + s[None, :]).ravel() for c in full[::7] for s in within]
+    assert_colors_invariant(prod.edge_colors, elements)
+
+
+def test_with_node_colors_keeps_the_group_when_it_preserves_them():
+    p = symmetric_pattern(2).product(pattern("P1", (2, 2)))      # 2 sites x 4 cells
+    both = pattern("P1", (2, 2)).product(symmetric_pattern(2))
+    with pytest.raises(CrystalGroupsError, match="generator"):
+        both.with_node_colors([0, 1] * 4)                         # S2 swaps the two kinds
+    q = pattern("P1", (2, 2)).product(pattern_from_group(PermutationGroup([[0, 1]])))
+    marked = q.with_node_colors([0, 1] * 4)
+    assert marked.num_node_colors == 2 and marked.check().ok and p.num_nodes == 8
+
+
+def test_default_call_is_fast_and_lazy():
+    import time
+
+    start = time.perf_counter()
+    p = pattern("cP", (10, 10, 10))
+    assert time.perf_counter() - start < 1.0     # no excess-symmetry search above 64 cells by default
+    assert "automorphisms_exceed_group" not in p.__dict__
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ExcessSymmetryWarning)
+        pattern("cF", (2, 2, 2))                  # small: checked by default
+    assert caught

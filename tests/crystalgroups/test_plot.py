@@ -49,3 +49,31 @@ def test_palette_colours_are_distinct():
     for k in (3, 12, 40):
         colours = palette(k)
         assert len({tuple(c) for c in colours.round(4)}) == k
+
+
+def test_large_patterns_show_a_summary_and_kinds_are_checked(tmp_path):
+    import time
+
+    from crystalgroups.plot import MAX_MATRIX_NODES
+
+    big = pattern("cP", (9, 9, 9))
+    assert big.num_nodes > MAX_MATRIX_NODES
+    start = time.perf_counter()
+    png = big._repr_png_()
+    assert png.startswith(PNG_MAGIC) and time.perf_counter() - start < 20
+    big.save(tmp_path / "s.png", kind="summary")
+    with pytest.raises(CrystalGroupsError, match="expected kind among"):
+        pattern("tp", (2, 2)).save(tmp_path / "x.png", kind="matrx")
+    with pytest.raises(CrystalGroupsError, match="edge_index"):
+        big.plot(kind="graph")
+
+
+def test_legends_and_sparse_patterns_draw(tmp_path):
+    from crystalgroups.plot import plot_pattern_graph, plot_pattern_matrix
+
+    ax = plot_pattern_matrix(pattern("tp", (2, 2)))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["colour 0", "colour 1", "colour 2"]
+    full, sparse = graphene_pattern()
+    ax = plot_pattern_graph(sparse)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:3] == ["edge colour 0", "edge colour 1", "edge colour 2"] or "node colour 0" in labels

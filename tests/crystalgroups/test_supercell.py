@@ -62,3 +62,56 @@ def test_incompatible_detection():
 def test_bad_supercells(bad):
     with pytest.raises(CrystalGroupsError, match="expected"):
         supercell(bad)
+
+
+def test_rows_convention_matches_pymatgen_make_supercell():
+    """pymatgen's make_supercell(P) takes the new vectors as rows: Supercell.from_rows(P) is the same sublattice."""
+    import warnings
+
+    from pymatgen.core import Lattice as PmgLattice, Structure
+
+    from crystalgroups import Lattice
+
+    P = np.array([[1, 1, 0], [-1, 1, 0], [0, 0, 2]])
+    basis = np.array([[3.0, 0.1, 0.0], [0.2, 3.5, 0.0], [0.1, 0.3, 4.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = Structure(PmgLattice(basis), ["Cu"], [[0, 0, 0]])
+        s.make_supercell(P)
+    sc = Supercell.from_rows(P)
+    assert sc == supercell(P, rows=True) and np.array_equal(sc.rows, P)
+    np.testing.assert_allclose(sc.matrix.T @ basis, s.lattice.matrix)   # rows of the supercell's lattice
+    assert sc.num_cells == len(s)
+    assert "columns=" in repr(sc) and Lattice(s.lattice).dim == 3   # reprs say which convention they show
+
+
+def test_compatible_supercells_are_exactly_the_compatible_sublattices():
+    from crystalgroups import bravais_group, compatible_supercells
+    from crystalgroups.supercell import hermite_normal_forms
+
+    for symbol, max_cells in (("hp", 7), ("tP", 4), ("cF", 8)):
+        pg = bravais_group(symbol).point_group
+        got = compatible_supercells(symbol, max_cells)
+        want = [Supercell(H) for k in range(1, max_cells + 1) for H in hermite_normal_forms(k, pg.dim)
+                if all(Supercell(H).is_compatible(W) for W in pg.elements)]
+        assert got == want and len(set(got)) == len(got)
+    assert [s.sizes for s in compatible_supercells("cP", 27, diagonal=True)] == [(1, 1, 1), (2, 2, 2), (3, 3, 3)]
+    with pytest.raises(CrystalGroupsError, match="max_cells"):
+        compatible_supercells("cP", 10**6)
+
+
+@pytest.mark.parametrize("bad,fragment", [
+    ((10**7, 1, 1), "at most 1,048,576"), ("2x2", "expected supercell sizes"), (None, "expected supercell sizes"),
+    ([[1, 2], [2, 4]], "non-singular"), ([[2**40, 0], [0, 1]], "at most 1,048,576"),
+])
+def test_bad_supercells(bad, fragment):
+    with pytest.raises(CrystalGroupsError, match=fragment):
+        supercell(bad)
+
+
+def test_cell_counts_in_messages_do_not_overflow():
+    from crystalgroups import pattern
+
+    with pytest.raises(CrystalGroupsError, match="1,000,000,000,000,000,000 cells"):
+        pattern("cP", (10**6, 10**6, 10**6))
+    assert Supercell.diagonal(2**20, 2**20, 2**20).num_cells == 2**60

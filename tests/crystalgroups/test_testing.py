@@ -7,7 +7,8 @@ from hypothesis import given
 from crystalgroups import LatticeGroup, bravais_group, pattern
 from crystalgroups.examples import graphene_edges, graphene_pattern
 from crystalgroups.testing import (assert_colors_invariant, assert_is_group, assert_layer_equivariant,
-                                   assert_same_partition, group_elements, permutations, unimodular_matrices)
+                                   assert_same_partition, group_elements, permutations, supercells,
+                                   unimodular_matrices)
 
 
 @given(unimodular_matrices(3, max_steps=8))
@@ -77,3 +78,34 @@ def test_graphene_example_layer_is_equivariant_on_its_bonds():
 @given(group_elements(bravais_group("hP").point_group))
 def test_group_elements_are_members(W):
     assert bravais_group("hP").point_group.contains(W)
+
+
+@given(supercells(compatible_with="hR", max_cells=8))
+def test_supercells_compatible_with_a_type(sc):
+    from crystalgroups import bravais_group
+
+    assert all(sc.is_compatible(W) for W in bravais_group("hR").point_group.elements)
+    LatticeGroup("hR", sc)
+
+
+def test_brute_force_from_generators_equals_from_the_whole_group():
+    from crystalgroups.testing import brute_force_pair_orbits
+
+    G = LatticeGroup("tP", (2, 2, 3))
+    np.testing.assert_array_equal(brute_force_pair_orbits(generators=G.generators),
+                                  brute_force_pair_orbits(G.all_permutations()))
+    with pytest.raises(TypeError):
+        brute_force_pair_orbits()
+
+
+def test_invariance_failures_name_the_pair_and_the_element():
+    from crystalgroups import Pattern
+    from crystalgroups.testing import assert_pattern_equivariant
+
+    with pytest.raises(AssertionError, match=r"group element 1 \(permutation \[1, 0\]\) maps the pair \(0, 1\)"):
+        assert_colors_invariant(np.array([[0, 1], [2, 0]]), [[0, 1], [1, 0]])
+    p = pattern("cP", (2, 2, 2), warn=False)
+    split = p.edge_colors.copy()
+    split[0, 1] = p.num_edge_colors
+    with pytest.raises(AssertionError, match=r"generator \d+ maps the pair \(\d+, \d+\) of colour"):
+        assert_pattern_equivariant(Pattern(p.node_colors, split, p.generators, "split"))
