@@ -483,7 +483,8 @@ class LatticeGroup:
         M = self.supercell.matrix
         det = abs(int_det(M))
         adj = int_adjugate(M) * (1 if int_det(M) > 0 else -1)
-        return sum(bool(np.all((adj @ (W - identity)) % det == 0)) for W in self.point_group.elements)
+        Ws = np.array(self.point_group.elements, dtype=np.int64) - identity
+        return int(np.all(np.einsum("ij,kjl->kil", adj, Ws) % det == 0, axis=(1, 2)).sum())
 
     @property
     def permutation_group_order(self) -> int:

@@ -125,33 +125,37 @@ def lattice_pair_orbit_row(point_ops, supercell) -> np.ndarray:
 def _circulant(row0: np.ndarray, sizes: tuple[int, ...]) -> np.ndarray:
     """``out[a, b] = row0[(b - a) mod sizes]`` for a diagonal supercell, without index arithmetic.
 
-    A block circulant: for sizes ``(n1, rest)`` the ``(a1, b1)`` block is the circulant of the
-    slice ``d1 = b1 - a1`` of ``row0`` on ``rest``; each block row is copied with contiguous
-    inner runs of ``prod(rest)`` entries (memory-bandwidth bound). One dimension is a strided
-    view of a doubled row.
+    A block circulant: with sizes ``(n1, rest)`` the ``(a1, b1)`` block is the circulant ``C[b1 - a1]``
+    of the slice ``row0[b1 - a1]`` on ``rest``. All ``n1`` blocks come from one strided view of a
+    doubled ``row0`` (negative strides along the ``a`` axes); each block row of the answer is then
+    copied with contiguous runs of ``prod(rest)`` entries, so the cost is about one pass over the
+    ``n x n`` output. Sizes 1 are dropped first (they do not change the C order of the cells).
     """
-    out = _circulant_blocks(np.ascontiguousarray(row0, dtype=np.int64), tuple(int(s) for s in sizes))
-    out.setflags(write=False)
-    return out
-
-
-def _circulant_blocks(row0: np.ndarray, sizes: tuple[int, ...]) -> np.ndarray:
-    n = int(np.prod(sizes))
+    sizes = tuple(int(s) for s in sizes if s != 1) or (1,)
+    row0 = np.ascontiguousarray(row0, dtype=np.int64).reshape(sizes)
+    n = row0.size
     if len(sizes) == 1:
         doubled = np.concatenate([row0, row0])
         stride = doubled.strides[0]
-        view = np.lib.stride_tricks.as_strided(doubled[n:], shape=(n, n), strides=(-stride, stride), writeable=False)
-        return np.array(view)
+        out = np.array(np.lib.stride_tricks.as_strided(doubled[n:], shape=(n, n), strides=(-stride, stride),
+                                                       writeable=False))
+        out.setflags(write=False)
+        return out
     n1, rest = sizes[0], sizes[1:]
     m = n // n1
-    if n1 == 1:
-        return _circulant_blocks(row0, rest)
-    blocks = np.stack([_circulant_blocks(row0.reshape(n1, m)[d], rest) for d in range(n1)])  # (n1, m, m)
+    tiled = np.tile(row0, (1,) + (2,) * len(rest))
+    start = tiled[(slice(None),) + tuple(slice(s, None) for s in rest)]
+    st = tiled.strides
+    view = np.lib.stride_tricks.as_strided(start, shape=(n1,) + rest + rest,
+                                           strides=(st[0],) + tuple(-s for s in st[1:]) + st[1:], writeable=False)
+    blocks = np.array(view).reshape(n1, m, m)  # blocks[d][a, b] = row0[d, b - a]
     out = np.empty((n1, m, n1, m), dtype=np.int64)
     shift = np.arange(n1)
     for a1 in range(n1):
         out[a1] = blocks[(shift - a1) % n1].transpose(1, 0, 2)
-    return out.reshape(n, n)
+    out = out.reshape(n, n)
+    out.setflags(write=False)
+    return out
 
 
 def product_generators(gens_a, gens_b) -> np.ndarray:
