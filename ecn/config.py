@@ -29,6 +29,7 @@ class TrainConfig:
     element_features: str = "onehot"  # or "period_group"
     neighbors: str = ""  # "" = the model's own graph rule; "isayev" (paper's bonds) or "radius" (8 A, 12 nn)
     supercell: tuple = ()  # () = the model's own (2x2x2 for ECN); 3 sizes, or 9 numbers: a matrix row by row
+    gauge: str = "tree"  # periodic image of each atom: "tree" (by the bonds, independent of the file) or "as_given"
     cell_onehot: bool = False  # the paper's exact input appends the cell one-hot (then the graph is explicit)
     graph_form: str = "auto"  # "auto": the quotient unless the cell one-hot is on; "quotient"; "explicit"
     epochs: int = 1000
@@ -73,6 +74,8 @@ class TrainConfig:
             raise ValueError(f"expected neighbors '', 'isayev' or 'radius', got {self.neighbors!r}")
         if self.lr_schedule not in ("plateau", "cosine"):
             raise ValueError(f"expected lr_schedule 'plateau' or 'cosine', got {self.lr_schedule!r}")
+        if self.gauge not in ("tree", "as_given"):
+            raise ValueError(f"expected gauge 'tree' or 'as_given', got {self.gauge!r}")
         if self.graph_form not in ("auto", "quotient", "explicit"):
             raise ValueError(f"expected graph_form 'auto', 'quotient' or 'explicit', got {self.graph_form!r}")
         if self.graph_form == "quotient" and self.cell_onehot:

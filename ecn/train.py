@@ -53,6 +53,7 @@ def graph_settings(config: TrainConfig) -> GraphSettings:
                              f"got supercell={list(config.supercell)} for {config.model!r} (a unit-cell model)")
         sc = config.supercell
         settings["supercell"] = sc if len(sc) == 3 else tuple(tuple(sc[3 * r:3 * r + 3]) for r in range(3))
+    settings["gauge"] = config.gauge
     if config.neighbors and config.neighbors != settings["neighbors"]:
         settings["neighbors"] = config.neighbors
         settings.pop("cutoff", None)  # the rule's own default cutoff: 6 A (isayev) or 8 A (radius)
@@ -424,7 +425,8 @@ def model_from_checkpoint(payload: dict):
 
 def _config_of(payload) -> TrainConfig:
     try:
-        return TrainConfig(**{**payload["config"], "targets": tuple(payload["config"]["targets"]),
+        # checkpoints from before the gauge setting were trained on the images as the files gave them
+        return TrainConfig(**{"gauge": "as_given", **payload["config"], "targets": tuple(payload["config"]["targets"]),
                               "extensive": tuple(payload["config"].get("extensive", ()))})
     except (KeyError, TypeError) as exc:
         raise CheckpointError(f"expected a checkpoint with an ecn training config, got one without: {exc}") from None

@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .graph import CrystalGraph, GraphSettings, expand_to_supercell, unit_cell_edges
+from .graph import CrystalGraph, GraphSettings, expand_to_supercell, reduced_basis, unit_cell_edges
 from .neighbors import NeighborError
 from .radii import RADIUS_BY_Z
 from .structures import StructureError, crystal_from_cif, primitive_crystal
@@ -36,7 +36,7 @@ __all__ = ["BuildLimits", "BuildReport", "build_graphs", "GraphCache", "CACHE_FO
 log = logging.getLogger("ecn.data")
 
 #: Bump when the cached arrays change meaning.
-CACHE_FORMAT_VERSION = 2  # 2: unit cells with bond images (was: explicit supercells)
+CACHE_FORMAT_VERSION = 3  # 2: unit cells with bond images (was: explicit supercells); 3: gauge setting
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ def graph_from_row(row: dict, settings: GraphSettings, target_names: Sequence[st
         raise ValueError(f"unparsable CIF: {exc}") from None
     if settings.primitive:
         crystal = primitive_crystal(crystal)
+    crystal = reduced_basis(crystal, settings)
     unknown = sorted({int(z) for z in crystal.numbers if z >= len(RADIUS_BY_Z) or np.isnan(RADIUS_BY_Z[z])})
     if unknown:
         raise ValueError(f"unknown element: no covalent radius for Z = {unknown}")
@@ -120,7 +121,7 @@ def graph_from_row(row: dict, settings: GraphSettings, target_names: Sequence[st
         raise ValueError(f"no graph: {exc}") from None
     if len(edges) == 0:
         raise ValueError("disconnected graph: no bonds at all")
-    graph = expand_to_supercell(crystal, edges, settings.supercell, id=row["id"], targets=targets)
+    graph = expand_to_supercell(crystal, edges, settings.supercell, id=row["id"], targets=targets, gauge=settings.gauge)
     if limits.require_connected and not graph.is_connected():
         raise ValueError("disconnected graph: the bonds do not connect every atom of the supercell")
     return graph

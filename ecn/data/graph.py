@@ -21,10 +21,14 @@ from crystalgroups import Supercell
 from .neighbors import NeighborError, isayev_neighbors, radius_neighbors
 from .structures import Crystal, to_crystal
 
-__all__ = ["CrystalGraph", "crystal_graph", "GraphSettings", "GROUPS", "GraphError"]
+__all__ = ["CrystalGraph", "crystal_graph", "GraphSettings", "GROUPS", "GAUGES", "GraphError", "tree_gauge",
+           "reduced_basis"]
 
 #: Groups whose colours a graph can carry: the paper's hierarchy (Eq. 6).
 GROUPS = ("P-1", "G", "S", "S_N")
+
+#: How the periodic image of each atom is chosen: by the bonds (:func:`tree_gauge`) or as the file wrote it.
+GAUGES = ("tree", "as_given")
 
 
 class GraphError(ValueError):
@@ -64,9 +68,12 @@ class GraphSettings:
     cutoff: float | None = None  # default: 6 A for "isayev" (the paper), 8 A for "radius" (CGCNN)
     max_neighbors: int | None = 12
     primitive: bool = False
+    gauge: str = "tree"  # which periodic image of each atom the graph uses: see tree_gauge; or "as_given"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "supercell", _canonical_supercell(self.supercell))
+        if self.gauge not in GAUGES:
+            raise ValueError(f"expected gauge among {GAUGES}, got {self.gauge!r}")
         if self.neighbors not in ("isayev", "radius"):
             raise ValueError(f"expected neighbors 'isayev' or 'radius', got {self.neighbors!r}")
         if self.cutoff is None:
@@ -404,7 +411,7 @@ def unit_cell_edges(crystal: Crystal, settings: GraphSettings):
 
 def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, tol: float = 0.5,
                   cutoff: float | None = None, max_neighbors: int | None = 12, primitive: bool = False,
-                  id: str = "", targets: dict | None = None, settings: GraphSettings | None = None,
+                  id: str = "", targets: dict | None = None, settings: GraphSettings | None = None, gauge: str = "tree",
                   min_distance: float = 0.5, require_connected: bool = False) -> CrystalGraph:
     """The periodic supercell graph of a structure (pymatgen ``Structure``, ASE ``Atoms`` or :class:`Crystal`).
 
@@ -423,6 +430,12 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
         Atoms closer than this (A) are an error: overlapping atoms, usually a broken file.
     require_connected
         Raise for a graph that does not connect every atom (a graph without any edge always raises).
+    gauge
+        ``"tree"`` (default): the crystal in its reduced basis (for ``n x n x n`` supercells,
+        :func:`reduced_basis`) and each atom at the periodic image that puts the bonds of a minimum
+        spanning tree inside one cell (:func:`tree_gauge`), so that the colours, and an ECN
+        model's prediction, do not depend on how the file chose basis, origin, images and wrapping;
+        ``"as_given"``: the images as written (what versions up to 0.1 did).
 
     Examples
     --------
@@ -435,12 +448,13 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
     """
     if settings is None:
         settings = GraphSettings(supercell=supercell, neighbors=neighbors, tol=tol, cutoff=cutoff,
-                                 max_neighbors=max_neighbors, primitive=primitive)
+                                 max_neighbors=max_neighbors, primitive=primitive, gauge=gauge)
     crystal = to_crystal(structure, id=id)
     if settings.primitive:
         from .structures import primitive_crystal
 
         crystal = primitive_crystal(crystal)
+    crystal = reduced_basis(crystal, settings)
     closest = crystal.min_distance()
     if closest < min_distance:
         raise GraphError(f"expected atoms at least {min_distance} A apart, got two {closest:.3f} A apart (overlapping atoms)")
@@ -451,20 +465,115 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
     if len(edges) == 0:
         raise GraphError(f"expected bonds between the atoms, got none with the {settings.neighbors!r} rule "
                          f"(cutoff {settings.cutoff} A): the atoms are too far apart")
-    graph = expand_to_supercell(crystal, edges, settings.supercell, id=id or crystal.id, targets=targets)
+    graph = expand_to_supercell(crystal, edges, settings.supercell, id=id or crystal.id, targets=targets,
+                                gauge=settings.gauge)
     if require_connected and not graph.is_connected():
         raise GraphError("expected a connected graph, got one whose bonds do not connect every atom of the supercell")
     return graph
 
 
-def expand_to_supercell(crystal: Crystal, edges, supercell, id: str = "", targets: dict | None = None) -> CrystalGraph:
-    """The graph of a crystal's unit-cell edges in a supercell (the explicit arrays follow on use)."""
+def reduced_basis(crystal: Crystal, settings: GraphSettings) -> Crystal:
+    """The crystal in its Niggli-reduced basis when ``settings.gauge == "tree"`` and the supercell is ``n x n x n``.
+
+    An ``n x n x n`` supercell is the same sublattice ``n L`` in every basis, so writing the crystal
+    in the reduced basis changes nothing but the numbering of cells, and makes that numbering (and
+    with it ECN-P-1's colours) the same for every basis a file may use, up to the lattice's own
+    symmetry (bases it maps onto each other reduce alike only up to that symmetry). Other
+    supercells are given in the file's basis, so the crystal is left as it is.
+    """
+    sizes = settings.supercell
+    if settings.gauge != "tree" or not _is_sizes(sizes) or len(set(sizes)) != 1:
+        return crystal
+    _, T = crystalgroups.Lattice(crystal.lattice).reduced()
+    if np.array_equal(T, np.eye(3, dtype=T.dtype)):
+        return crystal
+    T_inv = np.rint(np.linalg.inv(T)).astype(np.int64)
+    return Crystal(T @ crystal.lattice, crystal.frac @ T_inv, crystal.numbers, id=crystal.id,
+                   properties=dict(crystal.properties))
+
+
+def tree_gauge(num_sites: int, src, dst, image, distance, decimals: int = 6) -> np.ndarray:
+    """Lattice shifts ``g`` (``(C, 3)`` integers) that put every bond of a minimum spanning tree inside one cell.
+
+    A file chooses one periodic image of each atom (its origin, its basis and how it wraps
+    coordinates); writing atom ``j`` at ``frac[j] + g_j`` instead changes each bond's image
+    ``n`` to ``n + g_i - g_j`` and, with it, which cell of the supercell the bond ends in, and so
+    the ECN colours: the same crystal written two ways would get two predictions. This fixes the
+    choice by the bonds themselves. Take a minimum spanning forest of the bond graph between
+    distinct atoms (Kruskal on the lengths rounded to ``decimals``, ties in site order), and shift
+    the atoms so that every tree bond joins two atoms of the same cell (``n = 0``): only the bonds
+    that close a cycle keep an image, and those are the gauge-invariant content (the sum of the
+    images around a cycle does not depend on how the atoms were written). Bonds of an atom to its
+    own images are unchanged, and so are all lengths and vectors: the crystal and its supercell
+    graph are the same, only the labelling of cells changes.
+
+    The result does not depend on the origin, the wrapping of coordinates, or (for ``n x n x n``
+    supercells) the basis; where several trees tie, they are related by the crystal's symmetry
+    in the symmetric structures that cause ties, and the site order decides otherwise.
+
+    >>> # two atoms bonded across the cell boundary: the shift brings atom 1 next to atom 0
+    >>> tree_gauge(2, [0, 1], [1, 0], [[-1, 0, 0], [1, 0, 0]], [1.0, 1.0]).tolist()
+    [[0, 0, 0], [-1, 0, 0]]
+    """
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    image = np.asarray(image, dtype=np.int64).reshape(-1, 3)
+    order = np.lexsort((dst, src, np.round(np.asarray(distance, dtype=float), decimals)))
+    parent = list(range(num_sites))
+
+    def find(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    tree = [[] for _ in range(num_sites)]
+    for k in order:
+        i, j = int(src[k]), int(dst[k])
+        if i == j:
+            continue
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+            tree[i].append((j, image[k]))
+            tree[j].append((i, -image[k]))
+    shift = np.zeros((num_sites, 3), dtype=np.int64)
+    seen = np.zeros(num_sites, dtype=bool)
+    for root in range(num_sites):  # every component from its smallest site
+        if seen[root]:
+            continue
+        seen[root] = True
+        stack = [root]
+        while stack:
+            i = stack.pop()
+            for j, n in tree[i]:
+                if not seen[j]:
+                    seen[j] = True
+                    shift[j] = shift[i] + n  # then n + g_i - g_j = 0
+                    stack.append(j)
+    return shift
+
+
+def expand_to_supercell(crystal: Crystal, edges, supercell, id: str = "", targets: dict | None = None,
+                        gauge: str = "as_given") -> CrystalGraph:
+    """The graph of a crystal's unit-cell edges in a supercell (the explicit arrays follow on use).
+
+    ``gauge="tree"`` first rewrites each atom at the periodic image :func:`tree_gauge` chooses.
+    """
+    frac = np.array(crystal.frac, dtype=float)
+    image = np.asarray(edges.image, dtype=np.int64).reshape(-1, 3)
+    src, dst = np.asarray(edges.src, dtype=np.int64), np.asarray(edges.dst, dtype=np.int64)
+    if gauge == "tree":
+        shift = tree_gauge(len(frac), src, dst, image, edges.distance)
+        frac = frac + shift
+        image = image + shift[src] - shift[dst]
+    elif gauge != "as_given":
+        raise ValueError(f"expected gauge among {GAUGES}, got {gauge!r}")
     return CrystalGraph(
         lattice=_ro(np.array(crystal.lattice, dtype=float)),
-        frac=_ro(np.array(crystal.frac, dtype=float)),
+        frac=_ro(frac),
         numbers=_ro(np.array(crystal.numbers, dtype=np.int64)),
-        unit_edge_index=_ro(np.stack([edges.src, edges.dst]).astype(np.int64).reshape(2, -1)),
-        unit_edge_image=_ro(np.asarray(edges.image, dtype=np.int64).reshape(-1, 3)),
+        unit_edge_index=_ro(np.stack([src, dst]).reshape(2, -1)),
+        unit_edge_image=_ro(image),
         unit_edge_length=_ro(np.asarray(edges.distance, dtype=float)),
         supercell=supercell,
         id=id,

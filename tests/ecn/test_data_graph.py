@@ -43,7 +43,7 @@ def test_interface_fields_of_crystal_graph(perov):
 def test_parity_with_pymatgen_isayevnn_on_a_sample(perov, carbon):
     """A sample of benchmarks/graph_parity.py, which checks every structure of both datasets."""
     for crystal in perov[:6] + carbon[:4]:
-        result = compare_rows(parity_rows(crystal_graph(crystal)), isayev_reference_edges(crystal))
+        result = compare_rows(parity_rows(crystal_graph(crystal, gauge="as_given")), isayev_reference_edges(crystal))
         assert result.equal, (crystal.id, result.only_ours[:3], result.only_reference[:3])
 
 
@@ -191,3 +191,27 @@ def test_settings_are_checked():
     assert GraphSettings(neighbors="radius").cutoff == 8.0 and GraphSettings().cutoff == 6.0
     with pytest.raises(GraphError, match="bonds"):
         crystal_graph(Crystal(np.eye(3) * 5.0, [[0, 0, 0]], [18]))
+
+
+def test_the_tree_gauge_keeps_the_bonds_and_puts_tree_bonds_inside_a_cell(perov, carbon):
+    """Same crystal, same bonds (lengths, vectors, cycle images); only the cell labels move."""
+    from ecn.data.graph import tree_gauge
+
+    for crystal in perov[:4] + carbon[:3]:
+        given, tree = crystal_graph(crystal, gauge="as_given"), crystal_graph(crystal, gauge="tree")
+        assert sorted(np.round(given.unit_edge_length, 8)) == sorted(np.round(tree.unit_edge_length, 8))
+        # the explicit supercells are the same graph: the same degree sequence and length multiset
+        assert sorted(np.round(given.edge_length, 8)) == sorted(np.round(tree.edge_length, 8))
+        i, j = tree.unit_edge_index
+        # a spanning forest of zero-image bonds: as many components as the bond graph between distinct atoms
+        zero = (tree.unit_edge_image == 0).all(axis=1) & (i != j)
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = tree.num_sites
+        comps = lambda mask: connected_components(  # noqa: E731
+            coo_matrix((np.ones(mask.sum()), (i[mask], j[mask])), shape=(n, n)), directed=False)[0]
+        assert comps(zero) == comps(i != j)
+        # applying the gauge again changes nothing
+        again = tree_gauge(n, i, j, tree.unit_edge_image, tree.unit_edge_length)
+        assert not again.any()
