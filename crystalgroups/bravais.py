@@ -251,7 +251,7 @@ def bravais_group(name: str, dim: int | None = None) -> BravaisType:
     raise UnknownBravaisTypeError(
         f"Could not resolve Bravais type {name!r} among choices {list(_TYPES)} "
         f"(or their names such as 'face-centered cubic' and symbols such as 'Fm-3m'; patterns also take "
-        f"'P-1' and 'S').{hint}"
+        f"'P-1', 'P1' (translations only) and 'S').{hint}"
     )
 
 

@@ -119,7 +119,7 @@ def test_classify_uses_the_crystals_primitive_lattice_by_default(tmp_path, capsy
     (["pattern", "Fm-3m", "--supercell", "2", "2"], "which is the 3-dimensional type 'cF'"),
     (["pattern", "cP", "--supercell-matrix", "1", "2", "3"], "4 or 9 integers"),
     (["pattern", "cP", "--supercell", "2", "2", "2", "--sites", "0"], "positive number of --sites"),
-    (["pattern", "cX", "--supercell", "2", "2", "2"], "'P-1' and 'S'"),
+    (["pattern", "cX", "--supercell", "2", "2", "2"], "'P1' (translations only) and 'S'"),
 ])
 def test_more_bad_input_is_one_line(args, fragment):
     result = subprocess.run([sys.executable, "-m", "crystalgroups", *args], capture_output=True, text=True)
