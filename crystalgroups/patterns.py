@@ -403,6 +403,43 @@ class SparsePattern:
             f"edge_colors={self.num_edge_colors} of {self.parent.num_edge_colors})"
         )
 
+    def check(self) -> "EquivarianceReport":
+        """Check the restriction exactly: each edge has its parent colour, and where a generator maps the
+        edge set onto itself, it maps every edge to an edge of the same colour.
+
+        >>> from crystalgroups.examples import graphene_pattern
+        >>> graphene_pattern()[1].check().ok
+        True
+        """
+        bad: list[str] = []
+        src, dst = self.edge_index
+        parent = self.parent.edge_colors[src, dst]
+        if not np.array_equal(self.kept_colors[self.edge_colors], parent):
+            k = int(np.flatnonzero(self.kept_colors[self.edge_colors] != parent)[0])
+            bad.append(f"edge {k} {(int(src[k]), int(dst[k]))} has colour {int(self.edge_colors[k])}, which is not "
+                       f"its parent colour {int(parent[k])}")
+        n = self.parent.num_nodes
+        codes = src * n + dst
+        order = np.argsort(codes)
+        for g_index, g in enumerate(self.parent.generators):
+            moved = g[src] * n + g[dst]
+            pos = np.searchsorted(codes[order], moved)
+            inside = (pos < len(codes)) & (codes[order][np.minimum(pos, len(codes) - 1)] == moved)
+            if not inside.all():
+                continue  # the edge set is not invariant under this generator: nothing to compare
+            image_colour = self.edge_colors[order[pos]]
+            if not np.array_equal(image_colour, self.edge_colors):
+                k = int(np.flatnonzero(image_colour != self.edge_colors)[0])
+                bad.append(f"generator {g_index} maps edge {(int(src[k]), int(dst[k]))} of colour "
+                           f"{int(self.edge_colors[k])} to an edge of colour {int(image_colour[k])}")
+        return EquivarianceReport(tuple(bad), ())
+
+    def plot(self, ax=None, **kwargs):
+        """Draw the parent pattern's graph on these edges only (paper Example 6.1)."""
+        from . import plot as _plot
+
+        return _plot.plot_pattern_graph(self, ax=ax, **kwargs)
+
 
 # -- factories -------------------------------------------------------------------------------
 

@@ -286,3 +286,16 @@ def test_default_call_is_fast_and_lazy():
         warnings.simplefilter("always", ExcessSymmetryWarning)
         pattern("cF", (2, 2, 2))                  # small: checked by default
     assert caught
+
+
+def test_sparse_patterns_check_and_draw():
+    from crystalgroups import SparsePattern
+    from crystalgroups.examples import graphene_pattern
+
+    full, sparse = graphene_pattern()
+    assert sparse.check().ok
+    assert sparse.plot().get_title()
+    wrong = SparsePattern(sparse.edge_index, (sparse.edge_colors + 1) % sparse.num_edge_colors, sparse.kept_colors,
+                          full)
+    report = wrong.check()
+    assert not report.ok and "parent colour" in report.colors_not_invariant[0]
