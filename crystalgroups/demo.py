@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import tempfile
 import time
@@ -42,7 +43,7 @@ def run(out: Path) -> dict:
             m = p.metadata
             name = next((t.name for t in bravais_types(dim) if t.symbol == spec), "symmetric group on the cells")
             note = "colouring has more symmetry than the group" if caught else ""
-            if spec != "S" and m["permutation_group_order"] == p.group_order and p.num_edge_colors == 2:
+            if spec != "S" and m["permutation_group_order"] == math.factorial(p.num_nodes):
                 note = "acts as the full symmetric group (paper A.3)"
             print(f"{spec:<6} {name:<28} {m['point_group_order']:>4} {m['group_order']:>5} "
                   f"{m['permutation_group_order']:>6} {p.num_edge_colors:>12}  {note}")

@@ -71,7 +71,7 @@ def plot_pattern_matrix(p, ax=None, title: str | None = None, labels: bool | Non
 
     Row ``i``, column ``j`` is the colour of the ordered pair ``(i, j)``. Cells are numbered as in
     :class:`crystalgroups.supercell.Supercell` (C order of their coordinates). ``legend`` (default:
-    up to 20 colours) names each colour.
+    up to 20 colours, when the function makes its own figure) names each colour.
     """
     from matplotlib.colors import ListedColormap
 
@@ -79,12 +79,13 @@ def plot_pattern_matrix(p, ax=None, title: str | None = None, labels: bool | Non
 
     check_dense_size(p.num_nodes**2, "a matrix picture (draw kind='summary' instead)",
                      f"{p.num_nodes:,} nodes", limit=4096**2)
+    own_figure = ax is None
     ax = _new_axes(ax)
     k = p.num_edge_colors
     colours = palette(k)
     ax.imshow(p.edge_colors, cmap=ListedColormap(colours), vmin=-0.5, vmax=k - 0.5, interpolation="nearest")
-    if legend is None:
-        legend = k <= _LEGEND_MAX
+    if legend is None:  # on a figure of its own; in someone else's axes only when asked
+        legend = own_figure and k <= _LEGEND_MAX
     if legend:
         _legend(ax, colours, "colour", "edge colours")
     n = p.num_nodes
@@ -117,6 +118,7 @@ def plot_pattern_graph(p, ax=None, title: str | None = None, edge_index=None, la
     if isinstance(p, SparsePattern):  # draw a restricted pattern on its own edges
         edge_index = p.edge_index if edge_index is None else edge_index
         p = p.parent
+    own_figure = ax is None
     ax = _new_axes(ax)
     n = p.num_nodes
     if edge_index is None:
@@ -145,7 +147,7 @@ def plot_pattern_graph(p, ax=None, title: str | None = None, edge_index=None, la
     ax.set_axis_off()
     ax.set_title(title if title is not None else f"{p.group_name}", fontsize=9)
     shown = sorted({c for _, _, c in edges})
-    if legend if legend is not None else len(shown) <= _LEGEND_MAX:
+    if legend if legend is not None else (own_figure and len(shown) <= _LEGEND_MAX):
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
@@ -165,16 +167,21 @@ def _node_palette(k: int) -> np.ndarray:
     return 0.55 + 0.45 * palette(k)
 
 
-def plot_pattern_summary(p, ax=None, title: str | None = None, block: int = 256):
+def plot_pattern_summary(p, ax=None, title: str | None = None, block: int = 256, axes=None):
     """A picture of a large pattern that stays cheap: its first ``block`` nodes and the colour class sizes.
 
     Left: the ``block x block`` corner of the colour matrix; right: how many ordered pairs each
-    colour has (sorted). Costs ``O(n^2)`` integer counting, not an ``n x n`` image.
+    colour has (sorted). Costs at most ``O(n^2)`` integer counting (``O(n)`` for lattice
+    patterns), not an ``n x n`` image. ``ax`` draws the corner only; ``axes=(left, right)``
+    both panels into given axes; neither: a figure of its own. Returns the left axes.
     """
     from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
 
-    if ax is None:
+    if axes is not None:
+        left, right = axes
+        fig = left.figure
+    elif ax is None:
         fig = Figure(figsize=(8.0, 3.6), layout="constrained")
         left, right = fig.subplots(1, 2)
     else:
@@ -199,7 +206,7 @@ def plot_pattern_summary(p, ax=None, title: str | None = None, block: int = 256)
         right.set_ylabel("ordered pairs", fontsize=8)
         right.tick_params(labelsize=7)
     fig.suptitle(title if title is not None else
-                 f"{p.group_name}: {n:,} nodes, {k:,} edge colours, {p.num_node_colors} node colours", fontsize=9)
+                 f"{p.group_name}: {n:,} nodes, {k:,} edge colours, node colours: {p.num_node_colors}", fontsize=9)
     return left
 
 
