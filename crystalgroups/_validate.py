@@ -18,10 +18,10 @@ def check_dense_size(entries: int, what: str, shape: str = "", limit: int = MAX_
     """Raise :class:`SizeLimitError` if a dense array of ``entries`` entries would exceed ``limit``.
 
     >>> check_dense_size(10, "a test array")
-    >>> check_dense_size(10**10, "the colour matrix", "100,000 x 100,000")
+    >>> check_dense_size(10**10, "a matrix", "10^5 x 10^5")
     Traceback (most recent call last):
     ...
-    crystalgroups.errors.SizeLimitError: expected at most 64,000,000 entries in the colour matrix, got 10,000,000,000 (100,000 x 100,000)
+    crystalgroups.errors.SizeLimitError: expected at most 64,000,000 entries in a matrix, got 10,000,000,000 (10^5 x 10^5)
     """
     entries = int(entries)
     if entries > limit:

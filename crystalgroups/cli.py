@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_pat = sub.add_parser("pattern", help="the parameter-sharing pattern of a group on a supercell")
     p_pat.add_argument("type", metavar="TYPE",
-                       help="a Bravais type (e.g. cF, 'Fm-3m', hp), P-1, P1 (translations only), or S (the symmetric group)")
+                       help="a Bravais type (e.g. cF, 'Fm-3m', hp), P-1, P1 (translations only), "
+                            "or S (the symmetric group)")
     size = p_pat.add_mutually_exclusive_group(required=True)
     size.add_argument("--supercell", type=int, nargs="+", metavar="N",
                       help="supercell sizes N1 N2 [N3]; two sizes mean 2D")
@@ -105,7 +106,8 @@ def _cmd_pattern(args) -> int:
     if args.plot:
         parent = Path(args.plot).expanduser().resolve().parent
         if not parent.is_dir():
-            raise CrystalGroupsError(f"expected --plot in an existing folder, got {args.plot!r} (no folder {str(parent)!r})")
+            raise CrystalGroupsError(
+                f"expected --plot in an existing folder, got {args.plot!r} (no folder {str(parent)!r})")
     if args.sites is not None and args.sites < 1:
         raise CrystalGroupsError(f"expected a positive number of --sites, got {args.sites}")
     if args.supercell is not None:

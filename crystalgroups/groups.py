@@ -25,7 +25,7 @@ import numpy as np
 from . import orbits as _orbits
 from ._intmath import int_adjugate, int_det, unimodular_inverse
 from ._validate import as_integer_matrix, check_dense_size
-from .errors import CrystalGroupsError, CrystalGroupsTypeError, IncompatibleSupercellError
+from .errors import CrystalGroupsError, IncompatibleSupercellError
 from .supercell import Supercell, supercell as _as_supercell
 
 __all__ = [
@@ -311,7 +311,8 @@ class PermutationGroup:
         try:
             gens = np.array(self.generators, dtype=np.int64, ndmin=2)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise CrystalGroupsError(f"expected generators as rows of an integer array, got {self.generators!r}") from exc
+            raise CrystalGroupsError(
+                f"expected generators as rows of an integer array, got {self.generators!r}") from exc
         if gens.ndim != 2:
             raise CrystalGroupsError(f"expected generators as rows of a 2-D integer array, got shape {gens.shape}")
         if gens.size == 0:

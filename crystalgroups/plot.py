@@ -240,7 +240,8 @@ def save_pattern(p, path, kind: str = "matrix", dpi: int = 120, **kwargs) -> Pat
         from .errors import CrystalGroupsError
 
         raise CrystalGroupsError(f"expected a .png, .svg or .pdf file name, got {str(path)!r}")
-    draw = {"matrix": plot_pattern_matrix, "graph": plot_pattern_graph, "summary": plot_pattern_summary}[_check_kind(kind)]
+    draws = {"matrix": plot_pattern_matrix, "graph": plot_pattern_graph, "summary": plot_pattern_summary}
+    draw = draws[_check_kind(kind)]
     ax = draw(p, **kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)
     ax.figure.savefig(path, format=suffix, dpi=dpi)
@@ -248,7 +249,7 @@ def save_pattern(p, path, kind: str = "matrix", dpi: int = 120, **kwargs) -> Pat
 
 
 def pattern_png(p) -> bytes:
-    """PNG bytes of what Jupyter shows for a pattern: the matrix, or above :data:`MAX_MATRIX_NODES` nodes the summary."""
+    """PNG bytes of what Jupyter shows: the matrix, or above :data:`MAX_MATRIX_NODES` nodes the summary."""
     ax = plot_pattern_matrix(p) if p.num_nodes <= MAX_MATRIX_NODES else plot_pattern_summary(p)
     buf = io.BytesIO()
     ax.figure.savefig(buf, format="png", dpi=90)

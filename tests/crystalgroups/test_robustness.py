@@ -111,7 +111,8 @@ SCRIPT = textwrap.dedent('''
 def test_random_bad_inputs_fail_cleanly_in_bounded_memory_and_time():
     result = subprocess.run([sys.executable, "-c", SCRIPT, "1800", "10", "40"], capture_output=True, text=True,
                             timeout=600)
-    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), output
 
 
 def _fast(fn, *args, seconds=2.0, **kwargs):
