@@ -291,7 +291,8 @@ def resolve_point_group(spec, dim: int) -> tuple[PointGroup | None, str]:
 
     basis = basis_of(spec)
     try:
-        numeric = isinstance(basis, (list, tuple, np.ndarray)) and np.asarray(basis).dtype.kind in "iuf"
+        numeric = (spec is not None and not isinstance(basis, (str, bytes, dict, int, float))
+                   and np.asarray(basis).dtype.kind in "iuf" and np.asarray(basis).ndim == 2)
     except (TypeError, ValueError):
         numeric = False
     if numeric:

@@ -299,3 +299,21 @@ def test_sparse_patterns_check_and_draw():
                           full)
     report = wrong.check()
     assert not report.ok and "parent colour" in report.colors_not_invariant[0]
+
+
+def test_pattern_takes_pymatgen_and_ase_objects_without_importing_them_itself():
+    import warnings
+
+    from ase.build import bulk
+    from pymatgen.core import Lattice as PmgLattice, Structure
+
+    from crystalgroups import Lattice, bravais_type
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cu = Structure(PmgLattice([[0, 1.8, 1.8], [1.8, 0, 1.8], [1.8, 1.8, 0]]), ["Cu"], [[0, 0, 0]])
+    al = bulk("Al", "fcc", a=4.05)
+    want = pattern("cF", (2, 2, 2), warn=False)
+    for obj in (cu, cu.lattice, al, al.cell):
+        assert pattern(obj, (2, 2, 2), warn=False) == want
+        assert bravais_type(obj) == "cF" and Lattice(obj).dim == 3
