@@ -99,8 +99,11 @@ def lattice_pair_orbits(point_ops, supercell) -> np.ndarray:
     diff_label = lattice_pair_orbit_row(point_ops, supercell)
     if supercell.is_diagonal:
         return _circulant(diff_label, supercell.sizes)
-    diffs = supercell.index((cells[None, :, :] - cells[:, None, :]).reshape(-1, supercell.dim))
-    out = diff_label[diffs].reshape(n, n)
+    out = np.empty((n, n), dtype=np.int64)
+    rows = max(1, (1 << 20) // max(n, 1))  # blocks of about 10^6 pairs: bounded temporaries
+    for a in range(0, n, rows):
+        block = cells[None, :, :] - cells[a:a + rows, None, :]
+        out[a:a + rows] = diff_label[supercell.index(block.reshape(-1, supercell.dim))].reshape(-1, n)
     out.setflags(write=False)
     return out
 
