@@ -101,9 +101,31 @@ SCRIPT = textwrap.dedent('''
         colours = np.full((n, n), low)
         call(cg.Pattern, np.zeros(n, dtype=int), colours, [np.arange(n)[::-1]])
 
+    small = st.integers(-3, 3)
+    huge = st.sampled_from([0, 1, -1, 2, 2**31, 2**62, -(2**62), 10**30])
+
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from([2, 3]), st.lists(small, min_size=9, max_size=9), st.lists(huge, min_size=9, max_size=9),
+           st.integers(-2, 40))
+    def test_integer_inputs(d, entries, big_entries, max_cells):
+        M = np.array(entries[: d * d]).reshape(d, d)
+        call(cg.PointGroup.from_generators, [M])
+        call(cg.Supercell, M)
+        call(cg.Supercell, np.array(big_entries[: d * d], dtype=object).reshape(d, d))
+        call(lambda: cg.LatticeGroup("P-1" if d == 3 else "hp", M))
+        call(cg.compatible_supercells, "cP" if d == 3 else "hp", max_cells)
+        call(lambda: cg.classify_point_group(cg.PointGroup.from_generators([M])))
+        G = M.T @ M
+        call(point_group_of_metric, G)
+        call(point_group_of_metric, G.astype(float), 0.1)
+
+    from crystalgroups.lattice import point_group_of_metric
+
     test_lattices()
     test_patterns()
     test_products_and_hand_made()
+    test_integer_inputs()
     print("ok")
 ''')
 
