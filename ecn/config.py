@@ -8,6 +8,7 @@ learning rate falls to 1e-6.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class TrainConfig:
     neighbors: str = ""  # "" = the model's own graph rule; "isayev" (paper's bonds) or "radius" (8 A, 12 nn)
     supercell: tuple = ()  # () = the model's own (2x2x2 for ECN); 3 sizes, or 9 numbers: a matrix row by row
     gauge: str = "tree"  # periodic image of each atom: "tree" (by the bonds, independent of the file) or "as_given"
+    neighbor_tol: float = 1e-4  # A: near-degenerate Voronoi faces and k-th-neighbour ties count as such; 0 = exact
     cell_onehot: bool = False  # the paper's exact input appends the cell one-hot (then the graph is explicit)
     graph_form: str = "auto"  # "auto": the quotient unless the cell one-hot is on; "quotient"; "explicit"
     epochs: int = 1000
@@ -55,10 +57,13 @@ class TrainConfig:
     quiet: bool = False
 
     def __post_init__(self) -> None:
-        targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
+        targets = _names(self.targets, "targets")
         object.__setattr__(self, "targets", targets)
-        extensive = (self.extensive,) if isinstance(self.extensive, str) else tuple(self.extensive)
+        extensive = _names(self.extensive, "extensive")
         object.__setattr__(self, "extensive", extensive)
+        for f in fields(self):  # YAML and keyword values of the wrong kind: one clear error, not a TypeError later
+            if f.type == "str" and not isinstance(getattr(self, f.name), str):
+                raise ValueError(f"expected {f.name} as text, got {getattr(self, f.name)!r}")
         unknown = sorted(set(extensive) - set(targets))
         if unknown:
             raise ValueError(f"expected extensive targets among the targets {list(targets)}, got {unknown}")
@@ -74,6 +79,8 @@ class TrainConfig:
             raise ValueError(f"expected neighbors '', 'isayev' or 'radius', got {self.neighbors!r}")
         if self.lr_schedule not in ("plateau", "cosine"):
             raise ValueError(f"expected lr_schedule 'plateau' or 'cosine', got {self.lr_schedule!r}")
+        if not 0 <= self.neighbor_tol < 0.1:
+            raise ValueError(f"expected neighbor_tol in [0, 0.1) A, got {self.neighbor_tol}")
         if self.gauge not in ("tree", "as_given"):
             raise ValueError(f"expected gauge 'tree' or 'as_given', got {self.gauge!r}")
         if self.graph_form not in ("auto", "quotient", "explicit"):
@@ -96,6 +103,13 @@ class TrainConfig:
                 raise ValueError(f"expected {name} >= 0, got {getattr(self, name)}")
         if not self.lr > 0:
             raise ValueError(f"expected lr > 0, got {self.lr}")
+        for f in fields(self):
+            if f.type == "float" and not math.isfinite(getattr(self, f.name)):
+                raise ValueError(f"expected {f.name} as a finite number, got {getattr(self, f.name)!r}")
+        if not 0 < self.lr_factor < 1:
+            raise ValueError(f"expected lr_factor between 0 and 1, got {self.lr_factor}")
+        if self.min_lr < 0 or self.weight_decay < 0:
+            raise ValueError(f"expected min_lr >= 0 and weight_decay >= 0, got {self.min_lr} and {self.weight_decay}")
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -111,6 +125,15 @@ class TrainConfig:
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
+
+
+def _names(value, name: str) -> tuple:
+    """A name or a sequence of names as a tuple of non-empty texts."""
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"expected {name} as a name or a list of names, got {value!r}")
+    return tuple(value)
 
 
 def _supercell_setting(value) -> tuple:

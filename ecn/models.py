@@ -155,6 +155,14 @@ class CrystalModel(nn.Module):
             raise ValueError(f"expected a batch with at most {self.config.num_colors} edge colours (the weights of this "
                              f"{self.config.name} model), got one coloured with {batch.num_edge_colors}: a larger "
                              "supercell or another group than the model was built for")
+        out = self._forward(batch)
+        if batch.frame_of is not None:  # average over the gauges of each structure
+            if self.config.readout == "node":
+                return scatter_mean(out, batch.frame_node_of, batch.num_structure_nodes)
+            return scatter_mean(out, batch.frame_of, batch.num_structures)
+        return out
+
+    def _forward(self, batch) -> torch.Tensor:
         state: dict = {}
         h = self.node_states(batch, state)
         if self.config.readout == "node":

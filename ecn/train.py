@@ -22,6 +22,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,8 @@ from .data.sources import DATASETS
 from .metrics import classification_metrics, regression_metrics
 from .models import MODELS, SUPERCELL_MODELS, ModelConfig, build_model, num_colors_for
 
-__all__ = ["train", "evaluate_checkpoint", "predict_files", "load_graphs", "model_from_checkpoint"]
+__all__ = ["train", "evaluate_checkpoint", "predict_files", "load_graphs", "model_from_checkpoint", "RunExistsError",
+           "RunFailed", "RunInterrupted"]
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -54,6 +56,7 @@ def graph_settings(config: TrainConfig) -> GraphSettings:
         sc = config.supercell
         settings["supercell"] = sc if len(sc) == 3 else tuple(tuple(sc[3 * r:3 * r + 3]) for r in range(3))
     settings["gauge"] = config.gauge
+    settings["neighbor_tol"] = config.neighbor_tol
     if config.neighbors and config.neighbors != settings["neighbors"]:
         settings["neighbors"] = config.neighbors
         settings.pop("cutoff", None)  # the rule's own default cutoff: 6 A (isayev) or 8 A (radius)
@@ -66,14 +69,24 @@ def feature_settings(config: TrainConfig) -> FeatureSettings:
     return FeatureSettings(element=config.element_features, cell_onehot=config.cell_onehot)
 
 
-def collater(config: TrainConfig) -> Collater:
-    """The batch maker of a run: the model's colours, the targets, and the quotient form where it applies."""
+def collater(config: TrainConfig, frames: bool = True) -> Collater:
+    """The batch maker of a run: the model's colours, the targets, the quotient form where it applies,
+    and (``frames``, for evaluation and prediction) every tied gauge of each structure, which the model
+    averages over so that a prediction depends on the crystal alone (``docs/concepts.md``, "Gauge")."""
     return Collater(MODELS[config.model][0], tuple(config.targets), feature_settings(config),
-                    quotient=config.model in SUPERCELL_MODELS and config.uses_quotient)
+                    quotient=config.model in SUPERCELL_MODELS and config.uses_quotient,
+                    frames=frames and config.gauge == "tree" and config.model in SUPERCELL_MODELS)
+
+
+_FILE_SPLITS = ("train", "val", "test")
+_last_file: dict = {}  # the last file or folder built, so that its three splits cost one build
 
 
 def load_graphs(config: TrainConfig, split: str, limit: int = 0, progress: bool = False):
-    """Graphs of one split: a named dataset's own split, or a seeded 80/10/10 split of a file or folder."""
+    """Graphs of one split: a named dataset's own split, or a seeded 80/10/10 split of a file or folder
+    (``split`` among train, val, test; ``limit`` >= 0, 0 = all)."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise ValueError(f"expected a limit as an integer >= 0 (0 = all), got {limit!r}")
     settings = graph_settings(config)
     key = config.data.replace("_", "").replace("-", "").lower()
     if key in DATASETS:
@@ -84,8 +97,20 @@ def load_graphs(config: TrainConfig, split: str, limit: int = 0, progress: bool 
         graphs, report = load_dataset(config.data, split, config.targets, settings, workers=config.workers or None,
                                       limit=limit or None, progress=progress)
         return graphs, report
-    graphs, report = load_dataset(config.data, None, config.targets, settings, workers=config.workers or None,
-                                  progress=progress)
+    if split not in _FILE_SPLITS:
+        raise ValueError(f"expected a split among {list(_FILE_SPLITS)} (the seeded 80/10/10 split of {config.data}), "
+                         f"got {split!r}")
+    path = Path(config.data)
+    files = sorted(path.iterdir()) if path.is_dir() else [path] if path.exists() else []
+    stamp = (str(path.resolve()), tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files), settings,
+             tuple(config.targets), os.environ.get("ECN_GRAPH_CACHE"))
+    if _last_file.get("key") == stamp:
+        graphs, report = _last_file["value"]
+    else:
+        graphs, report = load_dataset(config.data, None, config.targets, settings, workers=config.workers or None,
+                                      progress=progress)
+        _last_file.clear()
+        _last_file.update(key=stamp, value=(graphs, report))
     parts = split_indices(len(graphs), config.seed)
     chosen = [graphs[k] for k in parts[split]]
     return (chosen[:limit] if limit else chosen), report
@@ -149,8 +174,8 @@ def _loss(out, y, task):
     return torch.nn.functional.mse_loss(out[ok], y[ok])
 
 
-def _predict(model, graphs, config, normalizer, device, batch_size=256):
-    make_batch = collater(config)
+def _predict(model, graphs, config, normalizer, device, batch_size=256, frames=True):
+    make_batch = collater(config, frames)
     model.eval()
     preds = []
     with torch.no_grad():
@@ -159,6 +184,12 @@ def _predict(model, graphs, config, normalizer, device, batch_size=256):
             out = model(batch)
             preds.append((out if config.task == "classification" else normalizer.decode(out)).cpu().double().numpy())
     return np.concatenate(preds) if preds else np.zeros((0, len(config.targets)))
+
+
+def _one_frame(graph, generator):
+    """One of a graph's tied gauges, drawn with the epoch's generator (the graph itself when it has one)."""
+    n = graph.num_frames
+    return graph if n == 1 else graph.frame(int(torch.randint(n, (1,), generator=generator)))
 
 
 def _metrics(pred, true, config):
@@ -194,9 +225,203 @@ def _write_text_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
-    """Train one model; returns the metrics written to ``RUN_DIR/metrics.json``."""
+# -- refusals, failures and interruptions ----------------------------------------------------
+
+class RunExistsError(ValueError):
+    """A fresh run was asked for in a folder that holds a run (nothing was touched)."""
+
+
+class RunFailed(RuntimeError):
+    """A run that started and could not finish with numbers to trust (e.g. the loss became NaN)."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; the message says what was kept and how to resume."""
+
+
+#: Files of a run folder (what ``overwrite=True`` replaces); ``best.pt``, ``last.pt`` or ``metrics.json`` mark a run.
+RUN_FILES = ("config.yaml", "log.csv", "best.pt", "last.pt", "metrics.json", "predictions.csv", "parity.png",
+             "roc.png", "data_report.csv")
+_RUN_MARKERS = ("last.pt", "best.pt", "metrics.json")
+#: Settings that may differ when a run is resumed from Python (they do not change its numbers).
+_RUNTIME_SETTINGS = ("quiet", "workers", "threads", "device", "deterministic", "time_limit")
+
+
+@dataclass
+class _Guard:
+    """What a run did to its folder, so that a failure or Ctrl-C can say what is kept and clean the rest."""
+
+    out: Path
+    created: bool = False
+    written: list = None
+    epoch: int = 0  # the epoch in progress
+    saved_epoch: int = 0  # the epoch that last.pt holds (0: none)
+
+
+def _holds_run(out: Path) -> list:
+    return [name for name in _RUN_MARKERS if (out / name).exists()]
+
+
+def _clean_orphans(out: Path) -> None:
+    """Temporary files of writes that a kill interrupted (``last.pt*.tmp``, ``log.csv.tmp``, ...)."""
+    if out.is_dir():
+        for tmp in out.glob("*.tmp"):
+            if any(tmp.name.startswith(name) for name in RUN_FILES):
+                tmp.unlink(missing_ok=True)
+
+
+def _refuse_existing(out: Path) -> None:
+    found = _holds_run(out)
+    if found:
+        state = "a finished run" if "metrics.json" in found else "an unfinished run"
+        raise RunExistsError(f"expected a new run folder for --out, got {out}, which holds {state} "
+                             f"({', '.join(found)}): use --resume {out} to continue it, or --overwrite to start again "
+                             f"(in Python: train(..., resume=True) or overwrite=True); nothing was changed")
+
+
+def _check_resume_settings(out: Path, state: dict, config: TrainConfig | None) -> None:
+    """A Python caller's config must match the run's own settings (those the checkpoint records)."""
+    if config is None:
+        return
+    given, stored = config.to_dict(), state.get("config", {})
+    differ = [k for k in sorted(stored) if k in given and k not in _RUNTIME_SETTINGS
+              and _plain(stored[k]) != _plain(given[k])]
+    if differ:
+        shown = ", ".join(f"{k}: {stored[k]!r} in the run, {given[k]!r} given" for k in differ[:4])
+        raise ValueError(f"expected the settings of the run in {out} to resume it, got different ones ({shown}"
+                         f"{', ...' if len(differ) > 4 else ''}): start a new run (another --out, or --overwrite)")
+
+
+def _plain(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def _check_resume_data(out: Path, state: dict, hashes: dict) -> None:
+    """The data a run was started on must be the data it continues on (when the checkpoint recorded it)."""
+    recorded = state.get("data_sha256") or {}
+    for split, sha in recorded.items():
+        now = hashes.get(split)
+        if sha and now and sha != now:
+            raise ValueError(f"expected the {split} data of the run in {out} unchanged (sha256 {sha[:16]}... when "
+                             f"the run started), got sha256 {now[:16]}...: its normalisation and split come from "
+                             f"the old data; start a new run (another --out, or --overwrite)")
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _shared_report(config: TrainConfig) -> bool:
+    """Whether the splits come from one file or folder split after its build (one report for all)."""
+    return config.data.replace("_", "").replace("-", "").lower() not in DATASETS
+
+
+def _print_reports(config: TrainConfig, reports: dict) -> None:
+    """Each split's build summary on stderr (a file or folder: the whole build and the graphs per split)."""
+    if _shared_report(config):
+        report = next(iter(reports.values()))
+        parts = split_indices(report.built, config.seed)
+        _say(report.summary(config.data) + "\n  split " + ", ".join(f"{s} {len(parts[s])}" for s in parts)
+             + f" graphs (seed {config.seed})")
+        return
+    for split, report in reports.items():
+        _say(report.summary(f"{config.data} {split}"))
+
+
+def _write_data_report(out: Path, config: TrainConfig, reports: dict, counts: dict) -> dict:
+    """Every skipped row and duplicate id into ``data_report.csv`` (split, id, reason); the counts back."""
+    rows, summary = [], {}
+    for split, report in reports.items():
+        summary[split] = {"graphs": counts.get(split), "rows_read": report.rows, "kept": report.built,
+                          "skipped": report.counts(), "duplicate_ids": len(report.duplicates)}
+    chosen = {"all": next(iter(reports.values()))} if _shared_report(config) else reports
+    for split, report in chosen.items():
+        rows += [(split, i, reason) for i, reason in report.skipped]
+        rows += [(split, i, "duplicate id (kept)") for i in report.duplicates]
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["split", "id", "reason"])
+    writer.writerows(rows)
+    _write_text_atomic(out / "data_report.csv", buf.getvalue())
+    return summary
+
+
+def _check_labels(graphs, config: TrainConfig, what: str) -> None:
+    """Classification needs targets of 0 or 1; anything else is named with its id."""
+    if config.task != "classification":
+        return
+    for g in graphs:
+        for t in config.targets:
+            v = g.targets.get(t)
+            if v is not None and v not in (0.0, 1.0):
+                raise ValueError(f"expected classification targets of 0 or 1, got {t} = {v!r} for {g.id!r} in the "
+                                 f"{what} data of {config.data} (use task=regression for a continuous target)")
+
+
+def _check_normalizer(normalizer: "Normalizer", y: np.ndarray, graphs, config: TrainConfig) -> None:
+    for k, t in enumerate(config.targets):
+        if not (math.isfinite(normalizer.mean[k]) and math.isfinite(normalizer.std[k])):
+            col = np.where(np.isfinite(y[:, k]), np.abs(y[:, k]), -1.0)
+            j = int(np.argmax(col))
+            raise ValueError(f"expected training targets that can be normalised, got {t} with mean "
+                             f"{normalizer.mean[k]} and std {normalizer.std[k]}: the largest, {y[j, k]!r} for "
+                             f"{graphs[j].id!r}, is out of range; fix or drop that row")
+
+
+def _diverged(guard: _Guard, what: str, lr: float) -> RunFailed:
+    kept = (f"the last good checkpoint, {guard.out / 'last.pt'} (epoch {guard.saved_epoch}), is kept"
+            if guard.saved_epoch else "no epoch had finished, so nothing was kept")
+    return RunFailed(f"expected finite numbers, got {what} in epoch {guard.epoch} (the run diverged): {kept}; "
+                     f"start again with a lower lr (now {lr:g}) or check the targets (--overwrite)")
+
+
+def train(config: TrainConfig | None, out_dir, resume: bool = False, overwrite: bool = False) -> dict:
+    """Train one model; returns the metrics written to ``RUN_DIR/metrics.json``.
+
+    ``resume=True`` continues the run in ``out_dir`` from its ``last.pt`` (a finished run is just
+    finished again); a ``config`` given with it must match the run's settings, and the data must
+    have the sha256 the run recorded. A fresh run (``resume=False``) refuses a folder that holds a
+    run (:class:`RunExistsError`) unless ``overwrite=True``. A run whose loss or metrics become NaN
+    or infinite stops with :class:`RunFailed`, keeping its last good checkpoint. Ctrl-C raises
+    :class:`RunInterrupted`, saying how to resume. A failed fresh run leaves no folder behind.
+    """
     out = Path(out_dir)
+    guard = _Guard(out, created=not out.exists(), written=[])
+    if _distributed()[1] == 0:
+        if resume:
+            if not (out / "last.pt").is_file():
+                raise ValueError(f"expected a run to resume in {out}, got no {out / 'last.pt'}"
+                                 + (" (the folder does not exist)" if guard.created else "")
+                                 + ": start it with --out instead")
+        elif not overwrite:
+            _refuse_existing(out)
+        _clean_orphans(out)
+    try:
+        return _train(config, out, resume, overwrite, guard)
+    except KeyboardInterrupt:
+        if guard.saved_epoch or resume:
+            raise RunInterrupted(f"interrupted in epoch {guard.epoch}; {out / 'last.pt'} holds epoch "
+                                 f"{guard.saved_epoch or 'its last finished one'}: continue with "
+                                 f"ecn train --resume {out}") from None
+        _undo(guard)
+        raise RunInterrupted(f"interrupted before the first epoch of {out} finished; nothing was kept "
+                             f"(start it again)") from None
+    except BaseException:
+        if not guard.saved_epoch and not resume:
+            _undo(guard)
+        raise
+
+
+def _undo(guard: _Guard) -> None:
+    """A fresh run that kept nothing: remove the files it wrote and the folder it created, if empty."""
+    for path in guard.written:
+        Path(path).unlink(missing_ok=True)
+    _clean_orphans(guard.out)
+    if guard.created and guard.out.is_dir() and not any(guard.out.iterdir()):
+        guard.out.rmdir()
+
+
+def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool, guard: _Guard) -> dict:
     world, rank = _distributed()
     if world > 1 and not torch.distributed.is_initialized():
         backend = "nccl" if (config or _config_of(load_checkpoint(out / "last.pt"))).device.startswith("cuda") else "gloo"
@@ -207,13 +432,20 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
     state = None
     if resume:
         state = load_checkpoint(out / "last.pt")
+        _check_resume_settings(out, state, config)
+        given = config
         config = _config_of(state)
-    elif main_process:
-        out.mkdir(parents=True, exist_ok=True)
+        if given is not None:  # how this process runs, not what it computes
+            config = config.replace(quiet=given.quiet, workers=given.workers)
     device = _device(config)
     progress = main_process and not config.quiet
     train_graphs, report = load_graphs(config, "train", config.limit_train, progress)
-    val_graphs, _ = load_graphs(config, "val", config.limit_val, progress)
+    val_graphs, val_report = load_graphs(config, "val", config.limit_val, progress)
+    data_sha256 = {"train": report.source_sha256, "val": val_report.source_sha256}
+    if state:
+        _check_resume_data(out, state, data_sha256)
+    _check_labels(train_graphs, config, "training")
+    _check_labels(val_graphs, config, "validation")
     if not train_graphs or not val_graphs:
         missing = [r for _, r in report.skipped if r.startswith("missing target")]
         hint = f" (every row lacks a target: {missing[0]})" if missing and len(missing) == report.rows else ""
@@ -222,6 +454,7 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
     normalizer = Normalizer(tuple(state["normalizer"]["mean"]), tuple(state["normalizer"]["std"])) if state else \
         Normalizer.fit(y_train, config.normalize and config.task == "regression",
                        extensive=[t in config.extensive for t in config.targets])
+    _check_normalizer(normalizer, y_train, train_graphs, config)
 
     if device.type == "cpu":
         _set_threads(config)
@@ -249,14 +482,23 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, best, best_epoch, log_rows = state["epoch"] + 1, state["best"], state["best_epoch"], state["log"]
+        guard.saved_epoch = state["epoch"]
     if main_process:
         import yaml
 
+        if overwrite and not resume:  # only now, with the data and the model ready: the old run goes
+            for name in RUN_FILES:
+                (out / name).unlink(missing_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
+        guard.written += [out / "config.yaml", out / "data_report.csv"]
         _write_text_atomic(out / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=True))
+        reports = {"train": report, "val": val_report}
+        _print_reports(config, reports)
+        _write_data_report(out, config, reports, {"train": len(train_graphs), "val": len(val_graphs)})
     # the E(n) model's last coordinate update feeds nothing: its weights get no gradient
     ddp_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=config.model == "egnn") \
         if world > 1 else model  # every other model uses all its parameters in every step (DDP checks)
-    make_batch = collater(config)
+    make_batch = collater(config, frames=False)  # training: one gauge per structure, drawn each epoch
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -271,6 +513,7 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
         if _agree(bool(stop), world):  # process 0 decides for all, so no process waits for another
             break
         t0 = time.perf_counter()
+        guard.epoch = epoch
         generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
         if world > 1:
             sampler = torch.utils.data.distributed.DistributedSampler(train_graphs, num_replicas=world, rank=rank,
@@ -283,18 +526,25 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
         ddp_model.train()
         total, count = 0.0, 0
         for k in range(0, len(order), per_process):
-            batch = make_batch([train_graphs[i] for i in order[k:k + per_process]]).to(device)
+            batch = make_batch([_one_frame(train_graphs[i], generator) for i in order[k:k + per_process]]).to(device)
             y = batch.y if config.task == "classification" else normalizer.encode(batch.y)
             loss = _loss(ddp_model(batch), y, config.task)
+            value = float(loss.detach())
+            if _any_process(not math.isfinite(value), world):  # before the step: the weights stay good
+                raise _diverged(guard, f"a training loss of {value}" + (" (on another process)" if math.isfinite(value)
+                                                                         else ""), optimizer.param_groups[0]["lr"])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             if config.lr_schedule == "cosine":
                 scheduler.step()
-            total += float(loss.detach()) * batch.num_graphs
+            total += value * batch.num_graphs
             count += batch.num_graphs
-        val_metrics = _metrics(_predict(model, val_graphs, config, normalizer, device),
+        val_metrics = _metrics(_predict(model, val_graphs, config, normalizer, device, frames=False),
                                _targets_array(val_graphs, config.targets), config)
+        bad = [k for k, v in val_metrics.items() if k.startswith(("mae", "rmse")) and not math.isfinite(v)]
+        if bad:
+            raise _diverged(guard, f"a validation {bad[0]} of {val_metrics[bad[0]]}", optimizer.param_groups[0]["lr"])
         score = _agree_score(_score(val_metrics, config), world)  # the same on every process
         if config.lr_schedule == "plateau":
             scheduler.step(score)
@@ -306,13 +556,15 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
             best, best_epoch = score, epoch
         if main_process:
             payload = {"model": model.state_dict(), "config": config.to_dict(), "model_config": vars(model_config),
-                       "normalizer": {"mean": list(normalizer.mean), "std": list(normalizer.std)}, "epoch": epoch}
+                       "normalizer": {"mean": list(normalizer.mean), "std": list(normalizer.std)}, "epoch": epoch,
+                       "data_sha256": data_sha256}
             if improved:
                 save_checkpoint(out / "best.pt", payload)
             save_checkpoint(out / "last.pt", {**payload, "optimizer": optimizer.state_dict(),
                                               "scheduler": scheduler.state_dict(), "best": best,
                                               "best_epoch": best_epoch, "log": log_rows,
                                               "elapsed": time.perf_counter() - started})
+            guard.saved_epoch = epoch
             _write_text_atomic(out / "log.csv", _csv(log_rows))
         if bar is not None:
             bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{score:.4f}", lr=f"{row['lr']:.1e}")
@@ -323,11 +575,20 @@ def train(config: TrainConfig, out_dir, resume: bool = False) -> dict:
         torch.distributed.barrier()
     result = {}
     if main_process:
-        result = _finish(out, config, normalizer, device, report, started, log_rows)
+        result = _finish(out, config, normalizer, device, reports, started, log_rows, guard)
     if world > 1:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return result
+
+
+def _any_process(flag: bool, world: int) -> bool:
+    """Whether the flag is set on any process (so that all stop together, none waiting for another)."""
+    if world == 1:
+        return flag
+    t = torch.tensor([int(flag)], device="cuda" if torch.distributed.get_backend() == "nccl" else "cpu")
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return bool(t.item())
 
 
 def _agree(flag: bool, world: int) -> bool:
@@ -358,22 +619,34 @@ def _csv(rows) -> str:
     return buf.getvalue()
 
 
-def _finish(out: Path, config: TrainConfig, normalizer, device, report, started, log_rows) -> dict:
+def _finish(out: Path, config: TrainConfig, normalizer, device, reports, started, log_rows, guard) -> dict:
     best = load_checkpoint(out / "best.pt")
     model = model_from_checkpoint(best).to(device)
     result = {"model": config.model, "targets": list(config.targets), "best_epoch": best["epoch"],
               "epochs_run": len(log_rows), "train_seconds": time.perf_counter() - started,
-              "skipped_train_rows": len(report.skipped)}
-    test_graphs, _ = load_graphs(config, "test", config.limit_test, False)
+              "skipped_train_rows": len(reports["train"].skipped)}
+    test_graphs, test_report = load_graphs(config, "test", config.limit_test, False)
+    _check_labels(test_graphs, config, "test")
+    if not _shared_report(config):
+        _say(test_report.summary(f"{config.data} test"))
+    reports = {**reports, "test": test_report}
+    counts = {}
     for split, limit in (("train", config.limit_train), ("val", config.limit_val), ("test", config.limit_test)):
         graphs = test_graphs if split == "test" else load_graphs(config, split, limit, False)[0]
+        counts[split] = len(graphs)
         pred = _predict(model, graphs, config, normalizer, device)
         true = _targets_array(graphs, config.targets)
+        if not np.isfinite(pred).all():
+            bad = next(g.id for g, p in zip(graphs, pred) if not np.isfinite(p).all())
+            raise RunFailed(f"expected finite predictions of the best checkpoint {out / 'best.pt'} on the {split} "
+                            f"split, got NaN or infinity (first for {bad!r}): the numbers would be wrong, so no "
+                            f"metrics.json was written; start again with a lower lr or check the targets")
         for k, v in _metrics(pred, true, config).items():
             result[f"{split}_{k}"] = v
         if split == "test":
             _write_predictions(out / "predictions.csv", graphs, pred, true, config)
             _plot(out, pred, true, config)
+    result["data"] = _write_data_report(out, config, reports, counts)
     _write_text_atomic(out / "metrics.json", json.dumps(result, indent=1))
     return result
 
@@ -381,9 +654,9 @@ def _finish(out: Path, config: TrainConfig, normalizer, device, report, started,
 def _write_predictions(path, graphs, pred, true, config):
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["id"] + [f"{t}_true" for t in config.targets] + [f"{t}_pred" for t in config.targets])
-    for g, p, t in zip(graphs, pred, true):
-        writer.writerow([g.id] + [f"{v:.6g}" for v in t] + [f"{v:.6g}" for v in p])
+    writer.writerow(["id"] + [f"{t}_true" for t in config.targets] + [f"{t}_pred" for t in config.targets] + ["row"])
+    for k, (g, p, t) in enumerate(zip(graphs, pred, true)):  # row: the structure's place in the split (ids may repeat)
+        writer.writerow([g.id] + [f"{v:.6g}" for v in t] + [f"{v:.6g}" for v in p] + [k + 1])
     _write_text_atomic(path, buf.getvalue())
 
 
@@ -425,15 +698,23 @@ def model_from_checkpoint(payload: dict):
 
 def _config_of(payload) -> TrainConfig:
     try:
-        # checkpoints from before the gauge setting were trained on the images as the files gave them
-        return TrainConfig(**{"gauge": "as_given", **payload["config"], "targets": tuple(payload["config"]["targets"]),
+        # checkpoints from before the gauge and neighbor_tol settings were trained on the images as the
+        # files gave them and on Qhull's own faces
+        return TrainConfig(**{"gauge": "as_given", "neighbor_tol": 0.0, **payload["config"], "targets": tuple(payload["config"]["targets"]),
                               "extensive": tuple(payload["config"].get("extensive", ()))})
     except (KeyError, TypeError) as exc:
         raise CheckpointError(f"expected a checkpoint with an ecn training config, got one without: {exc}") from None
 
 
 def evaluate_checkpoint(path, data: str | None = None, split: str = "test", limit: int = 0) -> dict:
-    """Metrics of a checkpoint on one split of a dataset (default: the one it was trained on)."""
+    """Metrics of a checkpoint on one split of a dataset (default: the one it was trained on).
+
+    Prints the split's build summary on stderr. Raises ``ValueError`` when no structure of the
+    split carries the checkpoint's targets, for a negative ``limit``, and for classification
+    targets other than 0/1; :class:`RunFailed` when a prediction is NaN or infinite.
+    """
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise ValueError(f"expected --limit as an integer >= 0 (0 = all), got {limit!r}")
     payload = load_checkpoint(path)
     config = _config_of(payload)
     if data:
@@ -441,10 +722,22 @@ def evaluate_checkpoint(path, data: str | None = None, split: str = "test", limi
     model = model_from_checkpoint(payload)
     _set_threads(config)  # deterministic runs: the same arithmetic as training, bit-identical metrics
     normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
-    graphs, _ = load_graphs(config, split, limit, False)
+    graphs, report = load_graphs(config, split, limit, False)
+    if report.skipped or report.duplicates:
+        _say(report.summary(f"{config.data} {split}" if not _shared_report(config) else config.data))
+    true = _targets_array(graphs, config.targets)
+    if not np.isfinite(true).any():
+        reasons = ", ".join(f"{n} {k}" for k, n in sorted(report.counts().items())) or "none skipped"
+        raise ValueError(f"expected structures carrying the target(s) {list(config.targets)} of {path} in "
+                         f"{config.data} ({split}), got none of {report.rows} rows ({reasons})")
+    _check_labels(graphs, config, split)
     pred = _predict(model, graphs, config, normalizer, torch.device("cpu"))
+    if not np.isfinite(pred).all():
+        bad = next(g.id for g, p in zip(graphs, pred) if not np.isfinite(p).all())
+        raise RunFailed(f"expected finite predictions from {path}, got NaN or infinity (first for {bad!r} in "
+                        f"{config.data} {split}): the checkpoint's weights or normalisation are broken")
     return {"checkpoint": str(path), "data": config.data, "split": split, "structures": len(graphs),
-            **_metrics(pred, _targets_array(graphs, config.targets), config)}
+            **_metrics(pred, true, config)}
 
 
 def predict_files(path, files) -> list[tuple[str, list[float]]]:

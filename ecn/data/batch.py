@@ -48,6 +48,10 @@ class Batch:
     ids: tuple[str, ...] = ()
     num_cells: int = 1
     quotient: bool = False
+    frame_of: torch.Tensor | None = None
+    frame_node_of: torch.Tensor | None = None
+    num_structures: int = 0
+    num_structure_nodes: int = 0
 
     @property
     def cell_weight(self) -> float:
@@ -70,19 +74,25 @@ class Batch:
 
     def __repr__(self) -> str:
         form = ", quotient" if self.quotient and self.num_cells > 1 else ""
+        if self.frame_of is not None:
+            form += f", {self.num_structures} structures in {self.num_graphs} gauges"
         return (f"Batch(graphs={self.num_graphs}, nodes={self.num_nodes}, edges={self.edge_index.shape[1]}, "
                 f"node_dim={self.x.shape[1]}, edge_colors={self.num_edge_colors}, targets={list(self.target_names)}"
                 f"{form})")
 
 
 def collate(graphs: Sequence[CrystalGraph], group: str = "S", target_names: Sequence[str] = (),
-            features: FeatureSettings = FeatureSettings(), symprec: float = 1e-3, quotient: bool = False) -> Batch:
+            features: FeatureSettings = FeatureSettings(), symprec: float = 1e-3, quotient: bool = False,
+            frames: bool = False) -> Batch:
     """Concatenate graphs into a :class:`Batch`, with features and the edge colours of ``group``.
 
     ``group`` is one of ``"P-1"``, ``"G"``, ``"S"``, ``"S_N"`` (see
     :meth:`CrystalGraph.edge_colors`). All graphs must share one supercell. A missing target
     is NaN. ``quotient=True`` gives the unit-cell form (one node per site), which cannot carry
-    the cell one-hot (``features.cell_onehot`` must be off).
+    the cell one-hot (``features.cell_onehot`` must be off). ``frames=True`` puts every gauge of
+    each graph (:meth:`CrystalGraph.frames`) into the batch, and a model averages its outputs over
+    them (``frame_of`` maps each graph slot to its structure, ``frame_node_of`` each node to the
+    structure's node; ``y`` and ``ids`` stay per structure).
 
     >>> from ecn.data.structures import Crystal
     >>> from ecn.data.graph import crystal_graph
@@ -94,6 +104,8 @@ def collate(graphs: Sequence[CrystalGraph], group: str = "S", target_names: Sequ
     """
     if not graphs:
         raise ValueError("expected at least one graph to collate, got none")
+    if frames and any(g.num_frames > 1 for g in graphs):
+        return _collate_frames(graphs, group, target_names, features, symprec, quotient)
     sizes = {g.supercell for g in graphs}
     if len(sizes) != 1:
         raise ValueError(f"expected graphs of one supercell size, got {sorted(map(str, sizes))}")
@@ -155,6 +167,25 @@ def collate(graphs: Sequence[CrystalGraph], group: str = "S", target_names: Sequ
     )
 
 
+def _collate_frames(graphs, group, target_names, features, symprec, quotient) -> Batch:
+    expanded, owner = [], []
+    for k, g in enumerate(graphs):
+        for f in g.frames():
+            expanded.append(f)
+            owner.append(k)
+    batch = collate(expanded, group, (), features, symprec, quotient)
+    owner = torch.tensor(owner)
+    # node n of slot s is node (n - ptr[s]) of structure owner[s], whose nodes start at start[owner[s]]
+    sizes = torch.tensor([g.num_sites if quotient else g.num_nodes for g in graphs])
+    start = torch.cumsum(sizes, 0) - sizes
+    slot = batch.batch
+    local = torch.arange(batch.num_nodes) - batch.ptr[slot]
+    y = torch.tensor([[float(g.targets.get(t, np.nan)) for t in target_names] for g in graphs], dtype=torch.float32)
+    return replace(batch, y=y.reshape(len(graphs), len(target_names)), target_names=tuple(target_names),
+                   ids=tuple(g.id for g in graphs), frame_of=owner, frame_node_of=start[owner[slot]] + local,
+                   num_structures=len(graphs), num_structure_nodes=int(sizes.sum()))
+
+
 @dataclass(frozen=True)
 class Collater:
     """A picklable ``collate_fn`` (for DataLoader worker processes)."""
@@ -164,9 +195,10 @@ class Collater:
     features: FeatureSettings = field(default_factory=FeatureSettings)
     symprec: float = 1e-3
     quotient: bool = False
+    frames: bool = False
 
     def __call__(self, graphs):
-        return collate(graphs, self.group, self.target_names, self.features, self.symprec, self.quotient)
+        return collate(graphs, self.group, self.target_names, self.features, self.symprec, self.quotient, self.frames)
 
 
 def make_loader(graphs: Sequence[CrystalGraph], batch_size: int = 128, shuffle: bool = False, group: str = "S",

@@ -3,7 +3,9 @@
 A build streams its input rows, turns each into a :class:`CrystalGraph` in worker processes,
 and skips (never fails on) a bad row, recording its id and the reason: an unparsable CIF,
 overlapping atoms, a cell over the size limit, an unknown element, a disconnected graph, a
-missing or non-numeric target. The result is cached as one ``.npz`` file (no pickle) keyed by a
+missing or non-numeric target, a row that is not UTF-8 text. A worker process that dies (the
+kernel's OOM killer is the usual cause) fails the build at once with a :class:`BuildError`
+that says how to use fewer workers; it never hangs. The result is cached as one ``.npz`` file (no pickle) keyed by a
 hash of the input's bytes, every graph setting, the target columns, the limits and the format
 version; it is written atomically, reused when the key matches, and rebuilt when stale or corrupt.
 """
@@ -18,8 +20,12 @@ import logging
 import math
 import multiprocessing as mp
 import os
+import signal
 import sys
 import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -31,12 +37,13 @@ from .neighbors import NeighborError
 from .radii import RADIUS_BY_Z
 from .structures import StructureError, crystal_from_cif, primitive_crystal
 
-__all__ = ["BuildLimits", "BuildReport", "build_graphs", "GraphCache", "CACHE_FORMAT_VERSION", "graph_from_row"]
+__all__ = ["BuildLimits", "BuildReport", "BuildError", "build_graphs", "GraphCache", "CACHE_FORMAT_VERSION",
+           "graph_from_row"]
 
 log = logging.getLogger("ecn.data")
 
 #: Bump when the cached arrays change meaning.
-CACHE_FORMAT_VERSION = 3  # 2: unit cells with bond images (was: explicit supercells); 3: gauge setting
+CACHE_FORMAT_VERSION = 4  # 2: unit cells with bond images (was: explicit supercells); 3: gauge; 4: tied gauges
 
 
 @dataclass(frozen=True)
@@ -51,14 +58,24 @@ class BuildLimits:
     require_connected: bool = True
 
 
+class BuildError(RuntimeError):
+    """A build that could not finish (a worker process died); not a property of the input rows."""
+
+
 @dataclass
 class BuildReport:
-    """What a build did: rows read, graphs built, rows skipped with their id and reason."""
+    """What a build did: rows read, graphs built, rows skipped with their id and reason.
+
+    ``duplicates`` lists the ids that occur more than once among the built graphs;
+    ``source_sha256`` is the sha256 of the input (set by :func:`ecn.data.load_dataset`).
+    """
 
     rows: int = 0
     built: int = 0
     skipped: list = field(default_factory=list)
     notes: dict = field(default_factory=dict)
+    duplicates: list = field(default_factory=list)
+    source_sha256: str = ""
 
     def counts(self) -> dict:
         out: dict = {}
@@ -67,19 +84,33 @@ class BuildReport:
             out[kind] = out.get(kind, 0) + 1
         return out
 
-    def summary(self) -> str:
-        lines = [f"{self.rows} rows read, {self.built} graphs built, {len(self.skipped)} skipped"]
-        lines += [f"  {n:>6} skipped: {kind}" for kind, n in sorted(self.counts().items())]
+    def first_ids(self, kind: str, count: int = 5) -> list:
+        """The ids of the first ``count`` rows skipped for the reason ``kind``."""
+        return [i for i, reason in self.skipped if reason.split(":")[0] == kind][:count]
+
+    def summary(self, name: str = "") -> str:
+        """Rows read, kept and skipped per reason with the first ids, duplicate ids; one line each."""
+        head = f"{name}: " if name else ""
+        lines = [f"{head}{self.rows} rows read, {self.built} graphs kept, {len(self.skipped)} skipped"]
+        for kind, n in sorted(self.counts().items()):
+            ids = self.first_ids(kind)
+            more = ", ..." if n > len(ids) else ""
+            lines.append(f"  {n:>6} skipped: {kind} (first: {', '.join(map(str, ids))}{more})")
         lines += [f"  {n:>6} kept: {kind}" for kind, n in sorted(self.notes.items())]
+        if self.duplicates:
+            shown = ", ".join(map(str, self.duplicates[:5])) + (", ..." if len(self.duplicates) > 5 else "")
+            lines.append(f"  {len(self.duplicates):>6} duplicate ids (kept, told apart by their row): {shown}")
         return "\n".join(lines)
 
     def to_json(self) -> str:
-        return json.dumps({"rows": self.rows, "built": self.built, "skipped": self.skipped, "notes": self.notes})
+        return json.dumps({"rows": self.rows, "built": self.built, "skipped": self.skipped, "notes": self.notes,
+                           "duplicates": self.duplicates})
 
     @classmethod
     def from_json(cls, text: str) -> "BuildReport":
         d = json.loads(text)
-        return cls(d["rows"], d["built"], [tuple(x) for x in d["skipped"]], d.get("notes", {}))
+        return cls(d["rows"], d["built"], [tuple(x) for x in d["skipped"]], d.get("notes", {}),
+                   list(d.get("duplicates", [])))
 
 
 def _targets(row: dict, target_names: Sequence[str]) -> dict:
@@ -98,7 +129,13 @@ def _targets(row: dict, target_names: Sequence[str]) -> dict:
 
 def graph_from_row(row: dict, settings: GraphSettings, target_names: Sequence[str] = (),
                    limits: BuildLimits = BuildLimits()) -> CrystalGraph:
-    """One row (``id``, ``cif`` and target columns) to a graph; raises ``ValueError`` naming the reason."""
+    """One row (``id``, ``cif`` and target columns) to a graph; raises ``ValueError`` naming the reason.
+
+    A row with a ``_skip`` entry (set by the readers, e.g. for bytes that are not UTF-8) is refused
+    with that reason.
+    """
+    if row.get("_skip"):
+        raise ValueError(row["_skip"])
     targets = _targets(row, target_names)
     try:
         crystal = crystal_from_cif(row["cif"], id=row["id"])
@@ -137,47 +174,93 @@ def _work(args):
         return False, (row.get("id", "?"), f"error: {type(exc).__name__}: {exc}")
 
 
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the main process (which stops them), so a terminal shows one line, not one per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers now (a dead worker or Ctrl-C must not leave the others running)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for p in processes:
+        if p.is_alive():
+            p.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        p.join(timeout=5)
+
+
+def _dead_workers(pool: ProcessPoolExecutor) -> str:
+    codes = [p.exitcode for p in (getattr(pool, "_processes", None) or {}).values() if p.exitcode not in (None, 0)]
+    named = []
+    for code in codes:
+        try:
+            named.append(f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}")
+        except ValueError:
+            named.append(f"exit status {code}")
+    return "; ".join(named) or "killed"
+
+
 def build_graphs(rows: Iterable[dict], settings: GraphSettings = GraphSettings(), target_names: Sequence[str] = (),
                  limits: BuildLimits = BuildLimits(), workers: int | None = None, progress: bool = True,
                  limit: int | None = None, chunk: int = 2048) -> tuple[list[CrystalGraph], BuildReport]:
     """Build graphs from rows (dicts with ``id``, ``cif`` and targets), in ``workers`` processes.
 
     Rows are consumed ``chunk`` at a time, so memory stays bounded by the graphs themselves.
-    Bad rows are skipped and reported; the order of the output follows the input.
+    Bad rows are skipped and reported; the order of the output follows the input. ``workers``:
+    ``None`` = every core, ``0`` or ``1`` = in this process. Raises :class:`BuildError` at once
+    when a worker process dies (for lack of memory, most often) and ``ValueError`` for a negative
+    ``workers``, ``limit`` or a ``chunk`` below 1.
     """
+    for name, value, low in (("workers", workers, 0), ("limit", limit, 0), ("chunk", chunk, 1)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
+            raise ValueError(f"expected {name} as an integer >= {low}" + (" or None" if name != "chunk" else "")
+                             + f", got {value!r}")
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
     rows = iter(rows) if limit is None else itertools.islice(rows, limit)
     report = BuildReport()
     graphs: list[CrystalGraph] = []
     ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context()
-    pool = ctx.Pool(workers) if workers > 1 else None  # before the progress bar's thread exists
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint) if workers > 1 else None
+    if pool is not None:  # start the workers before the progress bar's thread exists
+        pool.submit(int).result()
     bar = _progress(progress, limit)
+    seen: dict = {}
     try:
         while True:
             batch = [(row, settings, tuple(target_names), limits) for row in itertools.islice(rows, chunk)]
             if not batch:
                 break
-            results = pool.imap(_work, batch, chunksize=32) if pool else map(_work, batch)
+            results = pool.map(_work, batch, chunksize=32) if pool else map(_work, batch)
             for ok, value in results:
                 report.rows += 1
                 if ok:
                     graphs.append(value)
                     report.built += 1
+                    seen[value.id] = seen.get(value.id, 0) + 1
+                    if seen[value.id] == 2:
+                        report.duplicates.append(value.id)
                     if not limits.require_connected and not value.is_connected():
                         report.notes["disconnected graph"] = report.notes.get("disconnected graph", 0) + 1
                 else:
                     report.skipped.append(value)
                 bar.update(1)
+    except BrokenProcessPool:
+        how = _dead_workers(pool)
+        _stop(pool)
+        pool = None
+        raise BuildError(
+            f"expected {workers} graph-building worker processes to finish, got one that died ({how}) after "
+            f"{report.rows} rows: most likely the kernel killed it for lack of memory; use fewer workers "
+            f"(--set workers=1, or workers=N; in Python, workers=1) or free memory, then run again") from None
     except BaseException:  # Ctrl-C or an error: stop the workers now instead of waiting for them
         if pool:
-            pool.terminate()
-            pool.join()
+            _stop(pool)
             pool = None
         raise
     finally:
         if pool:
-            pool.close()
-            pool.join()
+            pool.shutdown(wait=True)
         bar.close()
     return graphs, report
 
@@ -251,8 +334,36 @@ class GraphCache:
         except Exception as exc:
             log.warning("graph cache %s is unreadable (%s); rebuilding", path, exc)
             return None
+        if not report.duplicates:  # caches written before the report kept them
+            report.duplicates = _duplicates(graphs)
         log.info("using graph cache %s (%d graphs)", path, len(graphs))
         return graphs, report
+
+    def check_writable(self) -> None:
+        """Raise ``ValueError`` now if the folder cannot be created or written (before a build, not after it)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=self.folder, prefix=".write-test-", suffix=".tmp")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise ValueError(
+                f"expected a writable graph cache folder, got {self.folder} ({exc.strerror or exc}): set "
+                f"ECN_GRAPH_CACHE=off to build without a cache, or ECN_GRAPH_CACHE=FOLDER (or ECN_CACHE_DIR) "
+                f"to move it") from None
+
+    def clean_orphans(self, older_than: float = 3600.0) -> int:
+        """Remove temporary files of interrupted writes (``*.npz*.tmp``) older than ``older_than`` seconds."""
+        removed = 0
+        now = time.time()
+        for tmp in self.folder.glob("*.npz*.tmp"):
+            try:
+                if now - tmp.stat().st_mtime > older_than:
+                    tmp.unlink()
+                    removed += 1
+            except OSError:
+                pass
+        return removed
 
     def save(self, name: str, key: str, graphs: Sequence[CrystalGraph], report: BuildReport) -> Path:
         """Write atomically: a temporary file in the same folder, then a rename."""
@@ -269,6 +380,13 @@ class GraphCache:
             raise
         log.info("wrote graph cache %s (%d graphs)", path, len(graphs))
         return path
+
+
+def _duplicates(graphs: Sequence[CrystalGraph]) -> list:
+    counts: dict = {}
+    for g in graphs:
+        counts[g.id] = counts.get(g.id, 0) + 1
+    return [i for i, n in counts.items() if n > 1]
 
 
 _SITE = ("frac", "numbers")
@@ -289,6 +407,9 @@ def _pack(graphs: Sequence[CrystalGraph]) -> dict:
                             dtype=float).reshape(len(graphs), len(target_names)),
         "unit_edge_index": np.concatenate([g.unit_edge_index for g in graphs], axis=1) if graphs
         else np.zeros((2, 0), np.int64),
+        "num_gauges": np.array([0 if g.gauge_shifts is None else len(g.gauge_shifts) for g in graphs], dtype=np.int64),
+        "gauge_shifts": np.concatenate([g.gauge_shifts.reshape(-1, 3) for g in graphs if g.gauge_shifts is not None]
+                                       + [np.zeros((0, 3), np.int16)]).astype(np.int16),
     }
     for name in _SITE + _EDGE:
         width = {"frac": 3, "unit_edge_image": 3}.get(name)
@@ -306,9 +427,14 @@ def _unpack(data) -> list[CrystalGraph]:
     ids, names, targets = data["ids"], [str(t) for t in data["target_names"]], data["targets"]
     for a in (edge_index, lattice, *arrays.values()):
         a.setflags(write=False)
+    ng = data["num_gauges"]
+    gauge_at = np.concatenate([[0], np.cumsum(ng * ns)])
+    shifts = data["gauge_shifts"]
+    shifts.setflags(write=False)
     graphs = []
     for k in range(len(ns)):
         a, b, c, d = site_at[k], site_at[k + 1], edge_at[k], edge_at[k + 1]
+        gauges = shifts[gauge_at[k]:gauge_at[k + 1]].reshape(int(ng[k]), int(ns[k]), 3) if ng[k] else None
         t = {name: float(targets[k, j]) for j, name in enumerate(names) if np.isfinite(targets[k, j])}
         sc = json.loads(str(supercell[k]))
         graphs.append(CrystalGraph(
@@ -316,6 +442,6 @@ def _unpack(data) -> list[CrystalGraph]:
             unit_edge_index=edge_index[:, c:d], unit_edge_image=arrays["unit_edge_image"][c:d],
             unit_edge_length=arrays["unit_edge_length"][c:d],
             supercell=tuple(sc) if isinstance(sc[0], int) else tuple(tuple(r) for r in sc),
-            id=str(ids[k]), targets=t,
+            id=str(ids[k]), targets=t, gauge_shifts=gauges,
         ))
     return graphs

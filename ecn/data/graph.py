@@ -22,7 +22,7 @@ from .neighbors import NeighborError, isayev_neighbors, radius_neighbors
 from .structures import Crystal, to_crystal
 
 __all__ = ["CrystalGraph", "crystal_graph", "GraphSettings", "GROUPS", "GAUGES", "GraphError", "tree_gauge",
-           "reduced_basis"]
+           "reduced_basis", "tree_gauges"]
 
 #: Groups whose colours a graph can carry: the paper's hierarchy (Eq. 6).
 GROUPS = ("P-1", "G", "S", "S_N")
@@ -68,7 +68,8 @@ class GraphSettings:
     cutoff: float | None = None  # default: 6 A for "isayev" (the paper), 8 A for "radius" (CGCNN)
     max_neighbors: int | None = 12
     primitive: bool = False
-    gauge: str = "tree"  # which periodic image of each atom the graph uses: see tree_gauge; or "as_given"
+    gauge: str = "tree"  # which periodic image of each atom the graph uses: see tree_gauges; or "as_given"
+    neighbor_tol: float = 1e-4  # A: near-degenerate faces ("isayev") and k-th neighbour ties ("radius"); 0: exact
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "supercell", _canonical_supercell(self.supercell))
@@ -120,6 +121,8 @@ class CrystalGraph:
     atomic_number, site_index, cell_index : (N,) int64
     cell_offset : (N, 3) int64, the node's cell (its canonical centring vector in the cell's basis)
     positions : (N, 3) float64, Cartesian, A
+    gauge_shifts : (T, C, 3) integers or None
+        shifts of the sites to the other tied gauges, relative to the stored one (see :meth:`frames`)
     """
 
     lattice: np.ndarray
@@ -131,6 +134,7 @@ class CrystalGraph:
     supercell: tuple = (2, 2, 2)
     id: str = ""
     targets: dict = field(default_factory=dict)
+    gauge_shifts: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "supercell", _canonical_supercell(self.supercell))
@@ -167,6 +171,44 @@ class CrystalGraph:
     def num_edges(self) -> int:
         return self.num_cells * self.num_unit_edges
 
+    # -- gauges ------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def _frames(self) -> tuple:
+        """Shifts of the distinct gauges: those that give another image cell to some bond."""
+        if self.gauge_shifts is None or len(self.gauge_shifts) <= 1:
+            return (None,)
+        i, j = self.unit_edge_index
+        seen, out = set(), []
+        for r in self.gauge_shifts:
+            r = np.asarray(r, dtype=np.int64)
+            key = self.sublattice.index(self.unit_edge_image + r[i] - r[j]).tobytes() if self.num_unit_edges else b""
+            if key not in seen:
+                seen.add(key)
+                out.append(None if not r.any() else r)
+        return tuple(out)
+
+    @property
+    def num_frames(self) -> int:
+        """How many distinct gauges (tied minimum spanning trees, :func:`tree_gauges`) the graph has on its supercell."""
+        return len(self._frames)
+
+    def frame(self, t: int) -> "CrystalGraph":
+        """The graph in its ``t``-th gauge (``0``: as stored), with no other gauges attached."""
+        r = self._frames[t]
+        if r is None and self.gauge_shifts is None:
+            return self
+        if r is None:
+            r = np.zeros((self.num_sites, 3), dtype=np.int64)
+        i, j = self.unit_edge_index
+        return CrystalGraph(self.lattice, _ro(self.frac + r), self.numbers, self.unit_edge_index,
+                            _ro(self.unit_edge_image + r[i] - r[j]), self.unit_edge_length, self.supercell, self.id,
+                            dict(self.targets))
+
+    def frames(self) -> list:
+        """Every distinct gauge of the graph, as graphs (see :meth:`frame`)."""
+        return [self.frame(t) for t in range(self.num_frames)]
+
     def with_supercell(self, supercell) -> "CrystalGraph":
         """The same crystal and bonds in another supercell (nothing is recomputed but the derived arrays).
 
@@ -175,7 +217,7 @@ class CrystalGraph:
         CrystalGraph(id='', nodes=54, edges=594, sites=2, supercell=3x3x3)
         """
         return CrystalGraph(self.lattice, self.frac, self.numbers, self.unit_edge_index, self.unit_edge_image,
-                            self.unit_edge_length, supercell, self.id, dict(self.targets))
+                            self.unit_edge_length, supercell, self.id, dict(self.targets), self.gauge_shifts)
 
     # -- the unit cell -----------------------------------------------------------------------
 
@@ -404,14 +446,16 @@ def _pattern(group, supercell):
 def unit_cell_edges(crystal: Crystal, settings: GraphSettings):
     """The unit-cell edge list for the settings' neighbour rule."""
     if settings.neighbors == "isayev":
-        return isayev_neighbors(crystal.lattice, crystal.frac, crystal.numbers, tol=settings.tol, cutoff=settings.cutoff)
+        return isayev_neighbors(crystal.lattice, crystal.frac, crystal.numbers, tol=settings.tol, cutoff=settings.cutoff,
+                                neighbor_tol=settings.neighbor_tol)
     return radius_neighbors(crystal.lattice, crystal.frac, crystal.numbers, cutoff=settings.cutoff,
-                            max_neighbors=settings.max_neighbors)
+                            max_neighbors=settings.max_neighbors, neighbor_tol=settings.neighbor_tol)
 
 
 def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, tol: float = 0.5,
                   cutoff: float | None = None, max_neighbors: int | None = 12, primitive: bool = False,
                   id: str = "", targets: dict | None = None, settings: GraphSettings | None = None, gauge: str = "tree",
+                  neighbor_tol: float = 1e-4,
                   min_distance: float = 0.5, require_connected: bool = False) -> CrystalGraph:
     """The periodic supercell graph of a structure (pymatgen ``Structure``, ASE ``Atoms`` or :class:`Crystal`).
 
@@ -448,7 +492,7 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
     """
     if settings is None:
         settings = GraphSettings(supercell=supercell, neighbors=neighbors, tol=tol, cutoff=cutoff,
-                                 max_neighbors=max_neighbors, primitive=primitive, gauge=gauge)
+                                 max_neighbors=max_neighbors, primitive=primitive, gauge=gauge, neighbor_tol=neighbor_tol)
     crystal = to_crystal(structure, id=id)
     if settings.primitive:
         from .structures import primitive_crystal
@@ -492,50 +536,132 @@ def reduced_basis(crystal: Crystal, settings: GraphSettings) -> Crystal:
                    properties=dict(crystal.properties))
 
 
-def tree_gauge(num_sites: int, src, dst, image, distance, decimals: int = 6) -> np.ndarray:
-    """Lattice shifts ``g`` (``(C, 3)`` integers) that put every bond of a minimum spanning tree inside one cell.
+def _length_classes(distance: np.ndarray, tol: float) -> np.ndarray:
+    """Class number of each length: sorted lengths closer than ``tol`` to the previous one share a class."""
+    order = np.argsort(distance, kind="stable")
+    gaps = np.diff(distance[order]) > tol
+    classes = np.empty(len(distance), dtype=np.int64)
+    classes[order] = np.concatenate([[0], np.cumsum(gaps)]) if len(distance) else []
+    return classes
+
+
+def _forests(edges: list, find, limit: int) -> list:
+    """Every maximal spanning forest (as lists of edge numbers) of the multigraph ``edges`` =
+    ``[(k, a, b), ...]`` over the components ``find`` gives, at most ``limit`` of them."""
+    comp = {}
+    for _, a, b in edges:
+        comp.setdefault(find(a), find(a))
+        comp.setdefault(find(b), find(b))
+    nodes = sorted(comp)
+    index = {c: n for n, c in enumerate(nodes)}
+    usable = [(k, index[find(a)], index[find(b)]) for k, a, b in edges if find(a) != find(b)]
+    # how many edges a maximal forest has: the rank of the contracted multigraph
+    parent = list(range(len(nodes)))
+
+    def root(x, p):
+        while p[x] != x:
+            x = p[x]
+        return x
+
+    rank = 0
+    for _, a, b in usable:
+        ra, rb = root(a, parent), root(b, parent)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+            rank += 1
+    out: list = []
+
+    def grow(start, chosen, p):
+        if len(out) >= limit:
+            return
+        if len(chosen) == rank:
+            out.append(list(chosen))
+            return
+        for n in range(start, len(usable)):
+            if len(usable) - n < rank - len(chosen):
+                return
+            k, a, b = usable[n]
+            ra, rb = root(a, p), root(b, p)
+            if ra != rb:
+                q = list(p)
+                q[max(ra, rb)] = min(ra, rb)
+                chosen.append(k)
+                grow(n + 1, chosen, q)
+                chosen.pop()
+
+    grow(0, [], list(range(len(nodes))))
+    return out
+
+
+def tree_gauges(num_sites: int, src, dst, image, distance, tol: float = 1e-4, limit: int = 128):
+    """Lattice shifts that put the bonds of each minimum spanning tree inside one cell: ``(T, C, 3)``, and ``T``'s count.
 
     A file chooses one periodic image of each atom (its origin, its basis and how it wraps
     coordinates); writing atom ``j`` at ``frac[j] + g_j`` instead changes each bond's image
     ``n`` to ``n + g_i - g_j`` and, with it, which cell of the supercell the bond ends in, and so
-    the ECN colours: the same crystal written two ways would get two predictions. This fixes the
-    choice by the bonds themselves. Take a minimum spanning forest of the bond graph between
-    distinct atoms (Kruskal on the lengths rounded to ``decimals``, ties in site order), and shift
-    the atoms so that every tree bond joins two atoms of the same cell (``n = 0``): only the bonds
-    that close a cycle keep an image, and those are the gauge-invariant content (the sum of the
-    images around a cycle does not depend on how the atoms were written). Bonds of an atom to its
-    own images are unchanged, and so are all lengths and vectors: the crystal and its supercell
-    graph are the same, only the labelling of cells changes.
+    the ECN colours: the same crystal written two ways would get two predictions. The bonds
+    themselves fix the choice: take a minimum spanning forest of the bond graph between distinct
+    atoms and shift the atoms so that every tree bond joins two atoms of the same cell (``n = 0``).
+    Only the bonds that close a cycle keep an image, and those are the gauge-invariant content
+    (the sum of the images around a cycle does not depend on how the atoms were written). Bonds of
+    an atom to its own images are unchanged, and so are all lengths and vectors: the crystal and its
+    supercell graph are the same, only the labelling of cells changes.
 
-    The result does not depend on the origin, the wrapping of coordinates, or (for ``n x n x n``
-    supercells) the basis; where several trees tie, they are related by the crystal's symmetry
-    in the symmetric structures that cause ties, and the site order decides otherwise.
+    Lengths within ``tol`` (A) of each other tie, and in a symmetric crystal many trees tie; no
+    rule can prefer one of them without looking at how the file was written, so all of them are
+    returned (at most ``limit``; the second value is how many there are in all), each with the
+    shifts of its atoms (the first site of each connected component stays). A prediction
+    averaged over them depends on the crystal alone (see ``docs/concepts.md``, "Gauge").
 
     >>> # two atoms bonded across the cell boundary: the shift brings atom 1 next to atom 0
-    >>> tree_gauge(2, [0, 1], [1, 0], [[-1, 0, 0], [1, 0, 0]], [1.0, 1.0]).tolist()
-    [[0, 0, 0], [-1, 0, 0]]
+    >>> shifts, count = tree_gauges(2, [0, 1], [1, 0], [[-1, 0, 0], [1, 0, 0]], [1.0, 1.0])
+    >>> shifts[0].tolist(), count
+    ([[0, 0, 0], [-1, 0, 0]], 1)
     """
     src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
     image = np.asarray(image, dtype=np.int64).reshape(-1, 3)
-    order = np.lexsort((dst, src, np.round(np.asarray(distance, dtype=float), decimals)))
+    distance = np.asarray(distance, dtype=float)
+    keep = np.flatnonzero((src < dst) | ((src > dst) & ~_has_reverse(src, dst, image)))
+    classes = _length_classes(distance[keep], tol)
     parent = list(range(num_sites))
 
     def find(a):
         while parent[a] != a:
-            parent[a] = parent[parent[a]]
             a = parent[a]
         return a
 
-    tree = [[] for _ in range(num_sites)]
-    for k in order:
-        i, j = int(src[k]), int(dst[k])
-        if i == j:
+    per_class = []  # for each length class, every maximal forest it contributes
+    count = 1
+    for c in range(int(classes.max()) + 1 if len(keep) else 0):
+        members = keep[classes == c]
+        edges = [(int(k), int(src[k]), int(dst[k])) for k in members]
+        forests = _forests(edges, find, limit)
+        if not forests or not forests[0]:
             continue
-        ri, rj = find(i), find(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-            tree[i].append((j, image[k]))
-            tree[j].append((i, -image[k]))
+        count *= len(forests) if len(forests) < limit else limit + 1  # at least this many
+        per_class.append(forests)
+        for k in forests[0]:  # every forest joins the same components
+            ra, rb = find(int(src[k])), find(int(dst[k]))
+            parent[max(ra, rb)] = min(ra, rb)
+    trees = [[]]
+    for forests in per_class:
+        trees = [t + f for t in trees for f in forests][:limit]
+    shifts = np.stack([_tree_shifts(num_sites, src, dst, image, t) for t in trees])
+    return shifts, int(count if count <= limit else count)
+
+
+def _has_reverse(src, dst, image) -> np.ndarray:
+    """For each bond, whether the reverse bond (dst -> src, -image) is listed too."""
+    listed = {(int(a), int(b), *map(int, n)) for a, b, n in zip(src, dst, image)}
+    return np.array([(int(b), int(a), *map(int, -n)) in listed for a, b, n in zip(src, dst, image)], dtype=bool)
+
+
+def _tree_shifts(num_sites: int, src, dst, image, tree) -> np.ndarray:
+    adjacent = [[] for _ in range(num_sites)]
+    for k in tree:
+        i, j = int(src[k]), int(dst[k])
+        adjacent[i].append((j, image[k]))
+        adjacent[j].append((i, -image[k]))
     shift = np.zeros((num_sites, 3), dtype=np.int64)
     seen = np.zeros(num_sites, dtype=bool)
     for root in range(num_sites):  # every component from its smallest site
@@ -545,7 +671,7 @@ def tree_gauge(num_sites: int, src, dst, image, distance, decimals: int = 6) -> 
         stack = [root]
         while stack:
             i = stack.pop()
-            for j, n in tree[i]:
+            for j, n in adjacent[i]:
                 if not seen[j]:
                     seen[j] = True
                     shift[j] = shift[i] + n  # then n + g_i - g_j = 0
@@ -553,19 +679,33 @@ def tree_gauge(num_sites: int, src, dst, image, distance, decimals: int = 6) -> 
     return shift
 
 
+def tree_gauge(num_sites: int, src, dst, image, distance, tol: float = 1e-4) -> np.ndarray:
+    """The shifts of the first tree of :func:`tree_gauges` (``(C, 3)`` integers).
+
+    >>> tree_gauge(2, [0, 1], [1, 0], [[-1, 0, 0], [1, 0, 0]], [1.0, 1.0]).tolist()
+    [[0, 0, 0], [-1, 0, 0]]
+    """
+    return tree_gauges(num_sites, src, dst, image, distance, tol, limit=1)[0][0]
+
+
 def expand_to_supercell(crystal: Crystal, edges, supercell, id: str = "", targets: dict | None = None,
                         gauge: str = "as_given") -> CrystalGraph:
     """The graph of a crystal's unit-cell edges in a supercell (the explicit arrays follow on use).
 
-    ``gauge="tree"`` first rewrites each atom at the periodic image :func:`tree_gauge` chooses.
+    ``gauge="tree"`` first rewrites each atom at the periodic image of the first tree of
+    :func:`tree_gauges`, and keeps the other tied trees' shifts (:meth:`CrystalGraph.frames`).
     """
     frac = np.array(crystal.frac, dtype=float)
     image = np.asarray(edges.image, dtype=np.int64).reshape(-1, 3)
     src, dst = np.asarray(edges.src, dtype=np.int64), np.asarray(edges.dst, dtype=np.int64)
+    relative = None
     if gauge == "tree":
-        shift = tree_gauge(len(frac), src, dst, image, edges.distance)
+        shifts, _ = tree_gauges(len(frac), src, dst, image, edges.distance)
+        shift = shifts[0]
         frac = frac + shift
         image = image + shift[src] - shift[dst]
+        if len(shifts) > 1:
+            relative = _ro((shifts - shift).astype(np.int16))
     elif gauge != "as_given":
         raise ValueError(f"expected gauge among {GAUGES}, got {gauge!r}")
     return CrystalGraph(
@@ -578,4 +718,5 @@ def expand_to_supercell(crystal: Crystal, edges, supercell, id: str = "", target
         supercell=supercell,
         id=id,
         targets=dict(targets or {}),
+        gauge_shifts=relative,
     )

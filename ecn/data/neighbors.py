@@ -95,8 +95,22 @@ def _check_radii(numbers: np.ndarray) -> None:
         raise NeighborError(f"expected elements with a Cordero covalent radius (Z = 1..96), got Z = {bad}")
 
 
-def isayev_neighbors(lattice, frac, numbers, tol: float = 0.5, cutoff: float = 6.0) -> UnitCellEdges:
+#: Near-degenerate neighbours (A): atoms this close to one empty sphere count as cospherical
+#: (:func:`isayev_neighbors`), and neighbours this close to the k-th nearest are kept with it
+#: (:func:`radius_neighbors`).
+NEIGHBOR_TOL = 1e-4
+
+
+def isayev_neighbors(lattice, frac, numbers, tol: float = 0.5, cutoff: float = 6.0,
+                     neighbor_tol: float = NEIGHBOR_TOL) -> UnitCellEdges:
     """The paper's edges: shared Voronoi face and ``d <= r_i + r_j + tol`` (see the module doc).
+
+    Near-degenerate faces are treated consistently. Where more than four atoms lie on one empty
+    sphere (within ``neighbor_tol`` A), as they do in symmetric crystals such as cubic perovskites, the
+    faces between them have zero area, and whether Qhull reports one depends on rounding: a
+    perturbation of 1e-6 A adds or removes bonds. Every two atoms on such a sphere are counted as
+    sharing a face (the bonds any small perturbation could create), so the graph does not jump.
+    ``neighbor_tol=0`` keeps Qhull's own answer, which is what pymatgen's ``IsayevNN`` returns.
 
     >>> import numpy as np
     >>> e = isayev_neighbors(np.eye(3) * 3.6, np.array([[0, 0, 0], [0.5, 0.5, 0.5]]), np.array([55, 17]))
@@ -118,6 +132,13 @@ def isayev_neighbors(lattice, frac, numbers, tol: float = 0.5, cutoff: float = 6
     except Exception as exc:  # Qhull errors: coplanar or duplicate points
         raise NeighborError(f"Voronoi tessellation failed (overlapping or degenerate atoms?): {exc}") from exc
     pairs = vor.ridge_points
+    # A root's ridge that runs to infinity means the neighbourhood was too small (pymatgen raises too).
+    ridge_vertices = vor.ridge_vertices
+    if any(-1 in ridge_vertices[k] for k in np.flatnonzero(is_root[pairs[:, 0]] | is_root[pairs[:, 1]])):
+        raise NeighborError(f"unbounded Voronoi cell around an atom: the {cutoff} A neighbourhood is too sparse")
+    if neighbor_tol > 0:
+        pairs = np.unique(np.concatenate([np.sort(pairs, axis=1), _cospherical_pairs(vor, cart, is_root, neighbor_tol)]),
+                          axis=0)
     src_list, dst_list = [], []
     for a, b in ((0, 1), (1, 0)):
         mask = is_root[pairs[:, a]]
@@ -125,10 +146,6 @@ def isayev_neighbors(lattice, frac, numbers, tol: float = 0.5, cutoff: float = 6
         dst_list.append(pairs[mask, b])
     p = np.concatenate(src_list)
     q = np.concatenate(dst_list)
-    # A root's ridge that runs to infinity means the neighbourhood was too small (pymatgen raises too).
-    ridge_vertices = vor.ridge_vertices
-    if any(-1 in ridge_vertices[k] for k in np.flatnonzero(is_root[pairs[:, 0]] | is_root[pairs[:, 1]])):
-        raise NeighborError(f"unbounded Voronoi cell around an atom: the {cutoff} A neighbourhood is too sparse")
     d = np.linalg.norm(cart[q] - cart[p], axis=1)
     i, j = site[p], site[q]
     keep = d <= RADIUS_BY_Z[numbers[i]] + RADIUS_BY_Z[numbers[j]] + tol
@@ -138,11 +155,35 @@ def isayev_neighbors(lattice, frac, numbers, tol: float = 0.5, cutoff: float = 6
     return UnitCellEdges(i[order], j[order], image[order], d[order])
 
 
-def radius_neighbors(lattice, frac, numbers, cutoff: float = 8.0, max_neighbors: int | None = 12) -> UnitCellEdges:
+def _cospherical_pairs(vor, cart: np.ndarray, is_root: np.ndarray, neighbor_tol: float) -> np.ndarray:
+    """Pairs ``(a, b)``, ``a < b``, of points within ``neighbor_tol`` of a common empty sphere of more than
+    four points, centred at a Voronoi vertex of a root's cell (one of them a root)."""
+    vertices = set()
+    for p in np.flatnonzero(is_root):
+        vertices.update(v for v in vor.regions[vor.point_region[p]] if v >= 0)
+    if not vertices:
+        return np.zeros((0, 2), dtype=np.int64)
+    centres = vor.vertices[sorted(vertices)]
+    tree = cKDTree(cart)
+    radius, _ = tree.query(centres)
+    out = []
+    for centre, r in zip(centres, radius):
+        ball = tree.query_ball_point(centre, r + neighbor_tol)
+        if len(ball) > 4:
+            ball = np.asarray(sorted(ball))
+            a, b = np.triu_indices(len(ball), 1)
+            pair = np.stack([ball[a], ball[b]], axis=1)
+            out.append(pair[is_root[pair[:, 0]] | is_root[pair[:, 1]]])
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
+
+
+def radius_neighbors(lattice, frac, numbers, cutoff: float = 8.0, max_neighbors: int | None = 12,
+                     neighbor_tol: float = NEIGHBOR_TOL) -> UnitCellEdges:
     """Every atom within ``cutoff`` A (excluding the atom itself), at most ``max_neighbors`` nearest.
 
-    Atoms tied (within 1e-8 A) with the ``max_neighbors``-th nearest are all kept, so that the
-    graph does not depend on how ties are ordered and keeps the crystal's symmetry.
+    Atoms tied (within ``neighbor_tol``, default 1e-4 A, at least 1e-8 A) with the
+    ``max_neighbors``-th nearest are all kept, so that the graph does not depend on how ties are
+    ordered, keeps the crystal's symmetry, and does not change when the atoms move by far less.
 
     >>> import numpy as np
     >>> e = radius_neighbors(np.eye(3) * 2.0, np.zeros((1, 3)), np.array([29]), cutoff=3.0, max_neighbors=None)
@@ -171,6 +212,6 @@ def radius_neighbors(lattice, frac, numbers, cutoff: float = 8.0, max_neighbors:
         rank = np.arange(len(i)) - start
         count = np.bincount(i, minlength=len(frac))[i]
         kth = d[start + np.minimum(max_neighbors, count) - 1]  # distance of each atom's k-th neighbour
-        keep = (rank < max_neighbors) | (d <= kth + 1e-8)
+        keep = (rank < max_neighbors) | (d <= kth + max(neighbor_tol, 1e-8))
         i, j, image, d = i[keep], j[keep], image[keep], d[keep]
     return UnitCellEdges(i, j, image, d)
