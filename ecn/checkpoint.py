@@ -46,13 +46,28 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     if not path.is_file():
         raise CheckpointError(f"expected a checkpoint file, got no file at {path}")
     try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise CheckpointError(f"expected a readable checkpoint file, got {path}: {exc.strerror or exc}") from None
+    if head != b"PK\x03\x04":  # torch.save writes a zip archive
+        shown = head.hex(" ") if head else "nothing (an empty file)"
+        raise CheckpointError(f"expected an ecn checkpoint (a torch zip archive), got {path}, which starts with "
+                              f"{shown}: not a checkpoint, or damaged (zero-filled, cut at the start)")
+    try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError, TypeError) as exc:
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first.split(". ")[0].split(" weights_only=False")[0]  # torch's advice to run the file: not ours
+        raise CheckpointError(
+            f"expected an ecn checkpoint, got {path}, which holds objects other than tensors and plain values and was "
+            f"refused by torch.load(weights_only=True) without running them (tampered or not an ecn checkpoint): "
+            f"{first[:160]}") from None
+    except (RuntimeError, EOFError, ValueError, AttributeError, TypeError, OSError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
-            f"expected an ecn checkpoint, got {path}, which was refused by torch.load(weights_only=True) "
-            f"(tampered, truncated or not a checkpoint): {first[:200]}"
-        ) from None
+            f"expected a complete ecn checkpoint, got {path}, which torch cannot read (truncated or damaged): "
+            f"{first.split('. ')[0][:160]}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         got = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         raise CheckpointError(f"expected an ecn checkpoint of format {FORMAT!r}, got {got!r} in {path}")

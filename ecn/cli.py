@@ -32,14 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override any setting")
-    t.add_argument("--out", help="run folder (required unless --resume)")
-    t.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run from its last.pt")
+    t.add_argument("--out", help="run folder (required unless --resume); refused if it holds a run")
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue a killed or interrupted run from its last.pt")
+    t.add_argument("--overwrite", action="store_true", help="with --out: replace the run the folder holds")
 
     e = sub.add_parser("evaluate", help="metrics of a checkpoint on a split, as one JSON object")
     e.add_argument("checkpoint")
     e.add_argument("--data")
     e.add_argument("--split", default="test")
-    e.add_argument("--limit", type=int, default=0)
+    e.add_argument("--limit", type=int, default=0, help="the first N structures of the split (0: all)")
 
     p = sub.add_parser(
         "predict", help="predictions for structure files, folders and CSV files",
@@ -69,6 +70,7 @@ def _train(args) -> int:
     if args.resume:
         given = [name for name in ("config", "preset", "data", "target", "model", "epochs", "limit_train", "device",
                                    "seed", "out") if getattr(args, name) is not None] + (["set"] if args.set else [])
+        given += ["overwrite"] if args.overwrite else []
         if given:
             raise ValueError(f"expected --resume alone (a run continues with its saved settings), got also "
                              f"{', '.join('--' + g.replace('_', '-') for g in given)}")
@@ -86,7 +88,7 @@ def _train(args) -> int:
         if args.quiet:
             overrides.append("quiet=true")
         config = load_config(args.config, args.preset, overrides)
-        metrics = train(config, args.out)
+        metrics = train(config, args.out, overwrite=args.overwrite)
     if metrics:
         print(json.dumps({k: metrics[k] for k in metrics if k.startswith("test_") or k in ("best_epoch", "epochs_run")}))
     return 0
@@ -122,16 +124,38 @@ def _predict(args) -> int:
                workers=args.workers, progress=args.progress, quiet=args.quiet)
 
 
+#: Exit statuses: success, a run or build that failed (or some structures not predicted), a usage error
+#: (settings, files, data or checkpoints that cannot be used), Ctrl-C.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict}
     try:
         return handlers[args.command](args)
-    except (ValueError, RuntimeError, OSError) as exc:
-        print(f"ecn: error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt as exc:
+        print(f"ecn: interrupted{': ' + _one_line(exc) if str(exc) else ''}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        from .data.build import BuildError
+        from .data.sources import DownloadError
+        from .train import RunFailed
+
+        if isinstance(exc, (RunFailed, BuildError, DownloadError)):
+            print(f"ecn: error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_FAILED
+        if isinstance(exc, (ValueError, RuntimeError, OSError)):
+            print(f"ecn: error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

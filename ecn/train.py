@@ -372,7 +372,7 @@ def _diverged(guard: _Guard, what: str, lr: float) -> RunFailed:
     kept = (f"the last good checkpoint, {guard.out / 'last.pt'} (epoch {guard.saved_epoch}), is kept"
             if guard.saved_epoch else "no epoch had finished, so nothing was kept")
     return RunFailed(f"expected finite numbers, got {what} in epoch {guard.epoch} (the run diverged): {kept}; "
-                     f"start again with a lower lr (now {lr:g}) or check the targets (--overwrite)")
+                     f"start again (--overwrite) with a lower lr (now {lr:g}) or weight_decay, or check the targets")
 
 
 def train(config: TrainConfig | None, out_dir, resume: bool = False, overwrite: bool = False) -> dict:

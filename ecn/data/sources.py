@@ -20,6 +20,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,9 +101,13 @@ def cache_dir() -> Path:
 def _sha256(path: Path, gunzip: bool = False) -> str:
     h = hashlib.sha256()
     opener = gzip.open if gunzip else open
-    with opener(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with opener(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise DownloadError(f"expected a complete gzip file, got {path}, which ends early or is corrupt ({exc}): "
+                            f"the file is truncated; copy or download it again") from None
     return h.hexdigest()
 
 
