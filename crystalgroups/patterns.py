@@ -125,36 +125,32 @@ class Pattern:
     group_name: str = "G"
     group_order: int | None = None
     metadata: dict = field(default_factory=dict, compare=False)
-    _trusted: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self._trusted:  # built by this module: canonical and checked already
-            node, edge, gens = _ro(self.node_colors), _ro(self.edge_colors), _ro(np.array(self.generators, ndmin=2))
-        else:
-            node = _as_colours(self.node_colors, "node colours", 1)
-            n = len(node)
-            edge = _as_colours(self.edge_colors, "edge colours", 2)
-            if edge.shape != (n, n):
-                raise CrystalGroupsError(f"expected edge colours of shape ({n}, {n}), got {edge.shape}")
-            try:
-                gens = np.array(self.generators, dtype=np.int64, ndmin=2)
-            except (TypeError, ValueError, OverflowError) as exc:
-                raise CrystalGroupsError(f"expected generators as rows of an integer array, got {self.generators!r}") \
-                    from exc
-            if gens.ndim != 2 or gens.shape[1] != n:
-                raise CrystalGroupsError(f"expected generators of degree {n}, got shape {gens.shape}")
-            bad = _non_permutation_rows(gens)
-            if len(bad):
-                raise CrystalGroupsError(
-                    f"expected generators that are permutations of 0..{n - 1}, got row {int(bad[0])}: "
-                    f"{gens[bad[0]][:20].tolist()}{'...' if n > 20 else ''}")
-            gens = _ro(gens)
-            if not _is_canonical(node):
-                node = _orbits.canonical_labels(node)
-            if not _is_canonical(edge):
-                edge = _orbits.canonical_labels(edge)
-            if not isinstance(self.group_name, str):
-                raise CrystalGroupsTypeError(f"expected group_name as a str, got {self.group_name!r}")
+        node = _as_colours(self.node_colors, "node colours", 1)
+        n = len(node)
+        edge = _as_colours(self.edge_colors, "edge colours", 2)
+        if edge.shape != (n, n):
+            raise CrystalGroupsError(f"expected edge colours of shape ({n}, {n}), got {edge.shape}")
+        try:
+            gens = np.array(self.generators, dtype=np.int64, ndmin=2)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise CrystalGroupsError(f"expected generators as rows of an integer array, got {self.generators!r}") \
+                from exc
+        if gens.ndim != 2 or gens.shape[1] != n:
+            raise CrystalGroupsError(f"expected generators of degree {n}, got shape {gens.shape}")
+        bad = _non_permutation_rows(gens)
+        if len(bad):
+            raise CrystalGroupsError(
+                f"expected generators that are permutations of 0..{n - 1}, got row {int(bad[0])}: "
+                f"{gens[bad[0]][:20].tolist()}{'...' if n > 20 else ''}")
+        gens = _ro(gens)
+        if not _is_canonical(node):
+            node = _orbits.canonical_labels(node)
+        if not _is_canonical(edge):
+            edge = _orbits.canonical_labels(edge)
+        if not isinstance(self.group_name, str):
+            raise CrystalGroupsTypeError(f"expected group_name as a str, got {self.group_name!r}")
         if self.group_order is not None:
             if isinstance(self.group_order, bool) or not isinstance(self.group_order, (int, np.integer)) \
                     or self.group_order < 1:
@@ -163,13 +159,18 @@ class Pattern:
         object.__setattr__(self, "node_colors", node)
         object.__setattr__(self, "edge_colors", edge)
         object.__setattr__(self, "generators", gens)
-        object.__setattr__(self, "_trusted", True)
         if self.group_order is None:
             object.__setattr__(self, "group_order", self.permutation_group_order)
 
     @classmethod
     def _make(cls, node, edge, gens, name, group_order, metadata=None) -> "Pattern":
-        return cls(node, edge, gens, name, group_order, metadata or {}, _trusted=True)
+        """Build a pattern from colours this module computed (canonical, checked): no validation pass."""
+        p = cls.__new__(cls)
+        for key, value in (("node_colors", _ro(node)), ("edge_colors", _ro(edge)),
+                           ("generators", _ro(np.array(gens, ndmin=2))), ("group_name", name),
+                           ("group_order", int(group_order)), ("metadata", dict(metadata or {}))):
+            object.__setattr__(p, key, value)
+        return p
 
     @functools.cached_property
     def permutation_group_order(self) -> int:
