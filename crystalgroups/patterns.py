@@ -240,8 +240,11 @@ class Pattern:
         keys = np.lexsort((c2[R2].ravel(), c1[R1].ravel(), r2[R2].ravel(), r1[R1].ravel()))
         table = np.empty(k1 * k2, dtype=np.int64)
         table[keys] = np.arange(k1 * k2)
+        table2 = table.reshape(k1, k2)
         edge = np.empty((n, m, n, m), dtype=np.int64)
-        edge[...] = table.reshape(k1, k2)[self.edge_colors[:, None, :, None], other.edge_colors[None, :, None, :]]
+        e2 = other.edge_colors[:, None, :]
+        for a in range(n):  # one block row at a time: no (nm)^2 temporary
+            np.take(table2, self.edge_colors[a][None, :, None] * k2 + e2, out=edge[a])
         node = self.node_colors[:, None] * other.num_node_colors + other.node_colors[None, :]
         meta = {"permutation_group_order": self.permutation_group_order * other.permutation_group_order}
         return Pattern._make(
