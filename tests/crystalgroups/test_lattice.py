@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import spglib
-from hypothesis import given
+from hypothesis import given, strategies as st
 
 from crystalgroups import Lattice
 from crystalgroups.errors import LatticeError, ToleranceWarning
@@ -69,3 +69,33 @@ def test_repr_and_volume():
     lat = Lattice([[2, 0], [0, 3]])
     assert lat.volume == pytest.approx(6.0) and lat.dim == 2
     assert repr(lat) == "Lattice([[2, 0], [0, 3]])"
+
+
+@given(lattices(), st.sampled_from([0.0, 1e-5, 1e-3, 3e-2]))
+def test_solving_the_last_column_equals_enumerating_it(lattice, tol):
+    from crystalgroups.lattice import point_group_of_metric
+
+    red, _ = lattice.reduced()
+    G = red.metric
+    try:
+        solved = point_group_of_metric(G, tol)
+    except LatticeError:
+        solved = None
+    try:
+        enumerated = point_group_of_metric(G, tol, complete_last=False)
+    except LatticeError:
+        enumerated = None
+    if solved is None or enumerated is None:
+        assert solved is None and enumerated is None
+    else:
+        assert [W.tolist() for W in solved] == [W.tolist() for W in enumerated]
+
+
+def test_exact_metrics_of_every_type_both_ways():
+    from crystalgroups import bravais_types
+    from crystalgroups.lattice import point_group_of_metric
+
+    for t in bravais_types():
+        a = point_group_of_metric(t.gram)
+        b = point_group_of_metric(t.gram, complete_last=False)
+        assert len(a) == t.order and [W.tolist() for W in a] == [W.tolist() for W in b]
