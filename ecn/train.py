@@ -451,9 +451,10 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
         hint = f" (every row lacks a target: {missing[0]})" if missing and len(missing) == report.rows else ""
         raise ValueError(f"expected training and validation graphs, got {len(train_graphs)} and {len(val_graphs)}{hint}")
     y_train = _targets_array(train_graphs, config.targets)
-    normalizer = Normalizer(tuple(state["normalizer"]["mean"]), tuple(state["normalizer"]["std"])) if state else \
-        Normalizer.fit(y_train, config.normalize and config.task == "regression",
-                       extensive=[t in config.extensive for t in config.targets])
+    with np.errstate(over="ignore", invalid="ignore"):  # out-of-range targets: refused just below, by name
+        normalizer = Normalizer(tuple(state["normalizer"]["mean"]), tuple(state["normalizer"]["std"])) if state \
+            else Normalizer.fit(y_train, config.normalize and config.task == "regression",
+                                extensive=[t in config.extensive for t in config.targets])
     _check_normalizer(normalizer, y_train, train_graphs, config)
 
     if device.type == "cpu":

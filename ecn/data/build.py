@@ -179,9 +179,8 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def _stop(pool: ProcessPoolExecutor, processes: list) -> None:
     """Stop a pool's workers now (a dead worker or Ctrl-C must not leave the others running)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
     for p in processes:
         if p.is_alive():
             p.kill()
@@ -190,8 +189,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=5)
 
 
-def _dead_workers(pool: ProcessPoolExecutor) -> str:
-    codes = [p.exitcode for p in (getattr(pool, "_processes", None) or {}).values() if p.exitcode not in (None, 0)]
+def _dead_workers(processes: list) -> str:
+    codes = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
     named = []
     for code in codes:
         try:
@@ -222,8 +221,10 @@ def build_graphs(rows: Iterable[dict], settings: GraphSettings = GraphSettings()
     graphs: list[CrystalGraph] = []
     ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context()
     pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint) if workers > 1 else None
+    processes = []
     if pool is not None:  # start the workers before the progress bar's thread exists
         pool.submit(int).result()
+        processes = list(getattr(pool, "_processes", {}).values())
     bar = _progress(progress, limit)
     seen: dict = {}
     try:
@@ -246,8 +247,8 @@ def build_graphs(rows: Iterable[dict], settings: GraphSettings = GraphSettings()
                     report.skipped.append(value)
                 bar.update(1)
     except BrokenProcessPool:
-        how = _dead_workers(pool)
-        _stop(pool)
+        how = _dead_workers(processes)
+        _stop(pool, processes)
         pool = None
         raise BuildError(
             f"expected {workers} graph-building worker processes to finish, got one that died ({how}) after "
@@ -255,7 +256,7 @@ def build_graphs(rows: Iterable[dict], settings: GraphSettings = GraphSettings()
             f"(--set workers=1, or workers=N; in Python, workers=1) or free memory, then run again") from None
     except BaseException:  # Ctrl-C or an error: stop the workers now instead of waiting for them
         if pool:
-            _stop(pool)
+            _stop(pool, processes)
             pool = None
         raise
     finally:

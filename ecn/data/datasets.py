@@ -42,6 +42,10 @@ def _bad_bytes(row: dict) -> str:
     return ""
 
 
+def _replace_bad(value):
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(value, str) else value
+
+
 def _read_rows(path, reader_of) -> Iterator:
     """Rows of ``reader_of(text file)``, with a truncated or corrupt file turned into one ``ValueError``."""
     count = 0
@@ -75,7 +79,8 @@ def iter_csv_rows(path, id_column: str = "material_id", cif_column: str = "cif")
         row["id"] = row.get(id_column) or str(k)
         row["cif"] = row.pop(cif_column) or ""
         bad = _bad_bytes(row)
-        if bad:
+        if bad:  # the row is skipped; its text (the id in the report, too) gets U+FFFD for the bad bytes
+            row = {key: _replace_bad(v) for key, v in row.items()}
             row["_skip"] = f"not UTF-8: row {k + 1} of {path}, column {bad}"
         yield row
 

@@ -1,0 +1,349 @@
+"""Issue 14: ecn never loses a run, never hangs, never reports a wrong number without saying so.
+
+Real processes (a SIGKILLed build worker, SIGINT to a training process), real files (truncated
+gzip, non-UTF-8 bytes, damaged checkpoints, a cache path that cannot be created), real Perov-5 rows.
+"""
+
+import csv
+import gzip
+import json
+import multiprocessing
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from ecn.cli import main
+
+from conftest import read_cifs
+
+TINY = ["--set", "width=16", "--set", "layers=2", "--set", "edge_dim=8", "--set", "batch_size=16", "--quiet"]
+PEROV = ["--data", "perov5", "--limit-train", "32", "--set", "limit_val=16", "--set", "limit_test=16", *TINY]
+
+
+@pytest.fixture(autouse=True)
+def _env(data_dir, tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("ECN_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("ECN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ecn-cache"))
+    monkeypatch.delenv("ECN_GRAPH_CACHE", raising=False)
+
+
+@pytest.fixture(scope="module")
+def cifs(data_dir):
+    return read_cifs(data_dir / "perov_5" / "val.csv.gz", limit=40)
+
+
+@pytest.fixture(scope="module")
+def connected(data_dir):
+    """30 Perov-5 structures whose graphs are connected (files other than the named datasets skip the others)."""
+    from ecn.data import crystal_from_cif, crystal_graph
+
+    rows = read_cifs(data_dir / "perov_5" / "val.csv.gz", limit=90)
+    return [(mid, text) for mid, text in rows if crystal_graph(crystal_from_cif(text)).is_connected()][:30]
+
+
+def _err(capsys) -> str:
+    err = capsys.readouterr().err
+    return "\n".join(line for line in err.splitlines() if line.startswith("ecn:"))
+
+
+def _snapshot(folder):
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(folder.iterdir())}
+
+
+def _write_csv(path, rows, columns=("material_id", "cif", "heat_all")):
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return path
+
+
+# -- 1. never lose a run ---------------------------------------------------------------------
+
+def test_out_on_a_run_refuses_and_touches_nothing_resume_and_overwrite_work(tmp_path, capsys):
+    from ecn.config import load_config
+    from ecn.train import train
+
+    out = tmp_path / "run"
+    assert main(["train", *PEROV, "--epochs", "1", "--out", str(out)]) == 0
+    before = _snapshot(out)
+    capsys.readouterr()
+    assert main(["train", *PEROV, "--epochs", "1", "--out", str(out)]) == 2
+    err = _err(capsys)
+    assert len(err.splitlines()) == 1 and "--resume" in err and "--overwrite" in err and "finished run" in err
+    assert _snapshot(out) == before
+    # the Python pattern of benchmarks/reproduce_perov5.py: resume=True on a folder that holds a run
+    config = load_config(overrides=["data=perov5", "limit_train=32", "limit_val=16", "limit_test=16", "width=16",
+                                    "layers=2", "edge_dim=8", "batch_size=16", "quiet=true", "epochs=1"])
+    assert train(config, out, resume=True)["epochs_run"] == 1
+    with pytest.raises(ValueError, match="epochs: 1 in the run, 3 given"):
+        train(config.replace(epochs=3), out, resume=True)
+    with pytest.raises(ValueError, match="--overwrite"):
+        train(config, out)
+    assert main(["train", *PEROV, "--epochs", "1", "--seed", "1", "--out", str(out), "--overwrite"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 1
+    assert "seed: 1" in (out / "config.yaml").read_text()
+
+
+def test_a_failed_fresh_run_leaves_no_folder_and_orphans_are_cleaned(tmp_path, capsys):
+    out = tmp_path / "new" / "run"
+    # classification on a continuous target: refused before anything is written
+    assert main(["train", *PEROV, "--epochs", "1", "--set", "task=classification", "--out", str(out)]) == 2
+    assert "expected classification targets of 0 or 1" in _err(capsys)
+    assert not out.exists()
+    existing = tmp_path / "old"
+    existing.mkdir()
+    orphan = existing / "last.pt8f3k.tmp"  # what a SIGKILL during torch.save leaves
+    orphan.write_bytes(b"half")
+    (existing / "notes.txt").write_text("mine")
+    assert main(["train", *PEROV, "--epochs", "1", "--set", "lr=1e30", "--out", str(existing)]) == 1
+    err = _err(capsys)
+    assert "diverged" in err and "nothing was kept" in err and len(err.splitlines()) == 1
+    assert sorted(p.name for p in existing.iterdir()) == ["notes.txt"]
+
+
+def test_sigint_prints_one_line_and_leaves_a_resumable_run(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "ecn", "train", *PEROV, "--epochs", "500", "--out", str(out)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not ((out / "log.csv").exists() and (out / "last.pt").exists()):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    lines = [line for line in err.splitlines() if line.startswith("ecn:") or "Traceback" in line]
+    assert len(lines) == 1 and "interrupted" in lines[0] and f"--resume {out}" in lines[0], err
+    assert (out / "last.pt").is_file() and not (out / "metrics.json").exists()
+    assert not list(out.glob("*.tmp"))
+
+
+# -- 2. never hang ---------------------------------------------------------------------------
+
+def test_a_killed_build_worker_fails_the_build_at_once(cifs):
+    from ecn.data import build_graphs
+    from ecn.data.build import BuildError
+
+    killed = []
+
+    def rows():
+        for k in range(10_000):
+            if k == 64 and not killed:  # the first chunk is with the workers: kill one, as the OOM killer would
+                worker = multiprocessing.active_children()[0]
+                os.kill(worker.pid, signal.SIGKILL)
+                killed.append(worker.pid)
+            mid, text = cifs[k % len(cifs)]
+            yield {"id": f"{mid}-{k}", "cif": text}
+
+    def hang(*_):
+        raise TimeoutError("the build hung after its worker was killed")
+
+    old = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(60)
+    started = time.perf_counter()
+    try:
+        with pytest.raises(BuildError, match="memory") as info:
+            build_graphs(rows(), workers=2, progress=False, chunk=64)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert killed and time.perf_counter() - started < 30
+    assert "workers=1" in str(info.value) and "SIGKILL" in str(info.value)
+    assert not multiprocessing.active_children()  # the other worker was stopped too
+
+
+# -- 3. say what was skipped, 4. no silent wrong result ---------------------------------------
+
+def test_skipped_rows_and_duplicates_are_summarised_and_written(tmp_path, capsys, connected):
+    path = tmp_path / "mixed.csv"
+    assert len(connected) == 30
+    rows = [(mid, text, "1.5") for mid, text in connected]
+    rows[3] = (rows[3][0], "this is not a CIF", "1.0")
+    rows[7] = (rows[2][0], rows[7][1], "1.2")  # a duplicate id
+    _write_csv(path, rows)
+    raw = path.read_bytes().replace(rows[10][0].encode() + b",", rows[10][0].encode() + b"\xff,", 1)
+    path.write_bytes(raw)  # one byte that is not UTF-8, in one row
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(path), "--target", "heat_all", "--epochs", "1", *TINY, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "30 rows read, 28 graphs kept, 2 skipped" in err
+    assert f"unparsable CIF (first: {rows[3][0]})" in err and "not UTF-8" in err
+    assert f"duplicate ids (kept, told apart by their row): {rows[2][0]}" in err
+    assert "split train 22, val 3, test 3 graphs (seed 0)" in err
+    report = list(csv.DictReader((out / "data_report.csv").open()))
+    reasons = {r["id"]: r["reason"] for r in report}
+    assert reasons[rows[3][0]].startswith("unparsable CIF") and reasons[rows[2][0]] == "duplicate id (kept)"
+    assert any(r["reason"].startswith("not UTF-8: row 11 of") and "column material_id (byte 0xff)" in r["reason"]
+               for r in report)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"]["train"]["skipped"] == {"not UTF-8": 1, "unparsable CIF": 1}
+    assert metrics["data"]["test"]["graphs"] == 3
+    assert "row" in next(csv.reader((out / "predictions.csv").open()))
+
+
+def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
+    out = tmp_path / "run"
+    # weight decay 4000 x lr 1e-3: the weights triple (with alternating sign) each step; inf in epoch 2
+    assert main(["train", *PEROV, "--epochs", "4", "--set", "weight_decay=4000", "--out", str(out)]) == 1
+    err = _err(capsys)
+    found = re.search(r"in epoch (\d+) \(the run diverged\): the last good checkpoint, .*last.pt \(epoch (\d+)\)", err)
+    assert found and int(found[1]) >= 2 and int(found[2]) == int(found[1]) - 1, err
+    assert not (out / "metrics.json").exists()
+    from ecn.checkpoint import load_checkpoint
+
+    state = load_checkpoint(out / "last.pt")
+    assert state["epoch"] == int(found[2]) and all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+def test_huge_targets_and_bad_numbers_are_refused(tmp_path, capsys, cifs):
+    path = _write_csv(tmp_path / "huge.csv", [(mid, text, "1e200" if k == 5 else "1.0")
+                                              for k, (mid, text) in enumerate(cifs[:30])])
+    assert main(["train", "--data", str(path), "--target", "heat_all", "--epochs", "1", *TINY,
+                 "--out", str(tmp_path / "a")]) == 2
+    err = _err(capsys)
+    assert "normalised" in err and cifs[5][0] in err and not (tmp_path / "a").exists()
+    for bad in ("lr=inf", "lr=nan", "min_lr=-1"):
+        assert main(["train", *PEROV, "--set", bad, "--out", str(tmp_path / "b")]) == 2
+        assert "expected" in _err(capsys)
+
+
+def test_evaluate_refuses_missing_targets_bad_limits_and_splits(tmp_path, capsys, cifs):
+    out = tmp_path / "run"
+    assert main(["train", *PEROV, "--epochs", "1", "--out", str(out)]) == 0
+    other = _write_csv(tmp_path / "other.csv", [(mid, text, "0.1") for mid, text in cifs[:20]],
+                       columns=("material_id", "cif", "band_gap"))
+    capsys.readouterr()
+    cases = [(["--data", str(other)], "carrying the target"), (["--limit", "-5"], "--limit as an integer >= 0"),
+             (["--data", str(other), "--split", "foo"], "expected a split among")]
+    for extra, fragment in cases:
+        assert main(["evaluate", str(out / "best.pt"), *extra]) == 2
+        err = _err(capsys)
+        assert fragment in err and len(err.splitlines()) == 1, err
+
+
+def test_resume_refuses_changed_data_but_not_an_unrecorded_hash(tmp_path, capsys, cifs):
+    from ecn.checkpoint import load_checkpoint, save_checkpoint
+
+    path = _write_csv(tmp_path / "d.csv", [(mid, text, f"{k / 10}") for k, (mid, text) in enumerate(cifs[:30])])
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(path), "--target", "heat_all", "--epochs", "1", *TINY, "--out", str(out)]) == 0
+    _write_csv(path, [(mid, text, f"{k / 5}") for k, (mid, text) in enumerate(cifs[:30])])
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out)]) == 2
+    assert "expected the train data of the run" in _err(capsys)
+    state = load_checkpoint(out / "last.pt")  # a run from before the hash was recorded
+    save_checkpoint(out / "last.pt", {k: v for k, v in state.items() if k not in ("data_sha256", "format")})
+    assert main(["train", "--resume", str(out)]) == 0
+
+
+# -- 5. folders of CIFs with labels ------------------------------------------------------------
+
+def test_a_folder_of_cifs_with_labels_trains_and_evaluates(tmp_path, capsys, cifs):
+    folder = tmp_path / "cifs"
+    folder.mkdir()
+    for k, (mid, text) in enumerate(cifs[:30]):
+        (folder / (f"{mid}.CIF" if k == 0 else f"{mid}.cif")).write_text(text)  # an upper-case suffix counts
+    args = ["train", "--data", str(folder), "--target", "heat_all", "--epochs", "1", *TINY]
+    assert main([*args, "--out", str(tmp_path / "none")]) == 2
+    err = _err(capsys)
+    assert "id_prop.csv" in err and "no labels" in err and not (tmp_path / "none").exists()
+    with (folder / "id_prop.csv").open("w") as fh:  # CGCNN's convention: id,value, no header
+        fh.writelines(f"{mid},{k / 10}\n" for k, (mid, _) in enumerate(cifs[:30]))
+    out = tmp_path / "run"
+    assert main([*args, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "30 rows read" in err and "missing CIF" not in err and "skipped: not UTF-8" not in err
+    val = int(re.search(r"split train \d+, val (\d+)", err)[1])
+    assert cifs[0][0] in (out / "predictions.csv").read_text() + (out / "data_report.csv").read_text() or val
+    assert main(["evaluate", str(out / "best.pt"), "--data", str(folder), "--split", "val"]) == 0
+    assert json.loads(capsys.readouterr().out)["structures"] == val > 0
+
+
+# -- 6. one-line errors ------------------------------------------------------------------------
+
+def test_broken_files_and_settings_are_one_line_errors(tmp_path, capsys, cifs):
+    full = tmp_path / "full.csv.gz"
+    with gzip.open(full, "wt", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["material_id", "cif", "heat_all"])
+        writer.writerows((mid, text, "1.0") for mid, text in cifs[:30])
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(full.read_bytes()[:len(full.read_bytes()) // 2])
+    assert main(["train", "--data", str(cut), "--target", "heat_all", "--epochs", "1", *TINY,
+                 "--out", str(tmp_path / "r")]) == 2
+    err = _err(capsys)
+    assert "expected a complete gzip file" in err and str(cut) in err and len(err.splitlines()) == 1
+    for text, fragment in (("targets: 5\n", "expected targets as a name"), ("data: [a, b]\n", "expected data as text"),
+                           ("supercell: {a: 1}\n", "expected supercell")):
+        (tmp_path / "c.yaml").write_text(text)
+        assert main(["train", "--config", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "r")]) == 2
+        err = _err(capsys)
+        assert fragment in err and len(err.splitlines()) == 1
+    assert main(["train", "--data", str(full), "--set", "limit_train=-1",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "limit_train >= 0" in _err(capsys)
+
+
+def test_damaged_and_foreign_checkpoints_are_named(tmp_path, capsys):
+    from ecn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+
+    good = save_checkpoint(tmp_path / "good.pt", {"model": {"w": torch.zeros(5000)}})
+    data = good.read_bytes()
+    (tmp_path / "head.pt").write_bytes(data[:200])  # torch: "failed finding central directory"
+    (tmp_path / "cut.pt").write_bytes(data[:len(data) * 9 // 10])  # torch: "[Errno 22] Invalid argument"
+    (tmp_path / "zero.pt").write_bytes(bytes(len(data)))  # torch: "... set to `False` will likely succeed"
+    (tmp_path / "empty.pt").write_bytes(b"")
+    for name in ("head.pt", "cut.pt", "zero.pt", "empty.pt"):
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(tmp_path / name)
+        message = str(info.value)
+        assert str(tmp_path / name) in message and "False" not in message and "Errno" not in message
+        assert "\n" not in message
+        assert main(["evaluate", str(tmp_path / name)]) == 2
+        assert name in _err(capsys)
+
+
+def test_the_graph_cache_can_be_moved_or_turned_off_and_an_unwritable_one_is_found_first(tmp_path, capsys,
+                                                                                         monkeypatch, cifs):
+    from ecn.data import load_dataset
+
+    path = _write_csv(tmp_path / "d.csv", [(mid, text, "1.0") for mid, text in cifs[:4]])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("ECN_GRAPH_CACHE", str(blocker / "graphs"))
+    built = []
+    import ecn.data.load as load
+
+    real = load.build_graphs
+    monkeypatch.setattr(load, "build_graphs", lambda *a, **k: built.append(1) or real(*a, **k))
+    with pytest.raises(ValueError, match="ECN_GRAPH_CACHE=off") as info:
+        load_dataset(path, target_names=["heat_all"], progress=False, workers=1)
+    assert str(blocker / "graphs") in str(info.value) and not built  # refused before the build
+    monkeypatch.setenv("ECN_GRAPH_CACHE", "off")
+    graphs, _ = load_dataset(path, target_names=["heat_all"], progress=False, workers=1)
+    assert graphs and built
+    moved = tmp_path / "moved"
+    monkeypatch.setenv("ECN_GRAPH_CACHE", str(moved))
+    load_dataset(path, target_names=["heat_all"], progress=False, workers=1)
+    assert len(list(moved.glob("d-*.npz"))) == 1
+
+
+def test_models_refuse_bad_sizes_and_batches_coloured_for_another_group(cifs):
+    from ecn.data import Collater, FeatureSettings, crystal_from_cif, crystal_graph
+    from ecn.models import build_model
+
+    for bad in ({"width": 0}, {"layers": 0}, {"num_colors": -1}):  # num_colors=0 means "the group's own number"
+        with pytest.raises(ValueError, match="expected"):
+            build_model("ecn-s", **bad)
+    graphs = [crystal_graph(crystal_from_cif(text)) for _, text in cifs[:2]]
+    batch = Collater("P-1", (), FeatureSettings())(graphs)  # ECN-P-1's colours
+    model = build_model("ecn-s", node_in=batch.x.shape[1], width=8, layers=1, num_colors=2)  # S_Lambda: 2 colours
+    with pytest.raises(ValueError, match="edge colours"):
+        model(batch)
