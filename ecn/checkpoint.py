@@ -63,7 +63,10 @@ def load_checkpoint(path, map_location="cpu") -> dict:
             f"expected an ecn checkpoint, got {path}, which holds objects other than tensors and plain values and was "
             f"refused by torch.load(weights_only=True) without running them (tampered or not an ecn checkpoint): "
             f"{first[:160]}") from None
-    except (RuntimeError, EOFError, ValueError, AttributeError, TypeError, OSError, KeyError) as exc:
+    except (EOFError, OSError):  # torch says "[Errno 22] Invalid argument" for a cut zip archive
+        raise CheckpointError(f"expected a complete ecn checkpoint, got {path}, which ends early or is damaged "
+                              f"(truncated: a full disk, or a copy cut short)") from None
+    except (RuntimeError, ValueError, AttributeError, TypeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
             f"expected a complete ecn checkpoint, got {path}, which torch cannot read (truncated or damaged): "

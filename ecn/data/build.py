@@ -37,8 +37,8 @@ from .neighbors import NeighborError
 from .radii import RADIUS_BY_Z
 from .structures import StructureError, crystal_from_cif, primitive_crystal
 
-__all__ = ["BuildLimits", "BuildReport", "BuildError", "build_graphs", "GraphCache", "CACHE_FORMAT_VERSION",
-           "graph_from_row"]
+__all__ = ["BuildLimits", "BuildReport", "BuildError", "build_graphs", "check_settings", "GraphCache",
+           "CACHE_FORMAT_VERSION", "graph_from_row"]
 
 log = logging.getLogger("ecn.data")
 
@@ -174,6 +174,15 @@ def _work(args):
         return False, (row.get("id", "?"), f"error: {type(exc).__name__}: {exc}")
 
 
+def check_settings(settings: GraphSettings) -> None:
+    """Limits that mean nothing are refused (``max_neighbors=0`` would otherwise mean "no limit")."""
+    m = settings.max_neighbors
+    if m is not None and (isinstance(m, bool) or not isinstance(m, int) or m < 1):
+        raise ValueError(f"expected max_neighbors as an integer >= 1 or None (no limit), got {m!r}")
+    if not (isinstance(settings.cutoff, (int, float)) and settings.cutoff > 0):
+        raise ValueError(f"expected cutoff > 0 A, got {settings.cutoff!r}")
+
+
 def _ignore_sigint() -> None:
     """Workers leave Ctrl-C to the main process (which stops them), so a terminal shows one line, not one per worker."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -215,6 +224,7 @@ def build_graphs(rows: Iterable[dict], settings: GraphSettings = GraphSettings()
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
             raise ValueError(f"expected {name} as an integer >= {low}" + (" or None" if name != "chunk" else "")
                              + f", got {value!r}")
+    check_settings(settings)
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
     rows = iter(rows) if limit is None else itertools.islice(rows, limit)
     report = BuildReport()

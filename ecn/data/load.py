@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from .build import BuildLimits, BuildReport, GraphCache, build_graphs, file_sha256
+from .build import BuildLimits, BuildReport, GraphCache, build_graphs, check_settings, file_sha256
 from .datasets import LABEL_FILES, cif_files, iter_cif_folder, iter_csv_rows, iter_labelled_folder
 from .graph import CrystalGraph, GraphSettings
 from .sources import DATASETS, cache_dir, dataset_file
@@ -78,6 +78,7 @@ def load_dataset(source: str | Path, split: str | None = None, target_names: Seq
     """
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise ValueError(f"expected limit as an integer >= 0 or None, got {limit!r}")
+    check_settings(settings)
     key_name = str(source).replace("_", "").replace("-", "").lower()
     if key_name in DATASETS:
         spec = DATASETS[key_name]

@@ -17,10 +17,9 @@ import time
 
 import pytest
 import torch
+from conftest import read_cifs
 
 from ecn.cli import main
-
-from conftest import read_cifs
 
 TINY = ["--set", "width=16", "--set", "layers=2", "--set", "edge_dim=8", "--set", "batch_size=16", "--quiet"]
 PEROV = ["--data", "perov5", "--limit-train", "32", "--set", "limit_val=16", "--set", "limit_test=16", *TINY]
@@ -308,6 +307,20 @@ def test_damaged_and_foreign_checkpoints_are_named(tmp_path, capsys):
         assert "\n" not in message
         assert main(["evaluate", str(tmp_path / name)]) == 2
         assert name in _err(capsys)
+
+
+def test_limits_that_mean_nothing_are_refused(cifs):
+    from ecn.data import GraphSettings, build_graphs, load_dataset
+
+    rows = [{"id": mid, "cif": text} for mid, text in cifs[:2]]
+    for bad in ({"max_neighbors": 0}, {"max_neighbors": -3}):
+        with pytest.raises(ValueError, match="max_neighbors as an integer >= 1"):
+            build_graphs(rows, GraphSettings(neighbors="radius", **bad), workers=1, progress=False)
+        with pytest.raises(ValueError, match="max_neighbors"):
+            load_dataset("perov5", "val", settings=GraphSettings(neighbors="radius", **bad), limit=2, progress=False)
+    for kwargs, fragment in (({"workers": -1}, "workers"), ({"limit": -5}, "limit"), ({"chunk": 0}, "chunk")):
+        with pytest.raises(ValueError, match=fragment):
+            build_graphs(rows, progress=False, **kwargs)
 
 
 def test_the_graph_cache_can_be_moved_or_turned_off_and_an_unwritable_one_is_found_first(tmp_path, capsys,
