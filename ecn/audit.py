@@ -30,7 +30,7 @@ import numpy as np
 
 from .data.structures import Crystal
 
-__all__ = ["CHANGES", "rewrite", "random_unimodular", "gauge_audit", "checkpoint_predictor"]
+__all__ = ["CHANGES", "rewrite", "random_unimodular", "gauge_audit", "checkpoint_predictor", "model_predictor"]
 
 #: The changes :func:`rewrite` knows, in the order the audit reports them.
 CHANGES = ("permute", "reimage", "origin", "basis", "perturb")
@@ -125,5 +125,39 @@ def checkpoint_predictor(path, **settings) -> Callable[[Sequence[Crystal]], np.n
     def predict(crystals):
         graphs = [crystal_graph(c, settings=graph) for c in crystals]
         return _predict(model, graphs, config, normalizer, torch.device("cpu"))
+
+    return predict
+
+
+def model_predictor(model, name: str | None = None, settings=None, features=None,
+                    frames: bool = True) -> Callable[[Sequence[Crystal]], np.ndarray]:
+    """``predict(crystals)`` for a model object (an untrained or your own): graphs with ``settings``
+    (default: the model's own graph rule in the tree gauge), the batches its training would use
+    (quotient form without the cell one-hot), outputs averaged over the tied gauges (``frames``).
+
+    >>> from ecn.data import Crystal
+    >>> from ecn.models import build_model
+    >>> c = Crystal(np.eye(3) * 4.0, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17])
+    >>> model = build_model("ecn-s", node_in=104, width=8, edge_dim=4, layers=1)
+    >>> gauge_audit(model_predictor(model), [c], changes=["reimage", "origin"])["reimage"]["max"] < 1e-6
+    True
+    """
+    import torch
+
+    from .config import TrainConfig
+    from .data import FeatureSettings, crystal_graph
+    from .train import collater, graph_settings
+
+    name = name or model.config.name
+    features = features or FeatureSettings(cell_onehot=False)
+    config = TrainConfig(model=name, cell_onehot=features.cell_onehot, element_features=features.element)
+    settings = settings or graph_settings(config)
+    make = collater(config.replace(gauge=settings.gauge), frames=frames)
+
+    def predict(crystals):
+        batch = make([crystal_graph(c, settings=settings) for c in crystals])
+        model.eval()
+        with torch.no_grad():
+            return model(batch).double().numpy()
 
     return predict

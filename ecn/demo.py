@@ -1,8 +1,11 @@
 """The training part of ``make demo``: a short CPU training of ECN-S_Lambda on a Perov-5 subset.
 
-Trains for at most about three minutes, then prints the test MAE next to the mean predictor's
+ECN-S_Lambda at the paper's size (width 100, 6 layers) on 1,500 Perov-5 structures, on the quotient
+graph (one node per atom of the unit cell) in the tree gauge, 60 epochs with a cosine schedule, for
+at most ``--minutes`` of training; then it prints the test MAE next to the mean predictor's
 (predicting the training mean for every structure) and writes the run folder with its parity
-plot. Run ``python -m ecn.demo --out DIR``.
+plot and ``demo.json`` (the figures, the machine and the time taken). Run ``python -m ecn.demo
+--out DIR``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ def main(argv=None) -> int:
     parser.add_argument("--minutes", type=float, default=2.0, help="training time budget")
     args = parser.parse_args(argv)
     config = load_config(overrides=[
-        "data=perov5", "targets=heat_all", "model=ecn-s", "width=64", "layers=3", "batch_size=32", "epochs=40",
+        "data=perov5", "targets=heat_all", "model=ecn-s", "batch_size=64", "epochs=60", "lr_schedule=cosine",
         "limit_train=1500", "limit_val=300", "limit_test=600", f"time_limit={args.minutes}",
     ])
     start = time.perf_counter()
@@ -38,7 +41,17 @@ def main(argv=None) -> int:
     print(f"  test MAE {metrics['test_mae']:.4f} eV/cell   mean predictor {baseline:.4f} eV/cell   "
           f"({len(test_graphs)} test structures)")
     print(f"  run folder {args.out}: parity.png, predictions.csv, metrics.json, best.pt")
-    summary = {"test_mae": metrics["test_mae"], "mean_predictor_mae": baseline, "epochs": metrics["epochs_run"]}
+    import os
+    import platform
+
+    import torch
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.machine()) if Path("/proc/cpuinfo").exists() else ""
+    summary = {"test_mae": metrics["test_mae"], "mean_predictor_mae": baseline, "epochs": metrics["epochs_run"],
+               "seconds": time.perf_counter() - start, "train_seconds": metrics["train_seconds"],
+               "cpu": cpu, "cores": os.cpu_count(), "threads": torch.get_num_threads(), "torch": torch.__version__,
+               "date": time.strftime("%Y-%m-%d")}
     (Path(args.out) / "demo.json").write_text(json.dumps(summary, indent=1))
     return 0 if metrics["test_mae"] < baseline else 1
 
