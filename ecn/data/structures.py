@@ -94,6 +94,9 @@ def to_crystal(obj, id: str = "") -> Crystal:
     if isinstance(obj, Crystal):
         return obj
     module = type(obj).__module__
+    # an ASE Atoms, or a subclass of it such as pymatgen's AseAtomsAdaptor output (MSONAtoms)
+    if any(c.__module__.startswith("ase.") for c in type(obj).__mro__):
+        module = "ase"
     if module.startswith("pymatgen"):
         if not getattr(obj, "is_ordered", True):
             raise StructureError(f"expected an ordered structure (one element per site), got a disordered one: {obj.formula}")

@@ -60,3 +60,17 @@ def test_unparsable_cif_is_a_clear_error():
 def test_min_distance_sees_periodic_images():
     c = Crystal(np.eye(3) * 3.0, [[0, 0, 0], [0.99, 0, 0]], [6, 6])
     assert c.min_distance() == pytest.approx(0.03)
+
+
+def test_pymatgen_ase_adaptor_atoms_are_read_as_ase():
+    """pymatgen's AseAtomsAdaptor returns a subclass of ASE's Atoms from a pymatgen module."""
+    from pymatgen.core import Lattice, Structure
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ecn.data.structures import to_crystal
+
+    s = Structure(Lattice.cubic(4.0), ["Cs", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    atoms = AseAtomsAdaptor.get_atoms(s)
+    c = to_crystal(atoms)
+    assert c.num_sites == 2 and sorted(c.numbers.tolist()) == [17, 55]
+    assert np.allclose(c.lattice, s.lattice.matrix)
