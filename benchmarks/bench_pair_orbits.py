@@ -75,8 +75,9 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
@@ -88,10 +89,10 @@ import subprocess  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import sympy  # noqa: E402
+from _util import write_json_atomic  # noqa: E402
 from sympy.combinatorics import Permutation  # noqa: E402
 from sympy.combinatorics import PermutationGroup as SympyPermutationGroup  # noqa: E402
 
-from _util import write_json_atomic  # noqa: E402
 import crystalgroups  # noqa: E402
 from crystalgroups.bravais import bravais_group  # noqa: E402
 from crystalgroups.groups import LatticeGroup  # noqa: E402

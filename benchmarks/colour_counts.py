@@ -18,8 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import crystalgroups  # noqa: E402
 from _util import write_json_atomic, write_text_atomic  # noqa: E402
+
+import crystalgroups  # noqa: E402
 
 SUPERCELLS = [(1, 1, 1), (2, 2, 2), (3, 3, 3), (4, 4, 4), (1, 2, 3)]
 TYPES = ["aP", "mP", "mS", "oP", "oS", "oI", "oF", "tP", "tI", "hR", "hP", "cP", "cI", "cF"]
@@ -41,13 +42,23 @@ def main() -> int:
     out = Path(__file__).resolve().parents[1] / "docs" / "results"
     rows = {}
     for group in ["S", "P-1", *TYPES]:
-        rows[group] = {"x".join(map(str, sc)): dict(zip(("colors", "operations"), count(group, sc))) for sc in SUPERCELLS}
-    result = {"supercells": ["x".join(map(str, sc)) for sc in SUPERCELLS], "rows": rows,
-              "date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/colour_counts.py"}
+        rows[group] = {
+            "x".join(map(str, sc)): dict(zip(("colors", "operations"), count(group, sc))) for sc in SUPERCELLS
+        }
+    result = {
+        "supercells": ["x".join(map(str, sc)) for sc in SUPERCELLS],
+        "rows": rows,
+        "date": time.strftime("%Y-%m-%d"),
+        "command": "python benchmarks/colour_counts.py",
+    }
     write_json_atomic(out / "colour_counts.json", result)
     head = "| group | " + " | ".join(result["supercells"]) + " |"
-    lines = ["<!-- written by benchmarks/colour_counts.py; do not edit by hand -->", "", head,
-             "|---" * (len(SUPERCELLS) + 1) + "|"]
+    lines = [
+        "<!-- written by benchmarks/colour_counts.py; do not edit by hand -->",
+        "",
+        head,
+        "|---" * (len(SUPERCELLS) + 1) + "|",
+    ]
     for group, cells in rows.items():
         label = {"S": "S_Lambda", "P-1": "P-1"}.get(group, f"{group} holohedry")
         entries = []

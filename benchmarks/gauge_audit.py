@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-
 from _util import write_json_atomic, write_text_atomic  # noqa: E402
+
 from ecn.audit import CHANGES, checkpoint_predictor, gauge_audit  # noqa: E402
 from ecn.checkpoint import load_checkpoint  # noqa: E402
 from ecn.data import crystal_from_cif  # noqa: E402

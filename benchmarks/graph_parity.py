@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _util import write_json_atomic  # noqa: E402
+
 from ecn.data.datasets import iter_csv_rows  # noqa: E402
 from ecn.data.graph import crystal_graph  # noqa: E402
 from ecn.data.parity import compare_rows, parity_rows  # noqa: E402
@@ -39,7 +40,9 @@ def check(item):
     try:
         crystal = crystal_from_cif(cif, id=material_id)
         t0 = time.perf_counter()
-        ours = parity_rows(crystal_graph(crystal, gauge="as_given", neighbor_tol=0.0))  # pymatgen: images as written, Qhull faces
+        ours = parity_rows(
+            crystal_graph(crystal, gauge="as_given", neighbor_tol=0.0)
+        )  # pymatgen: images as written, Qhull faces
         t1 = time.perf_counter()
     except Exception as exc:  # reported, never fatal
         return {**out, "status": "ours_failed", "error": f"{type(exc).__name__}: {exc}"}
@@ -69,7 +72,9 @@ def run(data_dir: Path, out: Path, every: int, workers: int, datasets) -> dict:
                         done.add(json.loads(line)["id"])
                     except (json.JSONDecodeError, KeyError):
                         pass  # a line cut by a kill: that structure is redone
-            todo = [(r["id"], r["cif"]) for k, r in enumerate(iter_csv_rows(path)) if k % every == 0 and r["id"] not in done]
+            todo = [
+                (r["id"], r["cif"]) for k, r in enumerate(iter_csv_rows(path)) if k % every == 0 and r["id"] not in done
+            ]
             print(f"{name}/{split}: {len(done)} done before, {len(todo)} to check", flush=True)
             with log.open("a") as fh, mp.Pool(workers) as pool:
                 for k, res in enumerate(pool.imap_unordered(check, todo, chunksize=8)):
@@ -82,12 +87,17 @@ def run(data_dir: Path, out: Path, every: int, workers: int, datasets) -> dict:
             for r in rows:
                 counts[r["status"]] = counts.get(r["status"], 0) + 1
             summary[f"{name}/{split}"] = {
-                "checked": len(rows), "counts": counts,
+                "checked": len(rows),
+                "counts": counts,
                 "differ": [r for r in rows if r["status"] == "differ"],
-                "pymatgen_failed": [{"id": r["id"], "error": r["error"]} for r in rows if r["status"] == "pymatgen_failed"],
+                "pymatgen_failed": [
+                    {"id": r["id"], "error": r["error"]} for r in rows if r["status"] == "pymatgen_failed"
+                ],
                 "ours_failed": [{"id": r["id"], "error": r["error"]} for r in rows if r["status"] == "ours_failed"],
                 "ours_ms_mean": 1000 * sum(r.get("ours_s", 0) for r in rows) / max(1, sum("ours_s" in r for r in rows)),
-                "pymatgen_ms_mean": 1000 * sum(r.get("pymatgen_s", 0) for r in rows) / max(1, sum("pymatgen_s" in r for r in rows)),
+                "pymatgen_ms_mean": 1000
+                * sum(r.get("pymatgen_s", 0) for r in rows)
+                / max(1, sum("pymatgen_s" in r for r in rows)),
             }
             print(f"{name}/{split}: {counts}", flush=True)
     write_json_atomic(out / "summary.json", summary)

@@ -49,7 +49,12 @@ LABELS = {"ecn-s": "ECN-S_Lambda", "ecn-p1": "ECN-P-1", "ecn-g": "ECN-G_Lambda",
 #: unit-cell models, to separate the graph from the architecture (``--graph-study``).
 VARIANTS = {
     "ecn-s+period_group": ("ecn-s", ["element_features=period_group"], "ablation", "group + period features"),
-    "ecn-s+cell_onehot": ("ecn-s", ["cell_onehot=true"], "ablation", "the paper's exact input: cell one-hot, explicit supercell"),
+    "ecn-s+cell_onehot": (
+        "ecn-s",
+        ["cell_onehot=true"],
+        "ablation",
+        "the paper's exact input: cell one-hot, explicit supercell",
+    ),
     "ecn-s+3x3x3": ("ecn-s", ["supercell=3,3,3"], "ablation", "3x3x3 supercell"),
     "ecn-s+as_given": ("ecn-s", ["gauge=as_given", "neighbor_tol=0"], "gauge", "images as the files give them"),
     "mpnn+radius": ("mpnn", ["neighbors=radius"], "graph", "radius graph (8 A, 12 neighbours)"),
@@ -63,8 +68,14 @@ def hardware(device: str, jobs: int) -> str:
     name = platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        name = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                     if line.startswith("model name")), name)
+        name = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo.read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            name,
+        )
     return f"CPU ({name}, {os.cpu_count()} cores), {jobs} run(s) side by side, 1 thread each"
 
 
@@ -77,25 +88,44 @@ def run_one(name: str, overrides: list, seed: int, args: argparse.Namespace) -> 
         finished = json.loads(metrics_file.read_text())
         if "wall_seconds" in finished:  # written by this script, so the run is complete
             return finished
-    config = load_config(overrides=[
-        "data=perov5", "targets=heat_all", f"model={model}", f"seed={seed}", f"epochs={args.epochs}",
-        f"device={args.device}", "quiet=true", "workers=1", "deterministic=true", *overrides, *args.set])
+    config = load_config(
+        overrides=[
+            "data=perov5",
+            "targets=heat_all",
+            f"model={model}",
+            f"seed={seed}",
+            f"epochs={args.epochs}",
+            f"device={args.device}",
+            "quiet=true",
+            "workers=1",
+            "deterministic=true",
+            *overrides,
+            *args.set,
+        ]
+    )
     start = time.perf_counter()
     metrics = train(config, run_dir, resume=(run_dir / "last.pt").exists())
     metrics["wall_seconds"] = time.perf_counter() - start
     metrics["threads"] = torch.get_num_threads()
     metrics["seed"] = seed
     write_json_atomic(metrics_file, metrics)
-    print(f"{name} seed {seed}: test MAE {metrics['test_mae']:.4f} ({metrics['epochs_run']} epochs, "
-          f"{metrics['wall_seconds'] / 60:.1f} min)", flush=True)
+    print(
+        f"{name} seed {seed}: test MAE {metrics['test_mae']:.4f} ({metrics['epochs_run']} epochs, "
+        f"{metrics['wall_seconds'] / 60:.1f} min)",
+        flush=True,
+    )
     return metrics
 
 
 def run_all(plan: list, args: argparse.Namespace) -> dict:
     """Every (name, overrides) x seed, ``args.jobs`` at a time, the most expensive runs first."""
-    jobs = [(name, overrides, seed) for name, overrides in plan
-            for seed in (args.ablation_seeds if name in VARIANTS and VARIANTS[name][2] in ("ablation", "gauge")
-                         else args.seeds)]
+    jobs = [
+        (name, overrides, seed)
+        for name, overrides in plan
+        for seed in (
+            args.ablation_seeds if name in VARIANTS and VARIANTS[name][2] in ("ablation", "gauge") else args.seeds
+        )
+    ]
     # the table first (its ECN runs, 8x the graph, before the baselines), the variants last
     jobs.sort(key=lambda job: (job[0] in VARIANTS, not job[0].startswith("ecn")))
     results = {name: {} for name, _ in plan}
@@ -110,10 +140,15 @@ def run_all(plan: list, args: argparse.Namespace) -> dict:
 def _row(runs: list) -> dict:
     maes = [r["test_mae"] for r in runs]
     return {
-        "test_mae_mean": statistics.mean(maes), "test_mae_std": statistics.pstdev(maes) if len(maes) > 1 else 0.0,
-        "test_mae": maes, "val_mae": [r["val_mae"] for r in runs], "train_mae": [r["train_mae"] for r in runs],
-        "seeds": [r["seed"] for r in runs], "epochs_run": [r["epochs_run"] for r in runs],
-        "best_epoch": [r["best_epoch"] for r in runs], "wall_seconds": [round(r["wall_seconds"]) for r in runs],
+        "test_mae_mean": statistics.mean(maes),
+        "test_mae_std": statistics.pstdev(maes) if len(maes) > 1 else 0.0,
+        "test_mae": maes,
+        "val_mae": [r["val_mae"] for r in runs],
+        "train_mae": [r["train_mae"] for r in runs],
+        "seeds": [r["seed"] for r in runs],
+        "epochs_run": [r["epochs_run"] for r in runs],
+        "best_epoch": [r["best_epoch"] for r in runs],
+        "wall_seconds": [round(r["wall_seconds"]) for r in runs],
     }
 
 
@@ -133,9 +168,14 @@ def publish(name: str, runs: list, args: argparse.Namespace) -> dict:
     write_text_atomic(config, (run_dir / "config.yaml").read_text())
     limit = yaml.safe_load(config.read_text()).get("limit_test", 0)  # 0 (all) in the real runs
     evaluated = evaluate_checkpoint(checkpoint, data="perov5", split="test", limit=limit)["mae"]
-    return {"checkpoint": checkpoint.as_posix(), "seed": chosen["seed"], "test_mae": chosen["test_mae"],
-            "evaluate_test_mae": evaluated, "reproduced": evaluated == chosen["test_mae"],
-            "size_mb": round(checkpoint.stat().st_size / 1e6, 1)}
+    return {
+        "checkpoint": checkpoint.as_posix(),
+        "seed": chosen["seed"],
+        "test_mae": chosen["test_mae"],
+        "evaluate_test_mae": evaluated,
+        "reproduced": evaluated == chosen["test_mae"],
+        "size_mb": round(checkpoint.stat().st_size / 1e6, 1),
+    }
 
 
 def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
@@ -151,8 +191,14 @@ def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
     for k, (name, runs) in enumerate(results.items()):
         for n, r in enumerate(runs):
             rows = list(csv.DictReader((Path(args.runs) / f"{name}-seed{r['seed']}" / "log.csv").open()))
-            ax.plot([int(x["epoch"]) for x in rows], [float(x["val_mae"]) for x in rows], color=f"C{k}",
-                    lw=1.2, alpha=0.8, label=name if n == 0 else None)
+            ax.plot(
+                [int(x["epoch"]) for x in rows],
+                [float(x["val_mae"]) for x in rows],
+                color=f"C{k}",
+                lw=1.2,
+                alpha=0.8,
+                label=name if n == 0 else None,
+            )
     ax.set(yscale="log", xlabel="epoch", ylabel="validation MAE (eV per cell)", title="Perov-5: validation MAE")
     ax.grid(True, which="both", lw=0.3)
     ax.legend(fontsize=8)
@@ -166,8 +212,11 @@ def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
         pred = np.array([float(r["heat_all_pred"]) for r in rows])
         ax.scatter(true, pred, s=2, alpha=0.4)
         ax.plot([true.min(), true.max()], [true.min(), true.max()], "k:", lw=0.8)
-        ax.set(title=f"{name} (seed {pub['seed']}): MAE {pub['test_mae']:.3f}", xlabel="DFT heat (eV)",
-               ylabel="predicted (eV)")
+        ax.set(
+            title=f"{name} (seed {pub['seed']}): MAE {pub['test_mae']:.3f}",
+            xlabel="DFT heat (eV)",
+            ylabel="predicted (eV)",
+        )
         ax.title.set_fontsize(9)
     fig.savefig(out / "perov5_parity.png", dpi=110)
 
@@ -178,10 +227,13 @@ def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
     if main_rows:
         figures({n: r for n, r in results.items() if n in main_rows}, published, args)
     extra = f"; changed settings: {', '.join(args.set)}" if args.set else ""
-    meta = {"protocol": f"paper (A.7) model, optimiser, batch and split; at most {args.epochs} epochs{extra}",
-            "hardware": hardware(args.device, args.jobs), "torch": torch.__version__,
-            "date": time.strftime("%Y-%m-%d"),
-            "command": "python benchmarks/reproduce_perov5.py " + " ".join(sys.argv[1:])}
+    meta = {
+        "protocol": f"paper (A.7) model, optimiser, batch and split; at most {args.epochs} epochs{extra}",
+        "hardware": hardware(args.device, args.jobs),
+        "torch": torch.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+        "command": "python benchmarks/reproduce_perov5.py " + " ".join(sys.argv[1:]),
+    }
     table = []
     for name, row in main_rows.items():
         pub = published[name]
@@ -190,28 +242,55 @@ def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
             f"{PAPER.get(name, '-')} | {len(row['seeds'])} | {', '.join(map(str, row['epochs_run']))} | "
             f"{statistics.mean(row['wall_seconds']) / 60:.0f} min | "
             f"`{Path(pub['checkpoint']).name}` (seed {pub['seed']}, {pub['test_mae']:.4f}, "
-            f"{'reproduced' if pub['reproduced'] else 'NOT reproduced'}) |")
+            f"{'reproduced' if pub['reproduced'] else 'NOT reproduced'}) |"
+        )
     variant_rows = {name: _row(runs) for name, runs in results.items() if name in VARIANTS}
     variants = []
     for name, row in variant_rows.items():
         model, _, study, label = VARIANTS[name]
         base = [r for r in results.get(model, []) if r["seed"] in row["seeds"]]  # the same seeds
         base_text = f"{_row(base)['test_mae_mean']:.4f} ({LABELS[model]})" if base else "-"
-        variants.append(f"| {study} | {LABELS[model]}, {label} | {row['test_mae_mean']:.4f} +- "
-                        f"{row['test_mae_std']:.4f} | {', '.join(f'{m:.4f}' for m in row['test_mae'])} | "
-                        f"{base_text} | {', '.join(map(str, row['seeds']))} |")
-    md = "\n".join([
-        "<!-- written by benchmarks/reproduce_perov5.py; do not edit by hand -->", "",
-        f"Protocol: {meta['protocol']}. Hardware: {meta['hardware']}. torch {meta['torch']}. {meta['date']}.",
-        (f"Command: `{meta['command']}`. Test MAE in eV per cell, mean +- std (population) over seeds; "
-         "the published checkpoint is the seed with the lowest validation MAE; `ecn evaluate` on the "
-         "committed file gives its test MAE again (checked by the script)."), "",
-        *(["| model | test MAE (ours) | paper (1000-epoch protocol) | seeds | epochs run | time per run | "
-           "published checkpoint |", "|---|---|---|---|---|---|---|", *table, ""] if table else []),
-        *(["Variants (same protocol); the last but one column is the unchanged model on the same seeds:", "",
-           "| study | variant | test MAE | per seed | unchanged model | seeds |", "|---|---|---|---|---|---|",
-           *variants, ""] if variants else []),
-    ])
+        variants.append(
+            f"| {study} | {LABELS[model]}, {label} | {row['test_mae_mean']:.4f} +- "
+            f"{row['test_mae_std']:.4f} | {', '.join(f'{m:.4f}' for m in row['test_mae'])} | "
+            f"{base_text} | {', '.join(map(str, row['seeds']))} |"
+        )
+    md = "\n".join(
+        [
+            "<!-- written by benchmarks/reproduce_perov5.py; do not edit by hand -->",
+            "",
+            f"Protocol: {meta['protocol']}. Hardware: {meta['hardware']}. torch {meta['torch']}. {meta['date']}.",
+            (
+                f"Command: `{meta['command']}`. Test MAE in eV per cell, mean +- std (population) over seeds; "
+                "the published checkpoint is the seed with the lowest validation MAE; `ecn evaluate` on the "
+                "committed file gives its test MAE again (checked by the script)."
+            ),
+            "",
+            *(
+                [
+                    "| model | test MAE (ours) | paper (1000-epoch protocol) | seeds | epochs run | time per run | "
+                    "published checkpoint |",
+                    "|---|---|---|---|---|---|---|",
+                    *table,
+                    "",
+                ]
+                if table
+                else []
+            ),
+            *(
+                [
+                    "Variants (same protocol); the last but one column is the unchanged model on the same seeds:",
+                    "",
+                    "| study | variant | test MAE | per seed | unchanged model | seeds |",
+                    "|---|---|---|---|---|---|",
+                    *variants,
+                    "",
+                ]
+                if variants
+                else []
+            ),
+        ]
+    )
     summary = {"meta": meta, "rows": main_rows, "published": published, "variants": variant_rows}
     return summary, md
 

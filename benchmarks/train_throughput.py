@@ -29,8 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-
 from _util import write_json_atomic  # noqa: E402
+
 from ecn.config import TrainConfig  # noqa: E402
 from ecn.data import load_dataset  # noqa: E402
 from ecn.models import ModelConfig, build_model, num_colors_for  # noqa: E402
@@ -162,10 +162,20 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     data = {name: make_batches(name, args.structures, device) for name in args.models}
-    result = {"device": str(device), "cpu": cpu_name(), "cores": os.cpu_count(), "torch": torch.__version__,
-              "batch": 128, "structures": args.structures, "steps": args.steps, "width": 100, "layers": 6,
-              "command": "python benchmarks/train_throughput.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "date": time.strftime("%Y-%m-%d"), "threads": {}}
+    result = {
+        "device": str(device),
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "batch": 128,
+        "structures": args.structures,
+        "steps": args.steps,
+        "width": 100,
+        "layers": 6,
+        "command": "python benchmarks/train_throughput.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d"),
+        "threads": {},
+    }
     print(f"{result['cpu']} ({result['cores']} cores), torch {torch.__version__}, device {device}")
     for threads in args.threads:
         torch.set_num_threads(threads)
@@ -174,11 +184,13 @@ def main(argv=None) -> int:
             batches, model_config = data[name]
             torch.manual_seed(0)
             model = build_model(model_config).to(device)
-            rates[name] = {"structures_per_s": timed(step_fn(model), batches, args.steps, device),
-                           "nodes_per_batch": sum(b.num_nodes for b in batches) / len(batches),
-                           "edges_per_batch": sum(b.edge_index.shape[1] for b in batches) / len(batches),
-                           "num_colors": model_config.num_colors,
-                           "parameters": sum(p.numel() for p in model.parameters())}
+            rates[name] = {
+                "structures_per_s": timed(step_fn(model), batches, args.steps, device),
+                "nodes_per_batch": sum(b.num_nodes for b in batches) / len(batches),
+                "edges_per_batch": sum(b.edge_index.shape[1] for b in batches) / len(batches),
+                "num_colors": model_config.num_colors,
+                "parameters": sum(p.numel() for p in model.parameters()),
+            }
         entry = {"rates": rates}
         if "ecn-s" in rates:
             q = rates["ecn-s"]["structures_per_s"]
@@ -190,20 +202,28 @@ def main(argv=None) -> int:
             flops = edge_mlp_flops(batch)
             peak = matmul_rate(int(batch.edge_index.shape[1]), 100, 100, device)
             step_seconds = 128 / q
-            entry.update(matmul_gflops=peak / 1e9, edge_mlp_gflops_lower_bound=flops / step_seconds / 1e9,
-                         edge_mlp_fraction_of_matmul_lower_bound=flops / step_seconds / peak)
+            entry.update(
+                matmul_gflops=peak / 1e9,
+                edge_mlp_gflops_lower_bound=flops / step_seconds / 1e9,
+                edge_mlp_fraction_of_matmul_lower_bound=flops / step_seconds / peak,
+            )
         result["threads"][str(threads)] = entry
         print(f"\n{threads} thread(s): structures per second (training steps, batch 128)")
         for name, r in rates.items():
-            print(f"  {name:32s} {r['structures_per_s']:8.1f}   ({r['nodes_per_batch']:.0f} nodes, "
-                  f"{r['edges_per_batch']:.0f} edges per batch, {r['num_colors']} colours, {r['parameters']:,} parameters)")
+            print(
+                f"  {name:32s} {r['structures_per_s']:8.1f}   ({r['nodes_per_batch']:.0f} nodes, "
+                f"{r['edges_per_batch']:.0f} edges per batch, {r['num_colors']} colours, "
+                f"{r['parameters']:,} parameters)"
+            )
         for key in ("ecn_s_vs_mpnn", "ecn_s_quotient_vs_explicit"):
             if key in entry:
                 print(f"  {key}: {entry[key]:.2f}")
         if "matmul_gflops" in entry:
-            print(f"  matmul ({int(data['ecn-s'][0][0].edge_index.shape[1])} x 100 x 100): {entry['matmul_gflops']:.1f} "
-                  f"GFLOP/s; ECN-S edge MLPs at least {entry['edge_mlp_gflops_lower_bound']:.1f} GFLOP/s "
-                  f"({100 * entry['edge_mlp_fraction_of_matmul_lower_bound']:.0f} %; the whole step's time counted)")
+            print(
+                f"  matmul ({int(data['ecn-s'][0][0].edge_index.shape[1])} x 100 x 100): {entry['matmul_gflops']:.1f} "
+                f"GFLOP/s; ECN-S edge MLPs at least {entry['edge_mlp_gflops_lower_bound']:.1f} GFLOP/s "
+                f"({100 * entry['edge_mlp_fraction_of_matmul_lower_bound']:.0f} %; the whole step's time counted)"
+            )
     if args.compile and "ecn-s" in data:
         torch.set_num_threads(args.threads[0])
         result["compile"] = {"threads": args.threads[0], **compile_check(*data["ecn-s"], args.steps, device)}

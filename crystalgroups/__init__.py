@@ -13,14 +13,34 @@ Testing helpers live in :mod:`crystalgroups.testing`, pictures in :mod:`crystalg
 
 from __future__ import annotations
 
-from .bravais import (BravaisType, LatticeClassification, bravais_group, bravais_types, classify_lattice,
-                      classify_point_group)
-from .errors import (CrystalGroupsError, CrystalGroupsTypeError, ExcessSymmetryWarning, IncompatibleSupercellError,
-                     LatticeError, SizeLimitError, ToleranceWarning, UnknownBravaisTypeError)
+from .bravais import (
+    BravaisType,
+    LatticeClassification,
+    bravais_group,
+    bravais_types,
+    classify_lattice,
+    classify_point_group,
+)
+from .errors import (
+    CrystalGroupsError,
+    CrystalGroupsTypeError,
+    ExcessSymmetryWarning,
+    IncompatibleSupercellError,
+    LatticeError,
+    SizeLimitError,
+    ToleranceWarning,
+    UnknownBravaisTypeError,
+)
 from .groups import LatticeGroup, PermutationGroup, PointGroup, SymOp, symmetric_group
 from .lattice import DEFAULT_TOL, Lattice
-from .patterns import (Pattern, SparsePattern, check_equivariance_condition, pattern, pattern_from_group,
-                       symmetric_pattern)
+from .patterns import (
+    Pattern,
+    SparsePattern,
+    check_equivariance_condition,
+    pattern,
+    pattern_from_group,
+    symmetric_pattern,
+)
 from .supercell import Supercell, compatible_supercells, supercell
 
 __version__ = "0.1.0"

@@ -25,7 +25,9 @@ def _gram(G0: np.ndarray, T: np.ndarray, basis: np.ndarray | None = None) -> np.
     return B @ B.T
 
 
-def niggli_reduce_metric(G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def niggli_reduce_metric(
+    G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Niggli-reduce a 3x3 metric with the Krivy-Gruber algorithm (Grosse-Kunstleve et al. 2004).
 
     Returns ``(G, T)`` with ``G = T G0 T^T``, ``T`` an integer matrix of determinant +1.
@@ -93,8 +95,10 @@ def niggli_reduce_metric(G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | N
             apply([[1, 0, 0], [0, 1, 0], [1, 1, 1]])
             continue
         return G, T
-    raise LatticeError("expected a lattice that Niggli reduction can handle, got one on which it did not converge "
-                       f"in {_MAX_STEPS} steps (a numerically degenerate or extremely oblique basis)")
+    raise LatticeError(
+        "expected a lattice that Niggli reduction can handle, got one on which it did not converge "
+        f"in {_MAX_STEPS} steps (a numerically degenerate or extremely oblique basis)"
+    )
 
 
 def _sign_flip(pairs, wanted) -> np.ndarray:
@@ -106,7 +110,9 @@ def _sign_flip(pairs, wanted) -> np.ndarray:
     raise RuntimeError("no sign change satisfies the Niggli sign condition")  # pragma: no cover
 
 
-def gauss_reduce_metric(G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def gauss_reduce_metric(
+    G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Lagrange-Gauss reduction of a 2x2 metric: ``|a| <= |b|`` and ``2|a.b| <= |a|^2``.
 
     Returns ``(G, T)`` with ``G = T G0 T^T`` and ``det T = +1``.
@@ -128,7 +134,9 @@ def gauss_reduce_metric(G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | No
             T = np.array([[1, 0], [-k, 1]]) @ T
             continue
         return G, T
-    raise LatticeError("expected a lattice that Gauss reduction can handle, got one on which it did not converge")  # pragma: no cover
+    raise LatticeError(
+        "expected a lattice that Gauss reduction can handle, got one on which it did not converge"
+    )  # pragma: no cover
 
 
 def reduce_metric(G0: np.ndarray, eps: float = 0.0, basis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ def check_dense_size(entries: int, what: str, shape: str = "", limit: int = MAX_
     >>> check_dense_size(10**10, "a matrix", "10^5 x 10^5")
     Traceback (most recent call last):
     ...
-    crystalgroups.errors.SizeLimitError: expected at most 64,000,000 entries in a matrix, got 10,000,000,000 (10^5 x 10^5)
+    crystalgroups.errors.SizeLimitError: expected at most 64,000,000 entries in a matrix, got ... (10^5 x 10^5)
     """
     entries = int(entries)
     if entries > limit:
@@ -45,9 +45,7 @@ def as_integer_matrix(value, name: str, dim: int | None = None) -> np.ndarray:
         except Exception as exc:
             raise CrystalGroupsTypeError(f"expected {name} as a square integer matrix, got {value!r}") from exc
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] not in (2, 3):
-        raise CrystalGroupsError(
-            f"expected {name} as a 2x2 or 3x3 integer matrix, got shape {arr.shape}"
-        )
+        raise CrystalGroupsError(f"expected {name} as a 2x2 or 3x3 integer matrix, got shape {arr.shape}")
     if dim is not None and arr.shape[0] != dim:
         raise CrystalGroupsError(f"expected {name} of size {dim}x{dim}, got {arr.shape}")
     if arr.dtype.kind not in "iub":
@@ -105,13 +103,15 @@ def as_float_basis(value, name: str = "lattice") -> np.ndarray:
     if lengths.min() < _MIN_LENGTH or lengths.max() > _MAX_LENGTH:
         raise LatticeError(
             f"expected {name} vector lengths between {_MIN_LENGTH:g} and {_MAX_LENGTH:g} (any unit), got lengths "
-            f"{[float(f'{v:.3g}') for v in lengths]}")
+            f"{[float(f'{v:.3g}') for v in lengths]}"
+        )
     scaled = arr / lengths[:, None]  # unit rows: |det| is the volume over the product of the lengths
     det = abs(float(np.linalg.det(scaled)))
     if not det >= _MIN_SCALED_DET:
         raise LatticeError(
             f"expected linearly independent {name} vectors (volume / product of lengths >= {_MIN_SCALED_DET:g}), "
-            f"got a singular or nearly singular basis {arr.tolist()} (ratio {det:.3g})")
+            f"got a singular or nearly singular basis {arr.tolist()} (ratio {det:.3g})"
+        )
     return arr
 
 

@@ -55,7 +55,7 @@ def _primitive_gram(conventional, centring: str) -> np.ndarray:
     d = len(G)
     P = _CENTRINGS[centring] if centring != "P" or d == 3 else [[1, 0], [0, 1]]
     P = [[Fraction(v) for v in row] for row in P]
-    Gp = [[sum(P[k][i] * G[k][l] * P[l][j] for k in range(d) for l in range(d)) for j in range(d)] for i in range(d)]
+    Gp = [[sum(P[k][i] * G[k][m] * P[m][j] for k in range(d) for m in range(d)) for j in range(d)] for i in range(d)]
     scale = lcm(*(x.denominator for row in Gp for x in row))
     return np.array([[int(x * scale) for x in row] for row in Gp], dtype=np.int64)
 
@@ -187,7 +187,7 @@ def _normalise(name: str) -> str:
     return s
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _alias_index() -> dict[str, list[str]]:
     index: dict[str, list[str]] = {}
     for t in _TYPES.values():
@@ -320,7 +320,7 @@ def _fingerprint(pg: PointGroup) -> tuple:
     return (d, pg.order, tuple(stats), tuple(orbit_sizes))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fingerprint_index() -> dict[tuple, str]:
     return {t.fingerprint: t.symbol for t in _TYPES.values()}
 

@@ -184,7 +184,8 @@ def read_cif_lattice(path: str, primitive: bool = True):
     except FileNotFoundError as exc:
         raise CrystalGroupsError(f"expected a readable CIF file, got no file at {path!r}") from exc
     except Exception as exc:
-        raise CrystalGroupsError(f"expected a valid CIF file, got {path!r}, which pymatgen cannot parse: {exc}") from exc
+        raise CrystalGroupsError(
+            f"expected a valid CIF file, got {path!r}, which pymatgen cannot parse: {exc}") from exc
     if primitive:
         structure = structure.get_primitive_structure()
     return structure.lattice.matrix, len(structure)
@@ -199,9 +200,17 @@ def _cmd_classify(args) -> int:
     lattice = Lattice(basis)
     pg = lattice.point_group(tol)
     t = classify_point_group(pg)
-    out = {"file": args.cif, "bravais_type": t.symbol, "name": t.name, "symmetry_group": t.symmetry_group,
-           "point_group_order": pg.order, "tol": tol, "cell": args.cell, "num_sites": num_sites,
-           "lattice": lattice.basis.tolist()}
+    out = {
+        "file": args.cif,
+        "bravais_type": t.symbol,
+        "name": t.name,
+        "symmetry_group": t.symmetry_group,
+        "point_group_order": pg.order,
+        "tol": tol,
+        "cell": args.cell,
+        "num_sites": num_sites,
+        "lattice": lattice.basis.tolist(),
+    }
     if args.json:
         print(json.dumps(out))
     else:

@@ -82,7 +82,7 @@ class Lattice:
         """Cell volume (area in 2D), always positive."""
         return float(abs(np.linalg.det(self.basis)))
 
-    def reduced(self, eps: float | None = None) -> tuple["Lattice", np.ndarray]:
+    def reduced(self, eps: float | None = None) -> tuple[Lattice, np.ndarray]:
         """A reduced basis: Niggli in 3D, Lagrange-Gauss in 2D.
 
         Returns ``(reduced_lattice, T)`` with ``reduced_lattice.basis == T @ self.basis`` and ``T``

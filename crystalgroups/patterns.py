@@ -32,7 +32,8 @@ from ._validate import MAX_DENSE_ENTRIES, check_dense_size
 from .bravais import BravaisType, resolve_point_group
 from .errors import CrystalGroupsError, CrystalGroupsTypeError, ExcessSymmetryWarning
 from .groups import LatticeGroup, PermutationGroup, PointGroup, _non_permutation_rows, symmetric_group
-from .supercell import Supercell, supercell as _as_supercell
+from .supercell import Supercell
+from .supercell import supercell as _as_supercell
 
 __all__ = [
     "Pattern",
@@ -163,7 +164,7 @@ class Pattern:
             object.__setattr__(self, "group_order", self.permutation_group_order)
 
     @classmethod
-    def _make(cls, node, edge, gens, name, group_order, metadata=None) -> "Pattern":
+    def _make(cls, node, edge, gens, name, group_order, metadata=None) -> Pattern:
         """Build a pattern from colours this module computed (canonical, checked): no validation pass."""
         p = cls.__new__(cls)
         for key, value in (("node_colors", _ro(node)), ("edge_colors", _ro(edge)),
@@ -215,7 +216,7 @@ class Pattern:
         return int(self.edge_colors.max()) + 1 if self.edge_colors.size else 0
 
     # -- products and restriction ------------------------------------------------------------
-    def product(self, other: "Pattern") -> "Pattern":
+    def product(self, other: Pattern) -> Pattern:
         """The product pattern for ``G x H`` on nodes ``(a, i)`` numbered ``a * m + i`` (Eq. 13-14).
 
         The colour of ``((a, i), (b, j))`` is the pair ``(alpha_1(a, b), alpha_2(i, j))``,
@@ -256,7 +257,7 @@ class Pattern:
             meta,
         )
 
-    def restrict(self, edge_index) -> "SparsePattern":
+    def restrict(self, edge_index) -> SparsePattern:
         """Keep only the colours that occur on the given edges (paper Example 6.1).
 
         ``edge_index`` is a ``(2, E)`` array of (source, target) node indices; the colours that
@@ -270,17 +271,18 @@ class Pattern:
         if edges.ndim != 2 or edges.shape[0] != 2:
             raise CrystalGroupsError(f"expected edge_index of shape (2, E), got {edges.shape}")
         if edges.size and (edges.min() < 0 or edges.max() >= self.num_nodes):
-            raise CrystalGroupsError(f"expected node indices in 0..{self.num_nodes - 1}, got {edges.min()}..{edges.max()}")
+            raise CrystalGroupsError(
+                f"expected node indices in 0..{self.num_nodes - 1}, got {edges.min()}..{edges.max()}")
         full = self.edge_colors[edges[0], edges[1]]
         kept, compact = np.unique(full, return_inverse=True)
         return SparsePattern(_ro(edges), _ro(compact.reshape(-1)), _ro(kept), self)
 
     # -- checks ------------------------------------------------------------------------------
-    def check(self) -> "EquivarianceReport":
+    def check(self) -> EquivarianceReport:
         """Check both directions of Eq. 11-12 exactly against this pattern's generators."""
         return check_equivariance_condition(self)
 
-    def with_node_colors(self, node_colors) -> "Pattern":
+    def with_node_colors(self, node_colors) -> Pattern:
         """The pattern for the subgroup that also preserves the given node colours (several atom kinds).
 
         The group becomes the stabiliser of the colouring only when every generator preserves
@@ -292,11 +294,13 @@ class Pattern:
             raise CrystalGroupsError(f"expected {self.num_nodes} node colours, got {beta.shape[0]}")
         for k, g in enumerate(self.generators):
             if not np.array_equal(beta[g], beta):
-                raise CrystalGroupsError(f"expected node colours preserved by the group, got colours that generator "
-                                         f"{k} changes")
+                raise CrystalGroupsError(
+                    f"expected node colours preserved by the group, got colours that generator {k} changes"
+                )
         joint = _orbits.canonical_labels(self.node_colors * (int(beta.max()) + 1) + beta)
-        return Pattern._make(joint, self.edge_colors, self.generators, self.group_name, self.group_order,
-                             dict(self.metadata))
+        return Pattern._make(
+            joint, self.edge_colors, self.generators, self.group_name, self.group_order, dict(self.metadata)
+        )
 
     @functools.cached_property
     def automorphisms_exceed_group(self) -> bool | None:
@@ -312,8 +316,11 @@ class Pattern:
         """Draw the pattern: ``kind="matrix"`` (like the paper's Figures 7-8), ``"graph"`` or ``"summary"`` (large)."""
         from . import plot as _plot
 
-        draw = {"matrix": _plot.plot_pattern_matrix, "graph": _plot.plot_pattern_graph,
-                "summary": _plot.plot_pattern_summary}
+        draw = {
+            "matrix": _plot.plot_pattern_matrix,
+            "graph": _plot.plot_pattern_graph,
+            "summary": _plot.plot_pattern_summary,
+        }
         return draw[_plot._check_kind(kind)](self, ax=ax, **kwargs)
 
     def save(self, path, kind: str = "matrix", **kwargs) -> None:
@@ -332,8 +339,12 @@ class Pattern:
         """The complete coloured digraph: node attribute ``color``, edge attribute ``color``."""
         import networkx as nx
 
-        check_dense_size(self.num_nodes**2, "a networkx graph with an edge per ordered pair",
-                         f"{self.num_nodes:,} nodes", limit=4_000_000)
+        check_dense_size(
+            self.num_nodes**2,
+            "a networkx graph with an edge per ordered pair",
+            f"{self.num_nodes:,} nodes",
+            limit=4_000_000,
+        )
 
         g = nx.DiGraph()
         for i, c in enumerate(self.node_colors.tolist()):
@@ -407,7 +418,7 @@ class SparsePattern:
             f"edge_colors={self.num_edge_colors} of {self.parent.num_edge_colors})"
         )
 
-    def check(self) -> "EquivarianceReport":
+    def check(self) -> EquivarianceReport:
         """Check the restriction exactly: each edge has its parent colour, and where a generator maps the
         edge set onto itself, it maps every edge to an edge of the same colour.
 
@@ -420,8 +431,10 @@ class SparsePattern:
         parent = self.parent.edge_colors[src, dst]
         if not np.array_equal(self.kept_colors[self.edge_colors], parent):
             k = int(np.flatnonzero(self.kept_colors[self.edge_colors] != parent)[0])
-            bad.append(f"edge {k} {(int(src[k]), int(dst[k]))} has colour {int(self.edge_colors[k])}, which is not "
-                       f"its parent colour {int(parent[k])}")
+            bad.append(
+                f"edge {k} {(int(src[k]), int(dst[k]))} has colour {int(self.edge_colors[k])}, which is not "
+                f"its parent colour {int(parent[k])}"
+            )
         n = self.parent.num_nodes
         codes = src * n + dst
         order = np.argsort(codes)
@@ -434,8 +447,10 @@ class SparsePattern:
             image_colour = self.edge_colors[order[pos]]
             if not np.array_equal(image_colour, self.edge_colors):
                 k = int(np.flatnonzero(image_colour != self.edge_colors)[0])
-                bad.append(f"generator {g_index} maps edge {(int(src[k]), int(dst[k]))} of colour "
-                           f"{int(self.edge_colors[k])} to an edge of colour {int(image_colour[k])}")
+                bad.append(
+                    f"generator {g_index} maps edge {(int(src[k]), int(dst[k]))} of colour "
+                    f"{int(self.edge_colors[k])} to an edge of colour {int(image_colour[k])}"
+                )
         return EquivarianceReport(tuple(bad), ())
 
     def plot(self, ax=None, **kwargs):
@@ -447,6 +462,7 @@ class SparsePattern:
 
 # -- factories -------------------------------------------------------------------------------
 
+
 def symmetric_pattern(n: int, name: str | None = None) -> Pattern:
     """The pattern of the symmetric group ``S_n``: diagonal and off-diagonal colours.
 
@@ -457,8 +473,9 @@ def symmetric_pattern(n: int, name: str | None = None) -> Pattern:
     check_dense_size(n * n, "the colour matrix of the symmetric group", f"{n:,} x {n:,} points")
     edge = np.where(np.eye(n, dtype=bool), 0, 1)
     order = math.factorial(n)
-    return Pattern._make(np.zeros(n, dtype=np.int64), edge, group.generators, group.name, order,
-                         {"permutation_group_order": order})
+    return Pattern._make(
+        np.zeros(n, dtype=np.int64), edge, group.generators, group.name, order, {"permutation_group_order": order}
+    )
 
 
 def pattern_from_group(group, name: str | None = None) -> Pattern:
@@ -481,8 +498,14 @@ def pattern_from_group(group, name: str | None = None) -> Pattern:
     if isinstance(group, PermutationGroup):
         n = group.degree
         check_dense_size(n * n, "the colour matrix", f"{n:,} x {n:,} points")
-        return Pattern._make(group.node_orbits(), group.pair_orbits(), group.generators, name or group.name or "G",
-                             group.order, {"permutation_group_order": group.order})
+        return Pattern._make(
+            group.node_orbits(),
+            group.pair_orbits(),
+            group.generators,
+            name or group.name or "G",
+            group.order,
+            {"permutation_group_order": group.order},
+        )
     raise CrystalGroupsTypeError(f"expected a LatticeGroup or PermutationGroup, got {type(group).__name__}")
 
 
@@ -532,8 +555,9 @@ def pattern(group, supercell=None, *, warn: bool | None = None) -> Pattern:
     """
     if isinstance(group, (LatticeGroup, PermutationGroup)):
         if supercell is not None:
-            raise CrystalGroupsError(f"expected no supercell with a {type(group).__name__} (it has its own), "
-                                     f"got {supercell!r}")
+            raise CrystalGroupsError(
+                f"expected no supercell with a {type(group).__name__} (it has its own), got {supercell!r}"
+            )
         p = pattern_from_group(group)
         _maybe_warn(p, warn)
         return p
@@ -548,13 +572,15 @@ def pattern(group, supercell=None, *, warn: bool | None = None) -> Pattern:
     if n > MAX_CELLS:
         raise CrystalGroupsError(
             f"expected at most {MAX_CELLS:,} cells (the colour matrix has cells^2 entries), got {n:,} cells "
-            f"({_supercell_label(sc)})")
+            f"({_supercell_label(sc)})"
+        )
     meta = {"supercell": list(sc.sizes) if sc.is_diagonal else sc.matrix.tolist(), "dim": sc.dim}
     if pg is None:
         p = symmetric_pattern(n, name=f"S on {_supercell_label(sc)}")
         order = math.factorial(n)
-        meta.update(bravais_type=None, point_group_order=math.factorial(n - 1), group_order=order,
-                    permutation_group_order=order)
+        meta.update(
+            bravais_type=None, point_group_order=math.factorial(n - 1), group_order=order, permutation_group_order=order
+        )
         return Pattern._make(p.node_colors, p.edge_colors, p.generators, p.group_name, order, meta)
     lg = LatticeGroup(pg, sc)
     p = pattern_from_group(lg, name=f"{label} on {_supercell_label(sc)}")
@@ -597,6 +623,7 @@ _BRAVAIS_ALL = _bravais_names()
 
 # -- exact checks ----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class EquivarianceReport:
     """Result of :func:`check_equivariance_condition`: empty problem lists mean the pattern is exact."""
@@ -631,27 +658,32 @@ def check_equivariance_condition(p: Pattern, generators=None) -> EquivarianceRep
     else:
         gens = np.array(generators, dtype=np.int64, ndmin=2)
         if gens.ndim != 2 or gens.shape[1] != p.num_nodes or len(_non_permutation_rows(gens)):
-            raise CrystalGroupsError(f"expected generators that are permutations of the pattern's {p.num_nodes} "
-                                     f"nodes, got an array of shape {gens.shape}")
+            raise CrystalGroupsError(
+                f"expected generators that are permutations of the pattern's {p.num_nodes} "
+                f"nodes, got an array of shape {gens.shape}"
+            )
     alpha, beta = p.edge_colors, p.node_colors
     bad_inv: list[str] = []
     for k, g in enumerate(gens):
         moved = alpha[np.ix_(g, g)]
         if not np.array_equal(moved, alpha):
             i, j = (int(v) for v in np.argwhere(moved != alpha)[0])
-            bad_inv.append(f"generator {k} maps the pair {(i, j)} of colour {alpha[i, j]} to the pair "
-                           f"{(int(g[i]), int(g[j]))} of colour {alpha[g[i], g[j]]}")
+            bad_inv.append(
+                f"generator {k} maps the pair {(i, j)} of colour {alpha[i, j]} to the pair "
+                f"{(int(g[i]), int(g[j]))} of colour {alpha[g[i], g[j]]}"
+            )
         if not np.array_equal(beta[g], beta):
             i = int(np.flatnonzero(beta[g] != beta)[0])
-            bad_inv.append(f"generator {k} maps node {i} of colour {beta[i]} to node {int(g[i])} of colour "
-                           f"{beta[g[i]]}")
+            bad_inv.append(
+                f"generator {k} maps node {i} of colour {beta[i]} to node {int(g[i])} of colour {beta[g[i]]}"
+            )
     bad_orbit: list[str] = []
     n = p.num_nodes
     flat = alpha.ravel()
     order = np.argsort(flat, kind="stable")
     starts = np.searchsorted(flat[order], np.arange(p.num_edge_colors + 1))
     for c in range(p.num_edge_colors):
-        members = np.sort(order[starts[c]:starts[c + 1]])
+        members = np.sort(order[starts[c] : starts[c + 1]])
         i, j = divmod(int(members[0]), n)
         orbit = _orbits.orbit_of_pair(gens, i, j)
         if not np.array_equal(orbit, members):

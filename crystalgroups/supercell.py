@@ -15,13 +15,12 @@ diagonal supercell ``n1 x n2 x n3`` cell ``(i, j, k)`` has index ``(i * n2 + j) 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._intmath import int_adjugate, int_det
-import math
-
 from ._validate import as_integer_matrix, check_dense_size
 from .errors import CrystalGroupsError, CrystalGroupsTypeError
 
@@ -100,12 +99,12 @@ class Supercell:
         object.__setattr__(self, "matrix", M)
 
     @classmethod
-    def diagonal(cls, *sizes: int) -> "Supercell":
+    def diagonal(cls, *sizes: int) -> Supercell:
         """The ``n1 x n2 (x n3)`` supercell ``diag(n1, n2, n3)``."""
         return cls(np.diag(_check_sizes(sizes)))
 
     @classmethod
-    def from_rows(cls, rows) -> "Supercell":
+    def from_rows(cls, rows) -> Supercell:
         """The supercell whose vectors are the **rows** of ``rows`` (pymatgen's and ASE's ``make_supercell``).
 
         >>> Supercell.from_rows([[1, 1, 0], [0, 1, 0], [0, 0, 2]]).matrix.tolist()   # stored as columns

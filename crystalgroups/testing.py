@@ -16,12 +16,13 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from hypothesis import strategies as st
 
-from .bravais import BravaisType, bravais_group, bravais_types as _bravais_types
+from .bravais import BravaisType, bravais_group
+from .bravais import bravais_types as _bravais_types
 from .groups import LatticeGroup, PermutationGroup, PointGroup, SymOp
 from .lattice import Lattice
 from .orbits import canonical_labels

@@ -44,7 +44,12 @@ extensions = [
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "results/*.md"]  # results/: generated tables, included by results.md
+exclude_patterns = [
+    "_build",
+    "Thumbs.db",
+    ".DS_Store",
+    "results/*.md",
+]  # results/: generated tables, included by results.md
 nitpicky = False
 
 # MyST: $...$ / $$...$$ maths, ::: fences, auto-generated heading anchors for cross-page links.
@@ -141,12 +146,13 @@ def _check_bravais_table(app) -> None:
         if row != expected[symbol]:
             logger.warning(
                 "Bravais table row %r disagrees with the library: page %s, library %s",
-                symbol, row, expected[symbol], location=(str(path), lineno),
+                symbol,
+                row,
+                expected[symbol],
+                location=(str(path), lineno),
             )
     if seen != list(expected):
-        logger.warning(
-            "Bravais table lists %s, the library %s", seen, list(expected), location=str(path)
-        )
+        logger.warning("Bravais table lists %s, the library %s", seen, list(expected), location=str(path))
 
 
 # -- Short names in docstrings --------------------------------------------------------------
@@ -154,13 +160,15 @@ def _check_bravais_table(app) -> None:
 # relative lookup misses it. Resolve such a name when exactly one documented crystalgroups object
 # has it as its last component.
 
+
 def _resolve_short_name(app, env, node, contnode):
     if node.get("refdomain") != "py":
         return None
     name = node.get("reftarget", "").lstrip(".~").rsplit(".", 1)[-1]
     domain = env.get_domain("py")
     matches = [
-        (full, entry) for full, entry in domain.objects.items()
+        (full, entry)
+        for full, entry in domain.objects.items()
         if full.startswith("crystalgroups.") and full.rsplit(".", 1)[-1] == name and not entry.aliased
     ]
     if len(matches) != 1:

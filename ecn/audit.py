@@ -24,7 +24,7 @@ perturb    every atom moved by a random 1e-6 A, then wrapped into [0, 1) (bounda
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

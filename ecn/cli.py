@@ -90,7 +90,9 @@ def _train(args) -> int:
         config = load_config(args.config, args.preset, overrides)
         metrics = train(config, args.out, overwrite=args.overwrite)
     if metrics:
-        print(json.dumps({k: metrics[k] for k in metrics if k.startswith("test_") or k in ("best_epoch", "epochs_run")}))
+        print(
+            json.dumps({k: metrics[k] for k in metrics if k.startswith("test_") or k in ("best_epoch", "epochs_run")})
+        )
     return 0
 
 
@@ -120,8 +122,16 @@ def _predict(args) -> int:
         raise ValueError("expected at least one INPUT (a structure file, a folder, a CSV file or -), got none")
     if args.batch_size < 1 or (args.workers is not None and args.workers < 0):
         raise ValueError(f"expected --batch-size >= 1 and --workers >= 0, got {args.batch_size} and {args.workers}")
-    return run(checkpoints, words, out=args.out, device=args.device, batch_size=args.batch_size,
-               workers=args.workers, progress=args.progress, quiet=args.quiet)
+    return run(
+        checkpoints,
+        words,
+        out=args.out,
+        device=args.device,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        progress=args.progress,
+        quiet=args.quiet,
+    )
 
 
 #: Exit statuses: success, a run or build that failed (or some structures not predicted), a usage error

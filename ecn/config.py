@@ -123,7 +123,7 @@ class TrainConfig:
         """Whether a supercell model runs on the quotient graph (unit cell, colours of the cell pairs)."""
         return self.graph_form == "quotient" or (self.graph_form == "auto" and not self.cell_onehot)
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
@@ -143,9 +143,12 @@ def _supercell_setting(value) -> tuple:
     try:
         numbers = tuple(int(str(v).strip()) for v in value)
     except (TypeError, ValueError):
-        raise ValueError(f"expected supercell as 3 sizes (e.g. 3,3,3) or 9 integers of a matrix, got {value!r}") from None
+        raise ValueError(
+            f"expected supercell as 3 sizes (e.g. 3,3,3) or 9 integers of a matrix, got {value!r}") from None
     if len(numbers) not in (0, 3, 9) or (len(numbers) == 3 and min(numbers) < 1):
-        raise ValueError(f"expected supercell as 3 positive sizes (e.g. 3,3,3) or 9 integers of a matrix, got {value!r}")
+        raise ValueError(
+            f"expected supercell as 3 positive sizes (e.g. 3,3,3) or 9 integers of a matrix, got {value!r}"
+        )
     return numbers
 
 
@@ -160,8 +163,15 @@ def _is_type(value, kind: str) -> bool:
 #: Named presets; ``paper`` is the default protocol, ``smoke`` a seconds-long check.
 PRESETS = {
     "paper": {},
-    "smoke": {"epochs": 2, "width": 16, "layers": 2, "batch_size": 16, "limit_train": 64, "limit_val": 32,
-              "limit_test": 32},
+    "smoke": {
+        "epochs": 2,
+        "width": 16,
+        "layers": 2,
+        "batch_size": 16,
+        "limit_train": 64,
+        "limit_val": 32,
+        "limit_test": 32,
+    },
 }
 
 
@@ -218,8 +228,9 @@ def load_config(path=None, preset: str | None = None, overrides=()) -> TrainConf
         try:
             data = yaml.safe_load(Path(path).read_text()) or {}
         except yaml.YAMLError as exc:
-            raise ValueError(f"expected a YAML mapping of settings in {path}, got text YAML cannot read: "
-                             f"{str(exc).splitlines()[0]}") from None
+            raise ValueError(
+                f"expected a YAML mapping of settings in {path}, got text YAML cannot read: {str(exc).splitlines()[0]}"
+            ) from None
         except OSError as exc:
             raise ValueError(f"expected a readable config file, got {exc}") from None
         if not isinstance(data, dict):

@@ -69,7 +69,7 @@ def num_colors_for(model: str, supercell=None) -> int:
     if group == "S_N":
         return 2
     supercell = graph["supercell"] if supercell is None else supercell
-    from .data.graph import _supercell_object, _canonical_supercell
+    from .data.graph import _canonical_supercell, _supercell_object
 
     sc = _supercell_object(_canonical_supercell(supercell))
     return crystalgroups.pattern("S" if group == "S" else "P-1", sc, warn=False).num_edge_colors
@@ -135,7 +135,8 @@ class CrystalModel(nn.Module):
 
     def __repr__(self) -> str:
         params = sum(p.numel() for p in self.parameters())
-        return f"CrystalModel({self.config.name}, layers={len(self.blocks)}, width={self.config.width}, parameters={params:,})"
+        return (f"CrystalModel({self.config.name}, layers={len(self.blocks)}, width={self.config.width}, "
+                f"parameters={params:,})")
 
     def node_states(self, batch, state: dict | None = None) -> torch.Tensor:
         h = self.embed(batch.x)
@@ -152,9 +153,11 @@ class CrystalModel(nn.Module):
         number of cells); ``readout="sum"`` makes every output extensive, ``readout="node"`` returns
         ``head(h_i)`` per node (per site of the unit cell for a quotient batch)."""
         if self.config.name in SUPERCELL_MODELS and batch.num_edge_colors > self.config.num_colors:
-            raise ValueError(f"expected a batch with at most {self.config.num_colors} edge colours (the weights of this "
-                             f"{self.config.name} model), got one coloured with {batch.num_edge_colors}: a larger "
-                             "supercell or another group than the model was built for")
+            raise ValueError(
+                f"expected a batch with at most {self.config.num_colors} edge colours (the weights of this "
+                f"{self.config.name} model), got one coloured with {batch.num_edge_colors}: a larger "
+                "supercell or another group than the model was built for"
+            )
         out = self._forward(batch)
         if batch.frame_of is not None:  # average over the gauges of each structure
             if self.config.readout == "node":
@@ -195,6 +198,7 @@ def build_model(config: ModelConfig | str, **overrides) -> CrystalModel:
 
 
 # -- blocks ----------------------------------------------------------------------------------
+
 
 def _make_block(c: ModelConfig) -> nn.Module:
     if c.name in ("ecn-s", "ecn-p1", "ecn-g"):
@@ -258,8 +262,16 @@ class _MEGNetBlock(nn.Module):
         e_new = self.phi_e(torch.cat([v[i], v[j], e, u[graph_of_edge]], dim=1))
         e_mean = scatter_mean(e_new, i, h.shape[0])
         v_new = self.phi_v(torch.cat([v, e_mean, u[batch.batch]], dim=1))
-        u_new = self.phi_u(torch.cat([scatter_mean(e_new, graph_of_edge, batch.num_graphs),
-                                      scatter_mean(v_new, batch.batch, batch.num_graphs), u], dim=1))
+        u_new = self.phi_u(
+            torch.cat(
+                [
+                    scatter_mean(e_new, graph_of_edge, batch.num_graphs),
+                    scatter_mean(v_new, batch.batch, batch.num_graphs),
+                    u,
+                ],
+                dim=1,
+            )
+        )
         state["globals"] = u + u_new
         return v0 + v_new, e0 + e_new
 

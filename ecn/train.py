@@ -124,7 +124,7 @@ class Normalizer:
     std: tuple
 
     @classmethod
-    def fit(cls, y: np.ndarray, enabled: bool, extensive=()) -> "Normalizer":
+    def fit(cls, y: np.ndarray, enabled: bool, extensive=()) -> Normalizer:
         """Mean and std of the training targets; extensive targets get mean 0 (a shift would not scale
         with the number of atoms) and their root mean square as the scale."""
         if not enabled:
@@ -136,17 +136,23 @@ class Normalizer:
         return cls(tuple(float(v) for v in mean), tuple(float(v) for v in std))
 
     def encode(self, y: torch.Tensor) -> torch.Tensor:
-        return (y - torch.tensor(self.mean, dtype=y.dtype, device=y.device)) / torch.tensor(self.std, dtype=y.dtype, device=y.device)
+        mean = torch.tensor(self.mean, dtype=y.dtype, device=y.device)
+        return (y - mean) / torch.tensor(self.std, dtype=y.dtype, device=y.device)
 
     def decode(self, y: torch.Tensor) -> torch.Tensor:
-        return y * torch.tensor(self.std, dtype=y.dtype, device=y.device) + torch.tensor(self.mean, dtype=y.dtype, device=y.device)
+        return y * torch.tensor(self.std, dtype=y.dtype, device=y.device) + torch.tensor(
+            self.mean, dtype=y.dtype, device=y.device
+        )
 
 
 def _targets_array(graphs, names) -> np.ndarray:
-    return np.array([[g.targets.get(t, np.nan) for t in names] for g in graphs], dtype=float).reshape(len(graphs), len(names))
+    return np.array([[g.targets.get(t, np.nan) for t in names] for g in graphs], dtype=float).reshape(
+        len(graphs), len(names)
+    )
 
 
 # -- distributed -----------------------------------------------------------------------------
+
 
 def _distributed() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -165,6 +171,7 @@ def _device(config: TrainConfig) -> torch.device:
 
 # -- the loop --------------------------------------------------------------------------------
 
+
 def _loss(out, y, task):
     ok = torch.isfinite(y)
     if not ok.any():
@@ -180,7 +187,7 @@ def _predict(model, graphs, config, normalizer, device, batch_size=256, frames=T
     preds = []
     with torch.no_grad():
         for k in range(0, len(graphs), batch_size):
-            batch = make_batch(graphs[k:k + batch_size]).to(device)
+            batch = make_batch(graphs[k : k + batch_size]).to(device)
             out = model(batch)
             preds.append((out if config.task == "classification" else normalizer.decode(out)).cpu().double().numpy())
     return np.concatenate(preds) if preds else np.zeros((0, len(config.targets)))
@@ -227,6 +234,7 @@ def _write_text_atomic(path: Path, text: str) -> None:
 
 # -- refusals, failures and interruptions ----------------------------------------------------
 
+
 class RunExistsError(ValueError):
     """A fresh run was asked for in a folder that holds a run (nothing was touched)."""
 
@@ -240,8 +248,17 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 #: Files of a run folder (what ``overwrite=True`` replaces); ``best.pt``, ``last.pt`` or ``metrics.json`` mark a run.
-RUN_FILES = ("config.yaml", "log.csv", "best.pt", "last.pt", "metrics.json", "predictions.csv", "parity.png",
-             "roc.png", "data_report.csv")
+RUN_FILES = (
+    "config.yaml",
+    "log.csv",
+    "best.pt",
+    "last.pt",
+    "metrics.json",
+    "predictions.csv",
+    "parity.png",
+    "roc.png",
+    "data_report.csv",
+)
 _RUN_MARKERS = ("last.pt", "best.pt", "metrics.json")
 #: Settings that may differ when a run is resumed from Python (they do not change its numbers).
 _RUNTIME_SETTINGS = ("quiet", "workers", "threads", "device", "deterministic", "time_limit")
@@ -274,9 +291,11 @@ def _refuse_existing(out: Path) -> None:
     found = _holds_run(out)
     if found:
         state = "a finished run" if "metrics.json" in found else "an unfinished run"
-        raise RunExistsError(f"expected a new run folder for --out, got {out}, which holds {state} "
-                             f"({', '.join(found)}): use --resume {out} to continue it, or --overwrite to start again "
-                             f"(in Python: train(..., resume=True) or overwrite=True); nothing was changed")
+        raise RunExistsError(
+            f"expected a new run folder for --out, got {out}, which holds {state} "
+            f"({', '.join(found)}): use --resume {out} to continue it, or --overwrite to start again "
+            f"(in Python: train(..., resume=True) or overwrite=True); nothing was changed"
+        )
 
 
 def _check_resume_settings(out: Path, state: dict, config: TrainConfig | None) -> None:
@@ -284,12 +303,15 @@ def _check_resume_settings(out: Path, state: dict, config: TrainConfig | None) -
     if config is None:
         return
     given, stored = config.to_dict(), state.get("config", {})
-    differ = [k for k in sorted(stored) if k in given and k not in _RUNTIME_SETTINGS
-              and _plain(stored[k]) != _plain(given[k])]
+    differ = [
+        k for k in sorted(stored) if k in given and k not in _RUNTIME_SETTINGS and _plain(stored[k]) != _plain(given[k])
+    ]
     if differ:
         shown = ", ".join(f"{k}: {stored[k]!r} in the run, {given[k]!r} given" for k in differ[:4])
-        raise ValueError(f"expected the settings of the run in {out} to resume it, got different ones ({shown}"
-                         f"{', ...' if len(differ) > 4 else ''}): start a new run (another --out, or --overwrite)")
+        raise ValueError(
+            f"expected the settings of the run in {out} to resume it, got different ones ({shown}"
+            f"{', ...' if len(differ) > 4 else ''}): start a new run (another --out, or --overwrite)"
+        )
 
 
 def _plain(value):
@@ -302,9 +324,11 @@ def _check_resume_data(out: Path, state: dict, hashes: dict) -> None:
     for split, sha in recorded.items():
         now = hashes.get(split)
         if sha and now and sha != now:
-            raise ValueError(f"expected the {split} data of the run in {out} unchanged (sha256 {sha[:16]}... when "
-                             f"the run started), got sha256 {now[:16]}...: its normalisation and split come from "
-                             f"the old data; start a new run (another --out, or --overwrite)")
+            raise ValueError(
+                f"expected the {split} data of the run in {out} unchanged (sha256 {sha[:16]}... when "
+                f"the run started), got sha256 {now[:16]}...: its normalisation and split come from "
+                f"the old data; start a new run (another --out, or --overwrite)"
+            )
 
 
 def _say(text: str) -> None:
@@ -321,8 +345,12 @@ def _print_reports(config: TrainConfig, reports: dict) -> None:
     if _shared_report(config):
         report = next(iter(reports.values()))
         parts = split_indices(report.built, config.seed)
-        _say(report.summary(config.data) + "\n  split " + ", ".join(f"{s} {len(parts[s])}" for s in parts)
-             + f" graphs (seed {config.seed})")
+        _say(
+            report.summary(config.data)
+            + "\n  split "
+            + ", ".join(f"{s} {len(parts[s])}" for s in parts)
+            + f" graphs (seed {config.seed})"
+        )
         return
     for split, report in reports.items():
         _say(report.summary(f"{config.data} {split}"))
@@ -332,8 +360,13 @@ def _write_data_report(out: Path, config: TrainConfig, reports: dict, counts: di
     """Every skipped row and duplicate id into ``data_report.csv`` (split, id, reason); the counts back."""
     rows, summary = [], {}
     for split, report in reports.items():
-        summary[split] = {"graphs": counts.get(split), "rows_read": report.rows, "kept": report.built,
-                          "skipped": report.counts(), "duplicate_ids": len(report.duplicates)}
+        summary[split] = {
+            "graphs": counts.get(split),
+            "rows_read": report.rows,
+            "kept": report.built,
+            "skipped": report.counts(),
+            "duplicate_ids": len(report.duplicates),
+        }
     chosen = {"all": next(iter(reports.values()))} if _shared_report(config) else reports
     for split, report in chosen.items():
         rows += [(split, i, reason) for i, reason in report.skipped]
@@ -354,25 +387,34 @@ def _check_labels(graphs, config: TrainConfig, what: str) -> None:
         for t in config.targets:
             v = g.targets.get(t)
             if v is not None and v not in (0.0, 1.0):
-                raise ValueError(f"expected classification targets of 0 or 1, got {t} = {v!r} for {g.id!r} in the "
-                                 f"{what} data of {config.data} (use task=regression for a continuous target)")
+                raise ValueError(
+                    f"expected classification targets of 0 or 1, got {t} = {v!r} for {g.id!r} in the "
+                    f"{what} data of {config.data} (use task=regression for a continuous target)"
+                )
 
 
-def _check_normalizer(normalizer: "Normalizer", y: np.ndarray, graphs, config: TrainConfig) -> None:
+def _check_normalizer(normalizer: Normalizer, y: np.ndarray, graphs, config: TrainConfig) -> None:
     for k, t in enumerate(config.targets):
         if not (math.isfinite(normalizer.mean[k]) and math.isfinite(normalizer.std[k])):
             col = np.where(np.isfinite(y[:, k]), np.abs(y[:, k]), -1.0)
             j = int(np.argmax(col))
-            raise ValueError(f"expected training targets that can be normalised, got {t} with mean "
-                             f"{normalizer.mean[k]} and std {normalizer.std[k]}: the largest, {y[j, k]!r} for "
-                             f"{graphs[j].id!r}, is out of range; fix or drop that row")
+            raise ValueError(
+                f"expected training targets that can be normalised, got {t} with mean "
+                f"{normalizer.mean[k]} and std {normalizer.std[k]}: the largest, {y[j, k]!r} for "
+                f"{graphs[j].id!r}, is out of range; fix or drop that row"
+            )
 
 
 def _diverged(guard: _Guard, what: str, lr: float) -> RunFailed:
-    kept = (f"the last good checkpoint, {guard.out / 'last.pt'} (epoch {guard.saved_epoch}), is kept"
-            if guard.saved_epoch else "no epoch had finished, so nothing was kept")
-    return RunFailed(f"expected finite numbers, got {what} in epoch {guard.epoch} (the run diverged): {kept}; "
-                     f"start again (--overwrite) with a lower lr (now {lr:g}) or weight_decay, or check the targets")
+    kept = (
+        f"the last good checkpoint, {guard.out / 'last.pt'} (epoch {guard.saved_epoch}), is kept"
+        if guard.saved_epoch
+        else "no epoch had finished, so nothing was kept"
+    )
+    return RunFailed(
+        f"expected finite numbers, got {what} in epoch {guard.epoch} (the run diverged): {kept}; "
+        f"start again (--overwrite) with a lower lr (now {lr:g}) or weight_decay, or check the targets"
+    )
 
 
 def train(config: TrainConfig | None, out_dir, resume: bool = False, overwrite: bool = False) -> dict:
@@ -390,9 +432,11 @@ def train(config: TrainConfig | None, out_dir, resume: bool = False, overwrite: 
     if _distributed()[1] == 0:
         if resume:
             if not (out / "last.pt").is_file():
-                raise ValueError(f"expected a run to resume in {out}, got no {out / 'last.pt'}"
-                                 + (" (the folder does not exist)" if guard.created else "")
-                                 + ": start it with --out instead")
+                raise ValueError(
+                    f"expected a run to resume in {out}, got no {out / 'last.pt'}"
+                    + (" (the folder does not exist)" if guard.created else "")
+                    + ": start it with --out instead"
+                )
         elif not overwrite:
             _refuse_existing(out)
         _clean_orphans(out)
@@ -400,12 +444,15 @@ def train(config: TrainConfig | None, out_dir, resume: bool = False, overwrite: 
         return _train(config, out, resume, overwrite, guard)
     except KeyboardInterrupt:
         if guard.saved_epoch or resume:
-            raise RunInterrupted(f"interrupted in epoch {guard.epoch}; {out / 'last.pt'} holds epoch "
-                                 f"{guard.saved_epoch or 'its last finished one'}: continue with "
-                                 f"ecn train --resume {out}") from None
+            raise RunInterrupted(
+                f"interrupted in epoch {guard.epoch}; {out / 'last.pt'} holds epoch "
+                f"{guard.saved_epoch or 'its last finished one'}: continue with "
+                f"ecn train --resume {out}"
+            ) from None
         _undo(guard)
-        raise RunInterrupted(f"interrupted before the first epoch of {out} finished; nothing was kept "
-                             f"(start it again)") from None
+        raise RunInterrupted(
+            f"interrupted before the first epoch of {out} finished; nothing was kept (start it again)"
+        ) from None
     except BaseException:
         if not guard.saved_epoch and not resume:
             _undo(guard)
@@ -424,7 +471,9 @@ def _undo(guard: _Guard) -> None:
 def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool, guard: _Guard) -> dict:
     world, rank = _distributed()
     if world > 1 and not torch.distributed.is_initialized():
-        backend = "nccl" if (config or _config_of(load_checkpoint(out / "last.pt"))).device.startswith("cuda") else "gloo"
+        backend = (
+            "nccl" if (config or _config_of(load_checkpoint(out / "last.pt"))).device.startswith("cuda") else "gloo"
+        )
         if backend == "nccl":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         torch.distributed.init_process_group(backend)
@@ -449,12 +498,20 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
     if not train_graphs or not val_graphs:
         missing = [r for _, r in report.skipped if r.startswith("missing target")]
         hint = f" (every row lacks a target: {missing[0]})" if missing and len(missing) == report.rows else ""
-        raise ValueError(f"expected training and validation graphs, got {len(train_graphs)} and {len(val_graphs)}{hint}")
+        raise ValueError(
+            f"expected training and validation graphs, got {len(train_graphs)} and {len(val_graphs)}{hint}"
+        )
     y_train = _targets_array(train_graphs, config.targets)
     with np.errstate(over="ignore", invalid="ignore"):  # out-of-range targets: refused just below, by name
-        normalizer = Normalizer(tuple(state["normalizer"]["mean"]), tuple(state["normalizer"]["std"])) if state \
-            else Normalizer.fit(y_train, config.normalize and config.task == "regression",
-                                extensive=[t in config.extensive for t in config.targets])
+        normalizer = (
+            Normalizer(tuple(state["normalizer"]["mean"]), tuple(state["normalizer"]["std"]))
+            if state
+            else Normalizer.fit(
+                y_train,
+                config.normalize and config.task == "regression",
+                extensive=[t in config.extensive for t in config.targets],
+            )
+        )
     _check_normalizer(normalizer, y_train, train_graphs, config)
 
     if device.type == "cpu":
@@ -463,11 +520,18 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
     features = feature_settings(config)
     supercell = graph_settings(config).supercell
     num_cells = train_graphs[0].num_cells
-    model_config = ModelConfig(name=config.model, node_in=features.node_dim(num_cells), edge_in=features.num_gaussians,
-                               width=config.width, edge_dim=config.edge_dim, layers=config.layers,
-                               readout="mean", extensive=tuple(t in config.extensive for t in config.targets),
-                               out_dim=len(config.targets),
-                               num_colors=num_colors_for(config.model, supercell))
+    model_config = ModelConfig(
+        name=config.model,
+        node_in=features.node_dim(num_cells),
+        edge_in=features.num_gaussians,
+        width=config.width,
+        edge_dim=config.edge_dim,
+        layers=config.layers,
+        readout="mean",
+        extensive=tuple(t in config.extensive for t in config.targets),
+        out_dim=len(config.targets),
+        num_colors=num_colors_for(config.model, supercell),
+    )
     model = build_model(model_config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     per_process = max(1, config.batch_size // world)
@@ -475,8 +539,9 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
         steps = config.epochs * math.ceil(math.ceil(len(train_graphs) / world) / per_process)
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=config.min_lr)
     else:
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=config.lr_factor,
-                                                               patience=config.lr_patience)
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", factor=config.lr_factor, patience=config.lr_patience
+        )
     start_epoch, best, best_epoch, log_rows = 1, math.inf, 0, []
     if state:
         model.load_state_dict(state["model"])
@@ -497,8 +562,11 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
         _print_reports(config, reports)
         _write_data_report(out, config, reports, {"train": len(train_graphs), "val": len(val_graphs)})
     # the E(n) model's last coordinate update feeds nothing: its weights get no gradient
-    ddp_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=config.model == "egnn") \
-        if world > 1 else model  # every other model uses all its parameters in every step (DDP checks)
+    ddp_model = (
+        torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=config.model == "egnn")
+        if world > 1
+        else model
+    )  # every other model uses all its parameters in every step (DDP checks)
     make_batch = collater(config, frames=False)  # training: one gauge per structure, drawn each epoch
     bar = None
     if progress:
@@ -508,32 +576,41 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
     # training time is counted across resumes, so a time limit means the same after a restart
     started = time.perf_counter() - (state.get("elapsed", 0.0) if state else 0.0)
     for epoch in range(start_epoch, config.epochs + 1):
-        stop = ((config.lr_schedule == "plateau" and optimizer.param_groups[0]["lr"] <= config.min_lr)
-                or (config.early_stopping and epoch - best_epoch > config.early_stopping)
-                or (config.time_limit and time.perf_counter() - started > 60 * config.time_limit))
+        stop = (
+            (config.lr_schedule == "plateau" and optimizer.param_groups[0]["lr"] <= config.min_lr)
+            or (config.early_stopping and epoch - best_epoch > config.early_stopping)
+            or (config.time_limit and time.perf_counter() - started > 60 * config.time_limit)
+        )
         if _agree(bool(stop), world):  # process 0 decides for all, so no process waits for another
             break
         t0 = time.perf_counter()
         guard.epoch = epoch
         generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
         if world > 1:
-            sampler = torch.utils.data.distributed.DistributedSampler(train_graphs, num_replicas=world, rank=rank,
-                                                                      shuffle=config.shuffle, seed=config.seed)
+            sampler = torch.utils.data.distributed.DistributedSampler(
+                train_graphs, num_replicas=world, rank=rank, shuffle=config.shuffle, seed=config.seed
+            )
             sampler.set_epoch(epoch)
             order = list(sampler)
         else:
-            order = torch.randperm(len(train_graphs), generator=generator).tolist() if config.shuffle else \
-                list(range(len(train_graphs)))
+            order = (
+                torch.randperm(len(train_graphs), generator=generator).tolist()
+                if config.shuffle
+                else list(range(len(train_graphs)))
+            )
         ddp_model.train()
         total, count = 0.0, 0
         for k in range(0, len(order), per_process):
-            batch = make_batch([_one_frame(train_graphs[i], generator) for i in order[k:k + per_process]]).to(device)
+            batch = make_batch([_one_frame(train_graphs[i], generator) for i in order[k : k + per_process]]).to(device)
             y = batch.y if config.task == "classification" else normalizer.encode(batch.y)
             loss = _loss(ddp_model(batch), y, config.task)
             value = float(loss.detach())
             if _any_process(not math.isfinite(value), world):  # before the step: the weights stay good
-                raise _diverged(guard, f"a training loss of {value}" + (" (on another process)" if math.isfinite(value)
-                                                                         else ""), optimizer.param_groups[0]["lr"])
+                raise _diverged(
+                    guard,
+                    f"a training loss of {value}" + (" (on another process)" if math.isfinite(value) else ""),
+                    optimizer.param_groups[0]["lr"],
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -541,30 +618,51 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
                 scheduler.step()
             total += value * batch.num_graphs
             count += batch.num_graphs
-        val_metrics = _metrics(_predict(model, val_graphs, config, normalizer, device, frames=False),
-                               _targets_array(val_graphs, config.targets), config)
+        val_metrics = _metrics(
+            _predict(model, val_graphs, config, normalizer, device, frames=False),
+            _targets_array(val_graphs, config.targets),
+            config,
+        )
         bad = [k for k, v in val_metrics.items() if k.startswith(("mae", "rmse")) and not math.isfinite(v)]
         if bad:
             raise _diverged(guard, f"a validation {bad[0]} of {val_metrics[bad[0]]}", optimizer.param_groups[0]["lr"])
         score = _agree_score(_score(val_metrics, config), world)  # the same on every process
         if config.lr_schedule == "plateau":
             scheduler.step(score)
-        row = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"], "train_loss": total / max(count, 1),
-               **{f"val_{k}": v for k, v in val_metrics.items()}, "seconds": time.perf_counter() - t0}
+        row = {
+            "epoch": epoch,
+            "lr": optimizer.param_groups[0]["lr"],
+            "train_loss": total / max(count, 1),
+            **{f"val_{k}": v for k, v in val_metrics.items()},
+            "seconds": time.perf_counter() - t0,
+        }
         log_rows.append(row)
         improved = best_epoch == 0 or score < best  # a NaN score (undefined metric) never beats a number
         if improved:
             best, best_epoch = score, epoch
         if main_process:
-            payload = {"model": model.state_dict(), "config": config.to_dict(), "model_config": vars(model_config),
-                       "normalizer": {"mean": list(normalizer.mean), "std": list(normalizer.std)}, "epoch": epoch,
-                       "data_sha256": data_sha256}
+            payload = {
+                "model": model.state_dict(),
+                "config": config.to_dict(),
+                "model_config": vars(model_config),
+                "normalizer": {"mean": list(normalizer.mean), "std": list(normalizer.std)},
+                "epoch": epoch,
+                "data_sha256": data_sha256,
+            }
             if improved:
                 save_checkpoint(out / "best.pt", payload)
-            save_checkpoint(out / "last.pt", {**payload, "optimizer": optimizer.state_dict(),
-                                              "scheduler": scheduler.state_dict(), "best": best,
-                                              "best_epoch": best_epoch, "log": log_rows,
-                                              "elapsed": time.perf_counter() - started})
+            save_checkpoint(
+                out / "last.pt",
+                {
+                    **payload,
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "best": best,
+                    "best_epoch": best_epoch,
+                    "log": log_rows,
+                    "elapsed": time.perf_counter() - started,
+                },
+            )
             guard.saved_epoch = epoch
             _write_text_atomic(out / "log.csv", _csv(log_rows))
         if bar is not None:
@@ -606,7 +704,9 @@ def _agree_score(score: float, world: int) -> float:
     score = score if math.isfinite(score) else math.inf
     if world == 1:
         return score
-    t = torch.tensor([score], dtype=torch.float64, device="cuda" if torch.distributed.get_backend() == "nccl" else "cpu")
+    t = torch.tensor(
+        [score], dtype=torch.float64, device="cuda" if torch.distributed.get_backend() == "nccl" else "cpu"
+    )
     torch.distributed.broadcast(t, 0)
     return float(t.item())
 
@@ -623,9 +723,14 @@ def _csv(rows) -> str:
 def _finish(out: Path, config: TrainConfig, normalizer, device, reports, started, log_rows, guard) -> dict:
     best = load_checkpoint(out / "best.pt")
     model = model_from_checkpoint(best).to(device)
-    result = {"model": config.model, "targets": list(config.targets), "best_epoch": best["epoch"],
-              "epochs_run": len(log_rows), "train_seconds": time.perf_counter() - started,
-              "skipped_train_rows": len(reports["train"].skipped)}
+    result = {
+        "model": config.model,
+        "targets": list(config.targets),
+        "best_epoch": best["epoch"],
+        "epochs_run": len(log_rows),
+        "train_seconds": time.perf_counter() - started,
+        "skipped_train_rows": len(reports["train"].skipped),
+    }
     test_graphs, test_report = load_graphs(config, "test", config.limit_test, False)
     _check_labels(test_graphs, config, "test")
     if not _shared_report(config):
@@ -639,9 +744,11 @@ def _finish(out: Path, config: TrainConfig, normalizer, device, reports, started
         true = _targets_array(graphs, config.targets)
         if not np.isfinite(pred).all():
             bad = next(g.id for g, p in zip(graphs, pred) if not np.isfinite(p).all())
-            raise RunFailed(f"expected finite predictions of the best checkpoint {out / 'best.pt'} on the {split} "
-                            f"split, got NaN or infinity (first for {bad!r}): the numbers would be wrong, so no "
-                            f"metrics.json was written; start again with a lower lr or check the targets")
+            raise RunFailed(
+                f"expected finite predictions of the best checkpoint {out / 'best.pt'} on the {split} "
+                f"split, got NaN or infinity (first for {bad!r}): the numbers would be wrong, so no "
+                f"metrics.json was written; start again with a lower lr or check the targets"
+            )
         for k, v in _metrics(pred, true, config).items():
             result[f"{split}_{k}"] = v
         if split == "test":
@@ -688,12 +795,15 @@ def _plot(out: Path, pred, true, config):
 
 # -- checkpoints for evaluation and prediction ------------------------------------------------
 
+
 def model_from_checkpoint(payload: dict):
     try:
         model = build_model(ModelConfig(**payload["model_config"]))
         model.load_state_dict(payload["model"])
     except (KeyError, TypeError, RuntimeError) as exc:
-        raise CheckpointError(f"expected a checkpoint with a model of this ecn version, got one that does not fit: {exc}") from None
+        raise CheckpointError(
+            f"expected a checkpoint with a model of this ecn version, got one that does not fit: {exc}"
+        ) from None
     return model.eval()
 
 
@@ -701,8 +811,15 @@ def _config_of(payload) -> TrainConfig:
     try:
         # checkpoints from before the gauge and neighbor_tol settings were trained on the images as the
         # files gave them and on Qhull's own faces
-        return TrainConfig(**{"gauge": "as_given", "neighbor_tol": 0.0, **payload["config"], "targets": tuple(payload["config"]["targets"]),
-                              "extensive": tuple(payload["config"].get("extensive", ()))})
+        return TrainConfig(
+            **{
+                "gauge": "as_given",
+                "neighbor_tol": 0.0,
+                **payload["config"],
+                "targets": tuple(payload["config"]["targets"]),
+                "extensive": tuple(payload["config"].get("extensive", ())),
+            }
+        )
     except (KeyError, TypeError) as exc:
         raise CheckpointError(f"expected a checkpoint with an ecn training config, got one without: {exc}") from None
 
@@ -729,16 +846,25 @@ def evaluate_checkpoint(path, data: str | None = None, split: str = "test", limi
     true = _targets_array(graphs, config.targets)
     if not np.isfinite(true).any():
         reasons = ", ".join(f"{n} {k}" for k, n in sorted(report.counts().items())) or "none skipped"
-        raise ValueError(f"expected structures carrying the target(s) {list(config.targets)} of {path} in "
-                         f"{config.data} ({split}), got none of {report.rows} rows ({reasons})")
+        raise ValueError(
+            f"expected structures carrying the target(s) {list(config.targets)} of {path} in "
+            f"{config.data} ({split}), got none of {report.rows} rows ({reasons})"
+        )
     _check_labels(graphs, config, split)
     pred = _predict(model, graphs, config, normalizer, torch.device("cpu"))
     if not np.isfinite(pred).all():
         bad = next(g.id for g, p in zip(graphs, pred) if not np.isfinite(p).all())
-        raise RunFailed(f"expected finite predictions from {path}, got NaN or infinity (first for {bad!r} in "
-                        f"{config.data} {split}): the checkpoint's weights or normalisation are broken")
-    return {"checkpoint": str(path), "data": config.data, "split": split, "structures": len(graphs),
-            **_metrics(pred, true, config)}
+        raise RunFailed(
+            f"expected finite predictions from {path}, got NaN or infinity (first for {bad!r} in "
+            f"{config.data} {split}): the checkpoint's weights or normalisation are broken"
+        )
+    return {
+        "checkpoint": str(path),
+        "data": config.data,
+        "split": split,
+        "structures": len(graphs),
+        **_metrics(pred, true, config),
+    }
 
 
 def predict_files(path, files) -> list[tuple[str, list[float]]]:
@@ -753,6 +879,8 @@ def predict_files(path, files) -> list[tuple[str, list[float]]]:
     records = list(predictor.stream(iter_inputs([str(f) for f in files]), workers=0))
     failed = [r for r in records if not r.ok]
     if failed:
-        raise ValueError(f"expected structure files that can be read and graphed, got {len(failed)} that cannot: "
-                         + "; ".join(f"{r.source}: {r.error}" for r in failed[:5]))
+        raise ValueError(
+            f"expected structure files that can be read and graphed, got {len(failed)} that cannot: "
+            + "; ".join(f"{r.source}: {r.error}" for r in failed[:5])
+        )
     return [(r.source, list(r.values)) for r in records]

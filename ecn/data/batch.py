@@ -13,8 +13,8 @@ every layer of an ECN model computes the same numbers on both (``docs/concepts.m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -67,23 +67,35 @@ class Batch:
     def num_nodes(self) -> int:
         return len(self.batch)
 
-    def to(self, device) -> "Batch":
+    def to(self, device) -> Batch:
         """Move every tensor to ``device``."""
-        moved = {f.name: getattr(self, f.name).to(device) for f in fields(self) if isinstance(getattr(self, f.name), torch.Tensor)}
+        moved = {
+            f.name: getattr(self, f.name).to(device)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), torch.Tensor)
+        }
         return replace(self, **moved)
 
     def __repr__(self) -> str:
         form = ", quotient" if self.quotient and self.num_cells > 1 else ""
         if self.frame_of is not None:
             form += f", {self.num_structures} structures in {self.num_graphs} gauges"
-        return (f"Batch(graphs={self.num_graphs}, nodes={self.num_nodes}, edges={self.edge_index.shape[1]}, "
-                f"node_dim={self.x.shape[1]}, edge_colors={self.num_edge_colors}, targets={list(self.target_names)}"
-                f"{form})")
+        return (
+            f"Batch(graphs={self.num_graphs}, nodes={self.num_nodes}, edges={self.edge_index.shape[1]}, "
+            f"node_dim={self.x.shape[1]}, edge_colors={self.num_edge_colors}, targets={list(self.target_names)}"
+            f"{form})"
+        )
 
 
-def collate(graphs: Sequence[CrystalGraph], group: str = "S", target_names: Sequence[str] = (),
-            features: FeatureSettings = FeatureSettings(), symprec: float = 1e-3, quotient: bool = False,
-            frames: bool = False) -> Batch:
+def collate(
+    graphs: Sequence[CrystalGraph],
+    group: str = "S",
+    target_names: Sequence[str] = (),
+    features: FeatureSettings = FeatureSettings(),
+    symprec: float = 1e-3,
+    quotient: bool = False,
+    frames: bool = False,
+) -> Batch:
     """Concatenate graphs into a :class:`Batch`, with features and the edge colours of ``group``.
 
     ``group`` is one of ``"P-1"``, ``"G"``, ``"S"``, ``"S_N"`` (see
@@ -110,8 +122,10 @@ def collate(graphs: Sequence[CrystalGraph], group: str = "S", target_names: Sequ
     if len(sizes) != 1:
         raise ValueError(f"expected graphs of one supercell size, got {sorted(map(str, sizes))}")
     if quotient and features.cell_onehot:
-        raise ValueError("expected features without the cell one-hot for a quotient batch (the one-hot tells the "
-                         "cells apart, so they no longer compute the same), got cell_onehot=True")
+        raise ValueError(
+            "expected features without the cell one-hot for a quotient batch (the one-hot tells the "
+            "cells apart, so they no longer compute the same), got cell_onehot=True"
+        )
     num_cells = graphs[0].num_cells
     colors, num_colors = [], 0
     for g in graphs:
@@ -121,17 +135,24 @@ def collate(graphs: Sequence[CrystalGraph], group: str = "S", target_names: Sequ
     if quotient:
         counts = np.array([g.num_sites for g in graphs])
         index = [g.unit_edge_index for g in graphs]
-        nodes = {"atomic_number": [g.numbers for g in graphs],
-                 "site_index": [np.arange(g.num_sites) for g in graphs],
-                 "cell_index": [np.zeros(g.num_sites, np.int64) for g in graphs],
-                 "positions": [g.frac @ g.lattice for g in graphs]}
-        edges = {"edge_length": [g.unit_edge_length for g in graphs], "edge_vector": [g.unit_edge_vector for g in graphs],
-                 "same_site": [g.unit_same_site for g in graphs]}
+        nodes = {
+            "atomic_number": [g.numbers for g in graphs],
+            "site_index": [np.arange(g.num_sites) for g in graphs],
+            "cell_index": [np.zeros(g.num_sites, np.int64) for g in graphs],
+            "positions": [g.frac @ g.lattice for g in graphs],
+        }
+        edges = {
+            "edge_length": [g.unit_edge_length for g in graphs],
+            "edge_vector": [g.unit_edge_vector for g in graphs],
+            "same_site": [g.unit_same_site for g in graphs],
+        }
     else:
         counts = np.array([g.num_nodes for g in graphs])
         index = [g.edge_index for g in graphs]
-        nodes = {name: [getattr(g, name) for g in graphs]
-                 for name in ("atomic_number", "site_index", "cell_index", "positions")}
+        nodes = {
+            name: [getattr(g, name) for g in graphs]
+            for name in ("atomic_number", "site_index", "cell_index", "positions")
+        }
         edges = {name: [getattr(g, name) for g in graphs] for name in ("edge_length", "edge_vector", "same_site")}
     offsets = np.concatenate([[0], np.cumsum(counts)])
     edge_index = np.concatenate([e + offsets[k] for k, e in enumerate(index)], axis=1)
@@ -181,9 +202,16 @@ def _collate_frames(graphs, group, target_names, features, symprec, quotient) ->
     slot = batch.batch
     local = torch.arange(batch.num_nodes) - batch.ptr[slot]
     y = torch.tensor([[float(g.targets.get(t, np.nan)) for t in target_names] for g in graphs], dtype=torch.float32)
-    return replace(batch, y=y.reshape(len(graphs), len(target_names)), target_names=tuple(target_names),
-                   ids=tuple(g.id for g in graphs), frame_of=owner, frame_node_of=start[owner[slot]] + local,
-                   num_structures=len(graphs), num_structure_nodes=int(sizes.sum()))
+    return replace(
+        batch,
+        y=y.reshape(len(graphs), len(target_names)),
+        target_names=tuple(target_names),
+        ids=tuple(g.id for g in graphs),
+        frame_of=owner,
+        frame_node_of=start[owner[slot]] + local,
+        num_structures=len(graphs),
+        num_structure_nodes=int(sizes.sum()),
+    )
 
 
 @dataclass(frozen=True)
@@ -201,10 +229,19 @@ class Collater:
         return collate(graphs, self.group, self.target_names, self.features, self.symprec, self.quotient, self.frames)
 
 
-def make_loader(graphs: Sequence[CrystalGraph], batch_size: int = 128, shuffle: bool = False, group: str = "S",
-                target_names: Sequence[str] = (), features: FeatureSettings = FeatureSettings(),
-                seed: int = 0, num_workers: int = 0, sampler=None, drop_last: bool = False,
-                quotient: bool = False) -> torch.utils.data.DataLoader:
+def make_loader(
+    graphs: Sequence[CrystalGraph],
+    batch_size: int = 128,
+    shuffle: bool = False,
+    group: str = "S",
+    target_names: Sequence[str] = (),
+    features: FeatureSettings = FeatureSettings(),
+    seed: int = 0,
+    num_workers: int = 0,
+    sampler=None,
+    drop_last: bool = False,
+    quotient: bool = False,
+) -> torch.utils.data.DataLoader:
     """A :class:`torch.utils.data.DataLoader` over a list of graphs that yields :class:`Batch` objects.
 
     Shuffling is seeded (same order for the same seed); pass a ``sampler`` (for example a
@@ -214,7 +251,12 @@ def make_loader(graphs: Sequence[CrystalGraph], batch_size: int = 128, shuffle: 
     generator = torch.Generator()
     generator.manual_seed(seed)
     return torch.utils.data.DataLoader(
-        list(graphs), batch_size=batch_size, shuffle=shuffle if sampler is None else False, sampler=sampler,
-        collate_fn=Collater(group, tuple(target_names), features, quotient=quotient), num_workers=num_workers,
-        generator=generator, drop_last=drop_last,
+        list(graphs),
+        batch_size=batch_size,
+        shuffle=shuffle if sampler is None else False,
+        sampler=sampler,
+        collate_fn=Collater(group, tuple(target_names), features, quotient=quotient),
+        num_workers=num_workers,
+        generator=generator,
+        drop_last=drop_last,
     )

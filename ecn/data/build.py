@@ -24,11 +24,11 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -107,7 +107,7 @@ class BuildReport:
                            "duplicates": self.duplicates})
 
     @classmethod
-    def from_json(cls, text: str) -> "BuildReport":
+    def from_json(cls, text: str) -> BuildReport:
         d = json.loads(text)
         return cls(d["rows"], d["built"], [tuple(x) for x in d["skipped"]], d.get("notes", {}),
                    list(d.get("duplicates", [])))

@@ -13,8 +13,8 @@ import gzip
 import io
 import re
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["iter_csv_rows", "iter_cif_folder", "cif_files", "read_labels", "LABEL_FILES"]
 

@@ -190,10 +190,10 @@ class CrystalGraph:
 
     @property
     def num_frames(self) -> int:
-        """How many distinct gauges (tied minimum spanning trees, :func:`tree_gauges`) the graph has on its supercell."""
+        """How many distinct gauges (tied minimum spanning trees, :func:`tree_gauges`) it has on its supercell."""
         return len(self._frames)
 
-    def frame(self, t: int) -> "CrystalGraph":
+    def frame(self, t: int) -> CrystalGraph:
         """The graph in its ``t``-th gauge (``0``: as stored), with no other gauges attached."""
         r = self._frames[t]
         if r is None and self.gauge_shifts is None:
@@ -201,23 +201,41 @@ class CrystalGraph:
         if r is None:
             r = np.zeros((self.num_sites, 3), dtype=np.int64)
         i, j = self.unit_edge_index
-        return CrystalGraph(self.lattice, _ro(self.frac + r), self.numbers, self.unit_edge_index,
-                            _ro(self.unit_edge_image + r[i] - r[j]), self.unit_edge_length, self.supercell, self.id,
-                            dict(self.targets))
+        return CrystalGraph(
+            self.lattice,
+            _ro(self.frac + r),
+            self.numbers,
+            self.unit_edge_index,
+            _ro(self.unit_edge_image + r[i] - r[j]),
+            self.unit_edge_length,
+            self.supercell,
+            self.id,
+            dict(self.targets),
+        )
 
     def frames(self) -> list:
         """Every distinct gauge of the graph, as graphs (see :meth:`frame`)."""
         return [self.frame(t) for t in range(self.num_frames)]
 
-    def with_supercell(self, supercell) -> "CrystalGraph":
+    def with_supercell(self, supercell) -> CrystalGraph:
         """The same crystal and bonds in another supercell (nothing is recomputed but the derived arrays).
 
         >>> from ecn.data.structures import Crystal
         >>> crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17])).with_supercell((3, 3, 3))
         CrystalGraph(id='', nodes=54, edges=594, sites=2, supercell=3x3x3)
         """
-        return CrystalGraph(self.lattice, self.frac, self.numbers, self.unit_edge_index, self.unit_edge_image,
-                            self.unit_edge_length, supercell, self.id, dict(self.targets), self.gauge_shifts)
+        return CrystalGraph(
+            self.lattice,
+            self.frac,
+            self.numbers,
+            self.unit_edge_index,
+            self.unit_edge_image,
+            self.unit_edge_length,
+            supercell,
+            self.id,
+            dict(self.targets),
+            self.gauge_shifts,
+        )
 
     # -- the unit cell -----------------------------------------------------------------------
 
@@ -269,11 +287,11 @@ class CrystalGraph:
 
     # -- groups and colours ------------------------------------------------------------------
 
-    def lattice_point_group(self, symprec: float = 1e-3) -> "crystalgroups.PointGroup":
+    def lattice_point_group(self, symprec: float = 1e-3) -> crystalgroups.PointGroup:
         """The exact point group of the structure's lattice, as integer matrices in the input cell's basis."""
         return _point_group(self.lattice.tobytes(), float(symprec))
 
-    def supercell_point_group(self, symprec: float = 1e-3) -> "crystalgroups.PointGroup":
+    def supercell_point_group(self, symprec: float = 1e-3) -> crystalgroups.PointGroup:
         """The operations of :meth:`lattice_point_group` that map the supercell onto itself.
 
         For an ``n x n x n`` supercell that is the whole point group; a supercell of another shape
@@ -282,7 +300,7 @@ class CrystalGraph:
         """
         return _compatible_subgroup(self.lattice_point_group(symprec), self.supercell)
 
-    def cell_pattern(self, group: str = "P-1", symprec: float = 1e-3) -> "crystalgroups.Pattern":
+    def cell_pattern(self, group: str = "P-1", symprec: float = 1e-3) -> crystalgroups.Pattern:
         """The parameter-sharing pattern of ``group`` on the supercell's cells.
 
         ``"P-1"`` (inversion and translations), ``"G"`` (this lattice's own group G_Lambda,
@@ -378,8 +396,9 @@ def _supercell_edges(g: CrystalGraph) -> tuple[np.ndarray, np.ndarray]:
     K, C, E = len(cells), g.num_sites, g.num_unit_edges
     i, j = g.unit_edge_index
     src_cell = np.repeat(np.arange(K), E)
-    dst_cell = sc.index((cells[:, None, :] + g.unit_edge_image[None, :, :]).reshape(-1, 3)) if K * E else \
-        np.zeros(0, np.int64)
+    dst_cell = (
+        sc.index((cells[:, None, :] + g.unit_edge_image[None, :, :]).reshape(-1, 3)) if K * E else np.zeros(0, np.int64)
+    )
     return src_cell * C + np.tile(i, K), dst_cell * C + np.tile(j, K)
 
 
@@ -446,17 +465,41 @@ def _pattern(group, supercell):
 def unit_cell_edges(crystal: Crystal, settings: GraphSettings):
     """The unit-cell edge list for the settings' neighbour rule."""
     if settings.neighbors == "isayev":
-        return isayev_neighbors(crystal.lattice, crystal.frac, crystal.numbers, tol=settings.tol, cutoff=settings.cutoff,
-                                neighbor_tol=settings.neighbor_tol)
-    return radius_neighbors(crystal.lattice, crystal.frac, crystal.numbers, cutoff=settings.cutoff,
-                            max_neighbors=settings.max_neighbors, neighbor_tol=settings.neighbor_tol)
+        return isayev_neighbors(
+            crystal.lattice,
+            crystal.frac,
+            crystal.numbers,
+            tol=settings.tol,
+            cutoff=settings.cutoff,
+            neighbor_tol=settings.neighbor_tol,
+        )
+    return radius_neighbors(
+        crystal.lattice,
+        crystal.frac,
+        crystal.numbers,
+        cutoff=settings.cutoff,
+        max_neighbors=settings.max_neighbors,
+        neighbor_tol=settings.neighbor_tol,
+    )
 
 
-def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, tol: float = 0.5,
-                  cutoff: float | None = None, max_neighbors: int | None = 12, primitive: bool = False,
-                  id: str = "", targets: dict | None = None, settings: GraphSettings | None = None, gauge: str = "tree",
-                  neighbor_tol: float = 1e-4,
-                  min_distance: float = 0.5, require_connected: bool = False) -> CrystalGraph:
+def crystal_graph(
+    structure,
+    supercell=(2, 2, 2),
+    neighbors: str = "isayev",
+    *,
+    tol: float = 0.5,
+    cutoff: float | None = None,
+    max_neighbors: int | None = 12,
+    primitive: bool = False,
+    id: str = "",
+    targets: dict | None = None,
+    settings: GraphSettings | None = None,
+    gauge: str = "tree",
+    neighbor_tol: float = 1e-4,
+    min_distance: float = 0.5,
+    require_connected: bool = False,
+) -> CrystalGraph:
     """The periodic supercell graph of a structure (pymatgen ``Structure``, ASE ``Atoms`` or :class:`Crystal`).
 
     Parameters
@@ -491,8 +534,16 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
     (8, 2)
     """
     if settings is None:
-        settings = GraphSettings(supercell=supercell, neighbors=neighbors, tol=tol, cutoff=cutoff,
-                                 max_neighbors=max_neighbors, primitive=primitive, gauge=gauge, neighbor_tol=neighbor_tol)
+        settings = GraphSettings(
+            supercell=supercell,
+            neighbors=neighbors,
+            tol=tol,
+            cutoff=cutoff,
+            max_neighbors=max_neighbors,
+            primitive=primitive,
+            gauge=gauge,
+            neighbor_tol=neighbor_tol,
+        )
     crystal = to_crystal(structure, id=id)
     if settings.primitive:
         from .structures import primitive_crystal
@@ -501,16 +552,21 @@ def crystal_graph(structure, supercell=(2, 2, 2), neighbors: str = "isayev", *, 
     crystal = reduced_basis(crystal, settings)
     closest = crystal.min_distance()
     if closest < min_distance:
-        raise GraphError(f"expected atoms at least {min_distance} A apart, got two {closest:.3f} A apart (overlapping atoms)")
+        raise GraphError(
+            f"expected atoms at least {min_distance} A apart, got two {closest:.3f} A apart (overlapping atoms)"
+        )
     try:
         edges = unit_cell_edges(crystal, settings)
     except NeighborError as exc:
         raise GraphError(str(exc)) from exc
     if len(edges) == 0:
-        raise GraphError(f"expected bonds between the atoms, got none with the {settings.neighbors!r} rule "
-                         f"(cutoff {settings.cutoff} A): the atoms are too far apart")
-    graph = expand_to_supercell(crystal, edges, settings.supercell, id=id or crystal.id, targets=targets,
-                                gauge=settings.gauge)
+        raise GraphError(
+            f"expected bonds between the atoms, got none with the {settings.neighbors!r} rule "
+            f"(cutoff {settings.cutoff} A): the atoms are too far apart"
+        )
+    graph = expand_to_supercell(
+        crystal, edges, settings.supercell, id=id or crystal.id, targets=targets, gauge=settings.gauge
+    )
     if require_connected and not graph.is_connected():
         raise GraphError("expected a connected graph, got one whose bonds do not connect every atom of the supercell")
     return graph
@@ -532,8 +588,9 @@ def reduced_basis(crystal: Crystal, settings: GraphSettings) -> Crystal:
     if np.array_equal(T, np.eye(3, dtype=T.dtype)):
         return crystal
     T_inv = np.rint(np.linalg.inv(T)).astype(np.int64)
-    return Crystal(T @ crystal.lattice, crystal.frac @ T_inv, crystal.numbers, id=crystal.id,
-                   properties=dict(crystal.properties))
+    return Crystal(
+        T @ crystal.lattice, crystal.frac @ T_inv, crystal.numbers, id=crystal.id, properties=dict(crystal.properties)
+    )
 
 
 def _length_classes(distance: np.ndarray, tol: float) -> np.ndarray:
@@ -594,7 +651,7 @@ def _forests(edges: list, find, limit: int) -> list:
 
 
 def tree_gauges(num_sites: int, src, dst, image, distance, tol: float = 1e-4, limit: int = 128):
-    """Lattice shifts that put the bonds of each minimum spanning tree inside one cell: ``(T, C, 3)``, and ``T``'s count.
+    """Site shifts that put each minimum spanning tree's bonds inside one cell: ``(T, C, 3)``, and the count.
 
     A file chooses one periodic image of each atom (its origin, its basis and how it wraps
     coordinates); writing atom ``j`` at ``frac[j] + g_j`` instead changes each bond's image
@@ -688,8 +745,9 @@ def tree_gauge(num_sites: int, src, dst, image, distance, tol: float = 1e-4) -> 
     return tree_gauges(num_sites, src, dst, image, distance, tol, limit=1)[0][0]
 
 
-def expand_to_supercell(crystal: Crystal, edges, supercell, id: str = "", targets: dict | None = None,
-                        gauge: str = "as_given") -> CrystalGraph:
+def expand_to_supercell(
+    crystal: Crystal, edges, supercell, id: str = "", targets: dict | None = None, gauge: str = "as_given"
+) -> CrystalGraph:
     """The graph of a crystal's unit-cell edges in a supercell (the explicit arrays follow on use).
 
     ``gauge="tree"`` first rewrites each atom at the periodic image of the first tree of

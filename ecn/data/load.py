@@ -6,8 +6,8 @@ import csv
 import hashlib
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .build import BuildLimits, BuildReport, GraphCache, build_graphs, check_settings, file_sha256
 from .datasets import LABEL_FILES, cif_files, iter_cif_folder, iter_csv_rows, iter_labelled_folder
@@ -124,7 +124,8 @@ def load_dataset(source: str | Path, split: str | None = None, target_names: Seq
             rows = lambda: iter_csv_rows(path, id_column, cif_column)  # noqa: E731
         else:
             raise FileNotFoundError(
-                f"expected a named dataset among {sorted(DATASETS)}, a CSV file or a folder of CIFs, got {str(source)!r}")
+                f"expected a named dataset among {sorted(DATASETS)}, a CSV file or a folder of CIFs, "
+                f"got {str(source)!r}")
     store = None
     folder = graph_cache_folder(cache)
     if folder is not None:
@@ -136,7 +137,9 @@ def load_dataset(source: str | Path, split: str | None = None, target_names: Seq
             return hit
         store.check_writable()  # before the build, not after it
         store.clean_orphans()
-    graphs, report = build_graphs(rows(), settings, target_names, limits, workers=workers, progress=progress, limit=limit)
+    graphs, report = build_graphs(
+        rows(), settings, target_names, limits, workers=workers, progress=progress, limit=limit
+    )
     report.source_sha256 = input_hash
     if store is not None:
         try:

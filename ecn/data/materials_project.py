@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -123,8 +123,8 @@ def split_indices(n: int, seed: int = 0, fractions=(0.8, 0.1, 0.1)) -> dict:
 
 
 def _reduced_formula(crystal: Crystal) -> str:
-    from math import gcd
     from functools import reduce
+    from math import gcd
 
     counts: dict[int, int] = {}
     for z in crystal.numbers.tolist():

@@ -137,8 +137,9 @@ def isayev_neighbors(lattice, frac, numbers, tol: float = 0.5, cutoff: float = 6
     if any(-1 in ridge_vertices[k] for k in np.flatnonzero(is_root[pairs[:, 0]] | is_root[pairs[:, 1]])):
         raise NeighborError(f"unbounded Voronoi cell around an atom: the {cutoff} A neighbourhood is too sparse")
     if neighbor_tol > 0:
-        pairs = np.unique(np.concatenate([np.sort(pairs, axis=1), _cospherical_pairs(vor, cart, is_root, neighbor_tol)]),
-                          axis=0)
+        pairs = np.unique(
+            np.concatenate([np.sort(pairs, axis=1), _cospherical_pairs(vor, cart, is_root, neighbor_tol)]), axis=0
+        )
     src_list, dst_list = [], []
     for a, b in ((0, 1), (1, 0)):
         mask = is_root[pairs[:, a]]
@@ -177,8 +178,9 @@ def _cospherical_pairs(vor, cart: np.ndarray, is_root: np.ndarray, neighbor_tol:
     return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
 
 
-def radius_neighbors(lattice, frac, numbers, cutoff: float = 8.0, max_neighbors: int | None = 12,
-                     neighbor_tol: float = NEIGHBOR_TOL) -> UnitCellEdges:
+def radius_neighbors(
+    lattice, frac, numbers, cutoff: float = 8.0, max_neighbors: int | None = 12, neighbor_tol: float = NEIGHBOR_TOL
+) -> UnitCellEdges:
     """Every atom within ``cutoff`` A (excluding the atom itself), at most ``max_neighbors`` nearest.
 
     Atoms tied (within ``neighbor_tol``, default 1e-4 A, at least 1e-8 A) with the

@@ -129,7 +129,8 @@ def dataset_file(name: str, split: str, base_url: str | None = None, download_mi
     entry = spec.splits[split]
     root = data_dir()
     if root is not None:
-        for candidate, gz in ((root / spec.folder / f"{split}.csv.gz", True), (root / spec.folder / f"{split}.csv", False)):
+        folder = root / spec.folder
+        for candidate, gz in ((folder / f"{split}.csv.gz", True), (folder / f"{split}.csv", False)):
             if candidate.exists():
                 expected = entry.sha256_gz if gz and entry.sha256_gz else entry.sha256_csv
                 got = _sha256(candidate, gunzip=gz and not entry.sha256_gz)
@@ -171,11 +172,15 @@ def download(url: str, target: Path, sha256: str, timeout: float = 60.0) -> Path
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 raise DownloadError(f"expected to download {url}, got an error: {exc}") from exc
             except Exception as exc:  # http.client.IncompleteRead and friends
-                raise DownloadError(f"expected to download {url}, got a broken transfer after {size} bytes: {exc}") from exc
+                raise DownloadError(
+                    f"expected to download {url}, got a broken transfer after {size} bytes: {exc}"
+                ) from exc
         if expected_size is not None and (not expected_size.strip().isdigit() or int(expected_size) != size):
             raise DownloadError(f"expected {expected_size} bytes from {url}, got {size}: the download was truncated")
         if h.hexdigest() != sha256:
-            raise DownloadError(f"expected sha256 {sha256} for {url}, got {h.hexdigest()}: the file is corrupt or changed")
+            raise DownloadError(
+                f"expected sha256 {sha256} for {url}, got {h.hexdigest()}: the file is corrupt or changed"
+            )
         os.replace(tmp, target)
         log.info("downloaded %s to %s (%d bytes, sha256 ok)", url, target, size)
         return target

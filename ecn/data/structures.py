@@ -99,17 +99,25 @@ def to_crystal(obj, id: str = "") -> Crystal:
         module = "ase"
     if module.startswith("pymatgen"):
         if not getattr(obj, "is_ordered", True):
-            raise StructureError(f"expected an ordered structure (one element per site), got a disordered one: {obj.formula}")
+            raise StructureError(
+                f"expected an ordered structure (one element per site), got a disordered one: {obj.formula}"
+            )
         if not hasattr(obj, "lattice"):
             raise StructureError(f"expected a periodic pymatgen Structure, got {type(obj).__name__}")
-        return Crystal(obj.lattice.matrix, obj.frac_coords, [site.specie.Z for site in obj], id=id,
-                       properties=dict(getattr(obj, "properties", {}) or {}))
+        return Crystal(
+            obj.lattice.matrix,
+            obj.frac_coords,
+            [site.specie.Z for site in obj],
+            id=id,
+            properties=dict(getattr(obj, "properties", {}) or {}),
+        )
     if module.startswith("ase"):
         if not all(obj.pbc):
             raise StructureError(f"expected ASE Atoms periodic in all three directions, got pbc={list(obj.pbc)}")
         return Crystal(np.asarray(obj.cell), obj.get_scaled_positions(wrap=False), obj.numbers, id=id)
     raise StructureError(
-        f"expected a pymatgen Structure, an ASE Atoms or an ecn Crystal, got {type(obj).__module__}.{type(obj).__name__}"
+        "expected a pymatgen Structure, an ASE Atoms or an ecn Crystal, "
+        f"got {type(obj).__module__}.{type(obj).__name__}"
     )
 
 
@@ -157,7 +165,8 @@ def isayev_reference_edges(crystal: Crystal, supercell=(2, 2, 2), tol: float = 0
     u = big.frac_coords * n  # input-cell coordinates of every supercell site
     diff = u[:, None, :] - crystal.frac[None, :, :]
     match = np.all(np.abs(diff - np.rint(diff)) < 1e-6, axis=2) & (
-        np.array([s.specie.Z for s in big])[:, None] == crystal.numbers[None, :])
+        np.array([s.specie.Z for s in big])[:, None] == crystal.numbers[None, :]
+    )
     if not np.all(match.sum(axis=1) == 1):
         raise StructureError("expected every supercell site to match one site of the unit cell")
     site = match.argmax(axis=1)

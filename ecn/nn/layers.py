@@ -113,7 +113,8 @@ class ColorEdgeLinear(nn.Module):
     Shapes: ``h (N, F)``, ``i, j (E,)``, ``e (E, D)``, ``color (E,)`` -> ``(E, H)``.
 
     >>> layer = ColorEdgeLinear(4, 2, 3, num_colors=2)
-    >>> layer(torch.randn(5, 4), torch.tensor([0, 1]), torch.tensor([1, 4]), torch.randn(2, 2), torch.tensor([1, 0])).shape
+    >>> i, j, color = torch.tensor([0, 1]), torch.tensor([1, 4]), torch.tensor([1, 0])
+    >>> layer(torch.randn(5, 4), i, j, torch.randn(2, 2), color).shape
     torch.Size([2, 3])
     """
 
@@ -150,7 +151,8 @@ class ColorEdgeLinear(nn.Module):
         return color_matmul(x, W, color, self.bias)
 
     def extra_repr(self) -> str:
-        return f"node_dim={self.node_dim}, edge_dim={self.edge_dim}, out_features={self.out_features}, num_colors={self.num_colors}"
+        return (f"node_dim={self.node_dim}, edge_dim={self.edge_dim}, out_features={self.out_features}, "
+                f"num_colors={self.num_colors}")
 
 
 def _pick(y: torch.Tensor, color: torch.Tensor) -> torch.Tensor:
@@ -188,8 +190,9 @@ class ECNLayer(nn.Module):
     ``same_site`` (Claim 6.1): that is what the colours of a ``crystalgroups`` pattern guarantee.
     """
 
-    def __init__(self, node_dim: int, edge_dim: int, num_colors: int, hidden: int | None = None,
-                 delta: bool = True) -> None:
+    def __init__(
+        self, node_dim: int, edge_dim: int, num_colors: int, hidden: int | None = None, delta: bool = True
+    ) -> None:
         super().__init__()
         hidden = hidden or node_dim
         self.node_dim, self.edge_dim, self.num_colors, self.delta = node_dim, edge_dim, num_colors, delta

@@ -55,5 +55,7 @@ def scatter_mean(src: torch.Tensor, index: torch.Tensor, dim_size: int) -> torch
     if _backend == "torch_scatter":
         return _ts.scatter(src, index, dim=0, dim_size=dim_size, reduce="mean")
     total = scatter_sum(src, index, dim_size)
-    count = torch.zeros(dim_size, dtype=src.dtype, device=src.device).index_add_(0, index, torch.ones_like(index, dtype=src.dtype))
+    count = torch.zeros(dim_size, dtype=src.dtype, device=src.device).index_add_(
+        0, index, torch.ones_like(index, dtype=src.dtype)
+    )
     return total / count.clamp(min=1).reshape((-1,) + (1,) * (src.dim() - 1))

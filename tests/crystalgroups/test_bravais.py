@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import spglib
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crystalgroups import Lattice, bravais_group, bravais_types, classify_point_group
 from crystalgroups.errors import UnknownBravaisTypeError
@@ -75,8 +76,15 @@ def test_random_lattices_are_of_their_type(symbol):
     def check(lattice):
         assert lattice.bravais_type() == symbol
         rotations = spglib.get_symmetry(
-            (lattice.basis if lattice.dim == 3 else np.block([[lattice.basis, np.zeros((2, 1))], [np.zeros((1, 2)), np.array([[50.0]])]]),
-             [[0, 0, 0]], [1]), symprec=1e-5)["rotations"]
+            (
+                lattice.basis
+                if lattice.dim == 3
+                else np.block([[lattice.basis, np.zeros((2, 1))], [np.zeros((1, 2)), np.array([[50.0]])]]),
+                [[0, 0, 0]],
+                [1],
+            ),
+            symprec=1e-5,
+        )["rotations"]
         theirs = {R[: lattice.dim, : lattice.dim].astype(np.int64).tobytes() for R in rotations}
         assert {W.tobytes() for W in lattice.point_group().elements} == theirs
 
@@ -85,19 +93,39 @@ def test_random_lattices_are_of_their_type(symbol):
 
 @pytest.mark.parametrize(
     "name,dim,symbol",
-    [("face-centered cubic", None, "cF"), ("Face-centred cubic", None, "cF"), ("Fm-3m", None, "cF"),
-     ("fcc", None, "cF"), ("P6m", None, "hp"), ("P6/mmm", None, "hP"), ("hexagonal", 2, "hp"),
-     ("hexagonal", 3, "hP"), ("P-1", 3, "aP"), ("P-1", 2, "mp"), ("C4/mmm", None, "tI"), ("I4/mmm", None, "tI"),
-     ("R-3m", None, "hR"), ("mC", None, "mS"), ("square", None, "tp"), ("Cmm", None, "oc")],
+    [
+        ("face-centered cubic", None, "cF"),
+        ("Face-centred cubic", None, "cF"),
+        ("Fm-3m", None, "cF"),
+        ("fcc", None, "cF"),
+        ("P6m", None, "hp"),
+        ("P6/mmm", None, "hP"),
+        ("hexagonal", 2, "hp"),
+        ("hexagonal", 3, "hP"),
+        ("P-1", 3, "aP"),
+        ("P-1", 2, "mp"),
+        ("C4/mmm", None, "tI"),
+        ("I4/mmm", None, "tI"),
+        ("R-3m", None, "hR"),
+        ("mC", None, "mS"),
+        ("square", None, "tp"),
+        ("Cmm", None, "oc"),
+    ],
 )
 def test_lookup_by_paper_names(name, dim, symbol):
     assert bravais_group(name, dim=dim).symbol == symbol
 
 
-@pytest.mark.parametrize("name,dim,fragment", [
-    ("fcx", None, "Did you mean 'fcc'"), ("hexagonal", None, "give the dimension"),
-    ("oP", 2, "did you mean 'op'"), ("cubic", 2, "which is the 3-dimensional type 'cP'"), (3, None, "expected a Bravais type name"),
-])
+@pytest.mark.parametrize(
+    "name,dim,fragment",
+    [
+        ("fcx", None, "Did you mean 'fcc'"),
+        ("hexagonal", None, "give the dimension"),
+        ("oP", 2, "did you mean 'op'"),
+        ("cubic", 2, "which is the 3-dimensional type 'cP'"),
+        (3, None, "expected a Bravais type name"),
+    ],
+)
 def test_unknown_names_list_valid_choices(name, dim, fragment):
     with pytest.raises(UnknownBravaisTypeError) as info:
         bravais_group(name, dim=dim)
@@ -136,7 +164,7 @@ def test_tolerance_warning_reports_the_tolerance_used():
 
     from crystalgroups.errors import ToleranceWarning
 
-    distorted = np.diag([1.0, 1.0 + 0.9e-5, 1.0 + 1.8e-5])   # a ~ b and b ~ c at 1e-5, but not a ~ c
+    distorted = np.diag([1.0, 1.0 + 0.9e-5, 1.0 + 1.8e-5])  # a ~ b and b ~ c at 1e-5, but not a ~ c
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ToleranceWarning)
         pg = Lattice(distorted).point_group(1e-5)

@@ -7,11 +7,10 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import read_cifs
 
 from crystalgroups import bravais_types
 from crystalgroups.cli import main
-
-from conftest import read_cifs
 
 SPECS_3D = [t.symbol for t in bravais_types(3)] + ["P-1", "S"]
 SPECS_2D = [t.symbol for t in bravais_types(2)] + ["P-1", "S"]
@@ -84,19 +83,29 @@ def test_classify_real_cifs(data_dir, tmp_path, capsys):
 
 def test_console_script_and_module_entry_points():
     for cmd in (["crystalgroups"], [sys.executable, "-m", "crystalgroups"]):
-        exe = cmd if cmd[0] != "crystalgroups" else [str(__import__("pathlib").Path(sys.executable).parent / "crystalgroups")]
-        result = subprocess.run(exe + ["pattern", "S", "--supercell", "2", "2", "--json"], capture_output=True, text=True)
+        exe = (
+            cmd
+            if cmd[0] != "crystalgroups"
+            else [str(__import__("pathlib").Path(sys.executable).parent / "crystalgroups")]
+        )
+        result = subprocess.run(
+            exe + ["pattern", "S", "--supercell", "2", "2", "--json"], capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["num_edge_colors"] == 2
-    result = subprocess.run([sys.executable, "-m", "crystalgroups", "pattern", "nope", "--supercell", "2", "2"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "crystalgroups", "pattern", "nope", "--supercell", "2", "2"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2 and result.stderr.count("\n") == 1
 
 
 def test_classify_uses_the_crystals_primitive_lattice_by_default(tmp_path, capsys):
     import warnings
 
-    from pymatgen.core import Lattice as PmgLattice, Structure
+    from pymatgen.core import Lattice as PmgLattice
+    from pymatgen.core import Structure
 
     path = tmp_path / "Cu.cif"
     with warnings.catch_warnings():
@@ -108,26 +117,29 @@ def test_classify_uses_the_crystals_primitive_lattice_by_default(tmp_path, capsy
     assert (as_given["bravais_type"], as_given["num_sites"]) == ("cP", 4)
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["patern"], "invalid choice"),
-    (["pattern", "cP"], "--supercell"),
-    (["pattern", "cP", "--supercell", "100", "100", "100"], "at most 8,000 cells"),
-    (["pattern", "cP", "--supercell", "2", "2", "2", "--plot", "/proc/version/x.png"], "existing folder"),
-    (["pattern", "cP", "--supercell", "2", "2", "2", "--plot", "/no/such/folder/x.png"], "existing folder"),
-    (["pattern", "cP", "--supercell", "2", "2", "2", "--plot", "/proc/x.png"], "writable file"),
-    (["pattern", "cf", "--supercell", "2", "2", "2"], "Did you mean 'cF'"),
-    (["pattern", "Fm-3m", "--supercell", "2", "2"], "which is the 3-dimensional type 'cF'"),
-    (["pattern", "cP", "--supercell-matrix", "1", "2", "3"], "4 or 9 integers"),
-    (["pattern", "cP", "--supercell", "2", "2", "2", "--sites", "0"], "positive number of --sites"),
-    (["pattern", "cX", "--supercell", "2", "2", "2"], "'P1' (translations only) and 'S'"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["patern"], "invalid choice"),
+        (["pattern", "cP"], "--supercell"),
+        (["pattern", "cP", "--supercell", "100", "100", "100"], "at most 8,000 cells"),
+        (["pattern", "cP", "--supercell", "2", "2", "2", "--plot", "/proc/version/x.png"], "existing folder"),
+        (["pattern", "cP", "--supercell", "2", "2", "2", "--plot", "/no/such/folder/x.png"], "existing folder"),
+        (["pattern", "cP", "--supercell", "2", "2", "2", "--plot", "/proc/x.png"], "writable file"),
+        (["pattern", "cf", "--supercell", "2", "2", "2"], "Did you mean 'cF'"),
+        (["pattern", "Fm-3m", "--supercell", "2", "2"], "which is the 3-dimensional type 'cF'"),
+        (["pattern", "cP", "--supercell-matrix", "1", "2", "3"], "4 or 9 integers"),
+        (["pattern", "cP", "--supercell", "2", "2", "2", "--sites", "0"], "positive number of --sites"),
+        (["pattern", "cX", "--supercell", "2", "2", "2"], "'P1' (translations only) and 'S'"),
+    ],
+)
 def test_more_bad_input_is_one_line(args, fragment):
     result = subprocess.run([sys.executable, "-m", "crystalgroups", *args], capture_output=True, text=True)
     assert result.returncode == 2 and fragment in result.stderr and result.stderr.count("\n") == 1, result.stderr
 
 
 def test_a_huge_tolerance_is_an_error_not_a_memory_blowup(data_dir, tmp_path, capsys):
-    (mid, cif), = read_cifs(data_dir / "perov_5" / "test.csv.gz", limit=1)
+    ((mid, cif),) = read_cifs(data_dir / "perov_5" / "test.csv.gz", limit=1)
     path = tmp_path / "x.cif"
     path.write_text(cif)
     assert main(["classify", str(path), "--tol", "5"]) == 2
@@ -143,7 +155,7 @@ def test_new_pattern_options(capsys):
     assert sites["num_nodes"] == 16 and sites["num_edge_colors"] == 2 * plain["num_edge_colors"]
     assert sites["group_order"] == 2 * plain["group_order"] and sites["num_cells"] == 8
     big = run_json(capsys, "pattern", "cP", "--supercell", "5", "5", "5", "--json")
-    assert big["excess_symmetry"] is None                       # not checked by default above 64 cells
+    assert big["excess_symmetry"] is None  # not checked by default above 64 cells
     checked = run_json(capsys, "pattern", "cF", "--supercell", "2", "2", "2", "--no-excess-check", "--json")
     assert checked["excess_symmetry"] is None
     assert run_json(capsys, "pattern", "cF", "--supercell", "2", "2", "2", "--json")["excess_symmetry"] is True
@@ -153,6 +165,11 @@ def test_version_and_quiet_broken_pipe():
     exe = str(__import__("pathlib").Path(sys.executable).parent / "crystalgroups")
     version = subprocess.run([exe, "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("crystalgroups ")
-    piped = subprocess.run(f"'{exe}' pattern cP --supercell 6 6 6 --json | head -c 10; exit ${{PIPESTATUS[0]}}",
-                           shell=True, executable="/bin/bash", capture_output=True, text=True)
+    piped = subprocess.run(
+        f"'{exe}' pattern cP --supercell 6 6 6 --json | head -c 10; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+    )
     assert piped.returncode == 0 and piped.stderr == "" and piped.stdout == '{"type": "'

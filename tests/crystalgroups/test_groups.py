@@ -4,9 +4,18 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from crystalgroups import LatticeGroup, PermutationGroup, PointGroup, SymOp, bravais_group, bravais_types, symmetric_group
+from crystalgroups import (
+    LatticeGroup,
+    PermutationGroup,
+    PointGroup,
+    SymOp,
+    bravais_group,
+    bravais_types,
+    symmetric_group,
+)
 from crystalgroups.errors import CrystalGroupsError, IncompatibleSupercellError
 from crystalgroups.groups import is_closed
 from crystalgroups.testing import assert_action_is_homomorphism, group_elements, supercells

@@ -5,13 +5,13 @@ import warnings
 import numpy as np
 import pytest
 import spglib
-from hypothesis import given, strategies as st
+from conftest import read_cifs
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crystalgroups import Lattice
 from crystalgroups.errors import LatticeError, ToleranceWarning
 from crystalgroups.testing import lattices
-
-from conftest import read_cifs
 
 
 def _spglib_rotations(basis, tol):
@@ -29,7 +29,9 @@ def test_point_group_in_callers_basis_equals_spglib(lattice):
         np.testing.assert_allclose(W.T @ G @ W, G, atol=1e-6 * np.abs(G).max())
 
 
-@pytest.mark.parametrize("dataset,every", [("perov_5/test.csv.gz", 19), ("carbon_24/val.csv.gz", 7), ("carbon_24/test.csv.gz", 7)])
+@pytest.mark.parametrize(
+    "dataset,every", [("perov_5/test.csv.gz", 19), ("carbon_24/val.csv.gz", 7), ("carbon_24/test.csv.gz", 7)]
+)
 @pytest.mark.parametrize("tol", [1e-5, 1e-3, 1e-2])
 def test_point_groups_of_dataset_lattices_equal_spglib(data_dir, dataset, every, tol):
     from pymatgen.core import Structure

@@ -1,13 +1,25 @@
 """Fast path = generic path = brute force, for node and pair orbits."""
 
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crystalgroups import LatticeGroup, bravais_group, bravais_types
-from crystalgroups.orbits import (canonical_labels, lattice_pair_orbits, node_orbits, orbit_of_pair, pair_orbits,
-                                  product_generators)
-from crystalgroups.testing import (assert_same_partition, brute_force_pair_orbits, permutations, supercell_matrices,
-                                   supercells)
+from crystalgroups.orbits import (
+    canonical_labels,
+    lattice_pair_orbits,
+    node_orbits,
+    orbit_of_pair,
+    pair_orbits,
+    product_generators,
+)
+from crystalgroups.testing import (
+    assert_same_partition,
+    brute_force_pair_orbits,
+    permutations,
+    supercell_matrices,
+    supercells,
+)
 
 TYPES = [t.symbol for t in bravais_types()]
 

@@ -6,14 +6,28 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from crystalgroups import (LatticeGroup, PermutationGroup, Pattern, bravais_group, bravais_types,
-                           check_equivariance_condition, pattern, pattern_from_group, symmetric_pattern)
+from crystalgroups import (
+    LatticeGroup,
+    Pattern,
+    PermutationGroup,
+    bravais_group,
+    bravais_types,
+    check_equivariance_condition,
+    pattern,
+    pattern_from_group,
+    symmetric_pattern,
+)
 from crystalgroups.errors import CrystalGroupsError, ExcessSymmetryWarning, IncompatibleSupercellError
 from crystalgroups.orbits import pair_orbits, product_generators
-from crystalgroups.testing import (assert_colors_invariant, assert_pattern_equivariant, brute_force_pair_orbits,
-                                   unimodular_matrices)
+from crystalgroups.testing import (
+    assert_colors_invariant,
+    assert_pattern_equivariant,
+    brute_force_pair_orbits,
+    unimodular_matrices,
+)
 
 SPECS = [t.symbol for t in bravais_types()] + ["P-1", "S"]
 
@@ -122,7 +136,11 @@ def test_pattern_metadata_and_orders():
     p = pattern("cF", (3, 3, 3), warn=False)
     m = p.metadata
     assert m["group_order"] == 27 * 48 and m["point_group_order"] == 48
-    assert m["permutation_group_order"] == p.group_order == LatticeGroup(bravais_group("cF").point_group, (3, 3, 3)).permutation_group().order
+    assert (
+        m["permutation_group_order"]
+        == p.group_order
+        == LatticeGroup(bravais_group("cF").point_group, (3, 3, 3)).permutation_group().order
+    )
     s = pattern("S", (2, 2))
     assert s.metadata["group_order"] == math.factorial(4) and s.num_edge_colors == 2
 
@@ -134,8 +152,15 @@ def test_pattern_from_any_permutation_group():
     assert_pattern_equivariant(p)
 
 
-@pytest.mark.parametrize("bad,error", [(("cP", (2, 2, 3)), IncompatibleSupercellError), (("cP", (2, 2)), CrystalGroupsError),
-                                       (("xx", (2, 2)), CrystalGroupsError), (("cP", (0, 2, 2)), CrystalGroupsError)])
+@pytest.mark.parametrize(
+    "bad,error",
+    [
+        (("cP", (2, 2, 3)), IncompatibleSupercellError),
+        (("cP", (2, 2)), CrystalGroupsError),
+        (("xx", (2, 2)), CrystalGroupsError),
+        (("cP", (0, 2, 2)), CrystalGroupsError),
+    ],
+)
 def test_bad_pattern_requests(bad, error):
     with pytest.raises(error, match="expected|Could not resolve"):
         pattern(*bad)
@@ -149,26 +174,30 @@ def test_patterns_are_deterministic_and_read_only():
 
 # -- issue 12: hand-made patterns, one meaning of group_order, products, several node colours --------------
 
+
 def test_hand_made_patterns_are_canonicalised_and_checked():
     p = pattern("cP", (2, 2, 2), warn=False)
-    relabelled = (p.edge_colors + 1) * 7          # non-canonical labels, same partition
+    relabelled = (p.edge_colors + 1) * 7  # non-canonical labels, same partition
     hand = Pattern(p.node_colors + 3, relabelled, p.generators, "hand")
     assert hand == p and hand.num_edge_colors == p.num_edge_colors == len(np.unique(relabelled))
     assert hand.check().ok
     assert_pattern_equivariant(hand)
-    assert hand.group_order == hand.permutation_group_order == 48   # from the generators (Schreier-Sims)
+    assert hand.group_order == hand.permutation_group_order == 48  # from the generators (Schreier-Sims)
     gaps = Pattern([0, 0], [[0, 9], [9, 0]], [[1, 0]])
     assert gaps.num_edge_colors == 2
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (([0, 0], [[0, -1], [-1, 0]], [[1, 0]]), "non-negative edge colours"),
-    (([0, 0], [[0, 1], [1, 0]], [[0, 0]]), "permutations of 0..1"),
-    (([0, 0], [[0, 1], [1, 0]], [[0, 1, 2]]), "degree 2"),
-    (([0, 0], [[0, 1]], [[1, 0]]), "shape (2, 2)"),
-    (([0, 0], [[0.5, 1], [1, 0]], [[1, 0]]), "integer edge colours"),
-    (([0, -2], [[0, 1], [1, 0]], [[1, 0]]), "non-negative node colours"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (([0, 0], [[0, -1], [-1, 0]], [[1, 0]]), "non-negative edge colours"),
+        (([0, 0], [[0, 1], [1, 0]], [[0, 0]]), "permutations of 0..1"),
+        (([0, 0], [[0, 1], [1, 0]], [[0, 1, 2]]), "degree 2"),
+        (([0, 0], [[0, 1]], [[1, 0]]), "shape (2, 2)"),
+        (([0, 0], [[0.5, 1], [1, 0]], [[1, 0]]), "integer edge colours"),
+        (([0, -2], [[0, 1], [1, 0]], [[1, 0]]), "non-negative node colours"),
+    ],
+)
 def test_hand_made_patterns_reject_bad_input(args, fragment):
     with pytest.raises(CrystalGroupsError) as info:
         Pattern(*args)
@@ -193,8 +222,8 @@ def test_group_order_means_group_elements_everywhere(capsys):
 def test_translation_only_group_p1():
     p = pattern("P1", (2, 3))
     assert p.num_edge_colors == 6 and p.metadata["point_group_order"] == 1 and p.group_order == 6
-    assert not np.array_equal(p.edge_colors, p.edge_colors.T)        # (a, b) and (b, a) differ without -I
-    assert pattern("P-1", (2, 3)).num_edge_colors == 4                 # P-1 is not P1
+    assert not np.array_equal(p.edge_colors, p.edge_colors.T)  # (a, b) and (b, a) differ without -I
+    assert pattern("P-1", (2, 3)).num_edge_colors == 4  # P-1 is not P1
     with pytest.raises(CrystalGroupsError, match="'aP'"):
         bravais_group("P1")
 
@@ -220,7 +249,7 @@ def test_pattern_takes_lattices_and_groups():
     assert pattern(Lattice(fcc), (2, 2, 2), warn=False).metadata["bravais_type"] == "cF"
     assert pattern(LatticeGroup("hp", (3, 3)), warn=False) == pattern("hp", (3, 3), warn=False)
     assert pattern(symmetric_group_of(4)) == symmetric_pattern(4)
-    assert pattern("hp").num_nodes == 4 and pattern("cP").num_nodes == 8   # default 2x2 / 2x2x2
+    assert pattern("hp").num_nodes == 4 and pattern("cP").num_nodes == 8  # default 2x2 / 2x2x2
 
 
 def symmetric_group_of(n):
@@ -266,10 +295,10 @@ def test_patterns_with_several_node_colours(spec, sites):
 
 
 def test_with_node_colors_keeps_the_group_when_it_preserves_them():
-    p = symmetric_pattern(2).product(pattern("P1", (2, 2)))      # 2 sites x 4 cells
+    p = symmetric_pattern(2).product(pattern("P1", (2, 2)))  # 2 sites x 4 cells
     both = pattern("P1", (2, 2)).product(symmetric_pattern(2))
     with pytest.raises(CrystalGroupsError, match="generator"):
-        both.with_node_colors([0, 1] * 4)                         # S2 swaps the two kinds
+        both.with_node_colors([0, 1] * 4)  # S2 swaps the two kinds
     q = pattern("P1", (2, 2)).product(pattern_from_group(PermutationGroup([[0, 1]])))
     marked = q.with_node_colors([0, 1] * 4)
     assert marked.num_node_colors == 2 and marked.check().ok and p.num_nodes == 8
@@ -280,11 +309,11 @@ def test_default_call_is_fast_and_lazy():
 
     start = time.perf_counter()
     p = pattern("cP", (10, 10, 10))
-    assert time.perf_counter() - start < 1.0     # no excess-symmetry search above 64 cells by default
+    assert time.perf_counter() - start < 1.0  # no excess-symmetry search above 64 cells by default
     assert "automorphisms_exceed_group" not in p.__dict__
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ExcessSymmetryWarning)
-        pattern("cF", (2, 2, 2))                  # small: checked by default
+        pattern("cF", (2, 2, 2))  # small: checked by default
     assert caught
 
 
@@ -295,8 +324,9 @@ def test_sparse_patterns_check_and_draw():
     full, sparse = graphene_pattern()
     assert sparse.check().ok
     assert sparse.plot().get_title()
-    wrong = SparsePattern(sparse.edge_index, (sparse.edge_colors + 1) % sparse.num_edge_colors, sparse.kept_colors,
-                          full)
+    wrong = SparsePattern(
+        sparse.edge_index, (sparse.edge_colors + 1) % sparse.num_edge_colors, sparse.kept_colors, full
+    )
     report = wrong.check()
     assert not report.ok and "parent colour" in report.colors_not_invariant[0]
 
@@ -305,7 +335,8 @@ def test_pattern_takes_pymatgen_and_ase_objects_without_importing_them_itself():
     import warnings
 
     from ase.build import bulk
-    from pymatgen.core import Lattice as PmgLattice, Structure
+    from pymatgen.core import Lattice as PmgLattice
+    from pymatgen.core import Structure
 
     from crystalgroups import Lattice, bravais_type
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import spglib
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crystalgroups import Lattice
 from crystalgroups._reduction import gauss_reduce_metric, niggli_reduce_metric

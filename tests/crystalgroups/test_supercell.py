@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crystalgroups import Supercell, supercell
 from crystalgroups.errors import CrystalGroupsError
@@ -68,7 +69,8 @@ def test_rows_convention_matches_pymatgen_make_supercell():
     """pymatgen's make_supercell(P) takes the new vectors as rows: Supercell.from_rows(P) is the same sublattice."""
     import warnings
 
-    from pymatgen.core import Lattice as PmgLattice, Structure
+    from pymatgen.core import Lattice as PmgLattice
+    from pymatgen.core import Structure
 
     from crystalgroups import Lattice
 
@@ -104,7 +106,7 @@ def test_compatible_supercells_are_exactly_the_compatible_sublattices():
     ((10**7, 1, 1), "at most 1,048,576"), ("2x2", "expected supercell sizes"), (None, "expected supercell sizes"),
     ([[1, 2], [2, 4]], "non-singular"), ([[2**40, 0], [0, 1]], "at most 1,048,576"),
 ])
-def test_bad_supercells(bad, fragment):
+def test_bad_supercells_name_the_problem(bad, fragment):
     with pytest.raises(CrystalGroupsError, match=fragment):
         supercell(bad)
 

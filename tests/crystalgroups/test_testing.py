@@ -6,9 +6,16 @@ from hypothesis import given
 
 from crystalgroups import LatticeGroup, bravais_group, pattern
 from crystalgroups.examples import graphene_edges, graphene_pattern
-from crystalgroups.testing import (assert_colors_invariant, assert_is_group, assert_layer_equivariant,
-                                   assert_same_partition, group_elements, permutations, supercells,
-                                   unimodular_matrices)
+from crystalgroups.testing import (
+    assert_colors_invariant,
+    assert_is_group,
+    assert_layer_equivariant,
+    assert_same_partition,
+    group_elements,
+    permutations,
+    supercells,
+    unimodular_matrices,
+)
 
 
 @given(unimodular_matrices(3, max_steps=8))
@@ -63,8 +70,8 @@ def test_graphene_example_layer_is_equivariant_on_its_bonds():
     mask = np.zeros((8, 8))
     mask[edges[1], edges[0]] = 1  # messages j -> i along bonds
     lg = LatticeGroup(bravais_group("mp").point_group, (2, 2))
+    from crystalgroups import PermutationGroup, symmetric_group
     from crystalgroups.orbits import product_generators
-    from crystalgroups import symmetric_group, PermutationGroup
 
     group = PermutationGroup(product_generators(lg.generators, symmetric_group(2).generators))
     # only the elements that map bonds to bonds are symmetries of graphene's graph

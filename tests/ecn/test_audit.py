@@ -5,14 +5,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import read_cifs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecn.audit import CHANGES, gauge_audit, model_predictor, random_unimodular, rewrite
 from ecn.data import Crystal, FeatureSettings, GraphSettings, crystal_from_cif
 from ecn.models import MODELS, build_model
-
-from conftest import read_cifs
 
 MODEL_NAMES = ["ecn-s", "ecn-g", "ecn-p1", "egnn", "mpnn", "cgcnn", "megnet"]
 

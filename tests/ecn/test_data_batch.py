@@ -29,7 +29,9 @@ def test_gaussians_peak_at_their_centres():
 
 def _graphs():
     a = crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17]), id="a", targets={"e": 1.0})
-    b = crystal_graph(Crystal(np.eye(3) * 4.0, [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0, 0]], [12, 8, 8]), id="b", targets={})
+    b = crystal_graph(
+        Crystal(np.eye(3) * 4.0, [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0, 0]], [12, 8, 8]), id="b", targets={}
+    )
     return [a, b]
 
 
@@ -37,7 +39,7 @@ def test_collate_offsets_features_and_missing_targets():
     a, b = _graphs()
     batch = collate([a, b], group="P-1", target_names=["e"])
     assert batch.num_graphs == 2 and batch.num_nodes == a.num_nodes + b.num_nodes
-    np.testing.assert_array_equal(batch.edge_index[:, a.num_edges:].numpy(), b.edge_index + a.num_nodes)
+    np.testing.assert_array_equal(batch.edge_index[:, a.num_edges :].numpy(), b.edge_index + a.num_nodes)
     assert batch.batch.tolist() == [0] * a.num_nodes + [1] * b.num_nodes
     assert batch.y[0, 0] == 1.0 and torch.isnan(batch.y[1, 0])
     assert batch.x.shape == (batch.num_nodes, FeatureSettings().node_dim(8))

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from conftest import read_cifs
 
 from ecn.data import BuildLimits, GraphCache, GraphSettings, build_graphs, iter_csv_rows, load_dataset
-
-from conftest import read_cifs
 
 CUBIC = """data_x
 _cell_length_a {a}
@@ -32,13 +31,23 @@ def cif(a, *atoms):
 
 @pytest.fixture()
 def rows(data_dir):
-    good = [{"id": mid, "cif": text, "e": "0.5"} for mid, text in read_cifs(data_dir / "perov_5" / "val.csv.gz", limit=6)]
+    good = [
+        {"id": mid, "cif": text, "e": "0.5"} for mid, text in read_cifs(data_dir / "perov_5" / "val.csv.gz", limit=6)
+    ]
     bad = [
         {"id": "garbage", "cif": "this is not a CIF", "e": "1"},
         {"id": "overlap", "cif": cif(4.0, ("Na", 0, 0, 0), ("Cl", 0.01, 0, 0)), "e": "1"},
-        {"id": "big", "cif": cif(9.0, *[("C", x / 4, y / 4, z / 4) for x in range(4) for y in range(4) for z in range(4)]), "e": "1"},
+        {
+            "id": "big",
+            "cif": cif(9.0, *[("C", x / 4, y / 4, z / 4) for x in range(4) for y in range(4) for z in range(4)]),
+            "e": "1",
+        },
         {"id": "einsteinium", "cif": cif(4.0, ("Es", 0, 0, 0)), "e": "1"},
-        {"id": "gas", "cif": cif(5.0, ("N", 0, 0, 0), ("N", 0.22, 0, 0)), "e": "1"},  # N2 molecules: bonded, not connected
+        {
+            "id": "gas",
+            "cif": cif(5.0, ("N", 0, 0, 0), ("N", 0.22, 0, 0)),
+            "e": "1",
+        },  # N2 molecules: bonded, not connected
         {"id": "noble", "cif": cif(5.0, ("He", 0, 0, 0), ("Ne", 0.5, 0.5, 0.5)), "e": "1"},  # no bond at all
         {"id": "nan", "cif": good[0]["cif"], "e": "nan"},
         {"id": "missing", "cif": good[0]["cif"], "e": ""},
@@ -52,7 +61,9 @@ def test_bad_rows_are_skipped_with_their_reason(rows):
     graphs, report = build_graphs(rows, target_names=["e"], workers=1, progress=False)
     reasons = dict(report.skipped)
     good = [r["id"] for r in rows if r["id"].isdigit()]
-    connected = [i for i in good if crystal_graph(crystal_from_cif(next(r["cif"] for r in rows if r["id"] == i))).is_connected()]
+    connected = [
+        i for i in good if crystal_graph(crystal_from_cif(next(r["cif"] for r in rows if r["id"] == i))).is_connected()
+    ]
     assert 0 < len(connected) < len(good)  # the sample has both kinds
     assert [g.id for g in graphs] == connected
     assert report.rows == len(rows) and report.built == len(connected)
@@ -69,7 +80,9 @@ def test_bad_rows_are_skipped_with_their_reason(rows):
 
 
 def test_disconnected_graphs_can_be_kept_and_counted(rows):
-    graphs, report = build_graphs(rows, target_names=["e"], limits=BuildLimits(require_connected=False), workers=1, progress=False)
+    graphs, report = build_graphs(
+        rows, target_names=["e"], limits=BuildLimits(require_connected=False), workers=1, progress=False
+    )
     ids = [g.id for g in graphs]
     assert "gas" in ids and "noble" not in ids and report.notes["disconnected graph"] >= 1
 
@@ -77,7 +90,9 @@ def test_disconnected_graphs_can_be_kept_and_counted(rows):
 def test_parallel_build_equals_serial(data_dir):
     path = data_dir / "carbon_24" / "val.csv.gz"
     a, ra = build_graphs(iter_csv_rows(path), target_names=["energy_per_atom"], workers=1, limit=40, progress=False)
-    b, rb = build_graphs(iter_csv_rows(path), target_names=["energy_per_atom"], workers=2, limit=40, progress=False, chunk=7)
+    b, rb = build_graphs(
+        iter_csv_rows(path), target_names=["energy_per_atom"], workers=2, limit=40, progress=False, chunk=7
+    )
     assert [g.id for g in a] == [g.id for g in b] and ra.skipped == rb.skipped
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x.edge_index, y.edge_index)

@@ -4,12 +4,11 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import read_cifs
 
 import crystalgroups
-from ecn.data import Crystal, crystal_graph, crystal_from_cif, compare_rows, parity_rows
+from ecn.data import Crystal, compare_rows, crystal_from_cif, crystal_graph, parity_rows
 from ecn.data.structures import isayev_reference_edges
-
-from conftest import read_cifs
 
 
 def _pmg(crystal):
@@ -50,7 +49,11 @@ def test_parity_with_pymatgen_isayevnn_on_a_sample(perov, carbon):
 
 def test_graphs_do_not_depend_on_how_coordinates_are_wrapped(carbon):
     crystal = carbon[0]
-    shifted = Crystal(crystal.lattice, crystal.frac + np.array([[2, -1, 0]] * crystal.num_sites) * (np.arange(crystal.num_sites) % 2)[:, None], crystal.numbers)
+    shifted = Crystal(
+        crystal.lattice,
+        crystal.frac + np.array([[2, -1, 0]] * crystal.num_sites) * (np.arange(crystal.num_sites) % 2)[:, None],
+        crystal.numbers,
+    )
     a, b = crystal_graph(crystal), crystal_graph(shifted)
     assert sorted(np.round(a.edge_length, 8).tolist()) == sorted(np.round(b.edge_length, 8).tolist())
     deg = lambda g: np.bincount(g.edge_index[0], minlength=g.num_nodes)  # noqa: E731
@@ -63,8 +66,10 @@ def test_every_cell_sees_the_same_neighbourhood(carbon, neighbors):
     for sc in [(1, 1, 1), (2, 2, 2), (3, 1, 2)]:
         g = crystal_graph(carbon[1], supercell=sc, neighbors=neighbors)
         for site in range(carbon[1].num_sites):
-            rows = {tuple(np.round(np.sort(g.edge_length[g.edge_index[0] == node]), 8))
-                    for node in np.flatnonzero(g.site_index == site)}
+            rows = {
+                tuple(np.round(np.sort(g.edge_length[g.edge_index[0] == node]), 8))
+                for node in np.flatnonzero(g.site_index == site)
+            }
             assert len(rows) == 1
 
 
@@ -94,7 +99,9 @@ def test_edge_colours_are_the_cell_pattern(perov):
         colors, k = g.edge_colors(group)
         p = g.cell_pattern(group)
         assert k == p.num_edge_colors
-        np.testing.assert_array_equal(colors, p.edge_colors[g.cell_index[g.edge_index[0]], g.cell_index[g.edge_index[1]]])
+        np.testing.assert_array_equal(
+            colors, p.edge_colors[g.cell_index[g.edge_index[0]], g.cell_index[g.edge_index[1]]]
+        )
     # the structure's own lattice group: the perovskite cells are cubic
     assert crystalgroups.classify_point_group(g.lattice_point_group()).symbol == "cP"
     assert g.edge_colors("G")[1] == crystalgroups.pattern("cP", (2, 2, 2)).num_edge_colors
@@ -142,16 +149,28 @@ def test_primitive_option_reduces_a_conventional_cell():
     assert g.num_sites == 2 and crystalgroups.classify_point_group(g.lattice_point_group()).symbol == "cF"
 
 
-@pytest.mark.parametrize("U", [[[1, 1, 0], [0, 1, 0], [0, 0, 1]], [[0, 1, 0], [0, 0, 1], [1, 0, 0]], [[1, 0, 0], [1, 1, 0], [-1, 2, 1]],
-                               [[1, 2, 0], [0, 1, 5], [0, 0, 1]]])
+@pytest.mark.parametrize(
+    "U",
+    [
+        [[1, 1, 0], [0, 1, 0], [0, 0, 1]],
+        [[0, 1, 0], [0, 0, 1], [1, 0, 0]],
+        [[1, 0, 0], [1, 1, 0], [-1, 2, 1]],
+        [[1, 2, 0], [0, 1, 5], [0, 0, 1]],
+    ],
+)
 def test_geometric_g_colours_do_not_depend_on_the_basis(carbon, U):
     """The same crystal written in another primitive basis gets the same G colours on the same bonds."""
     crystal = carbon[3]
     U = np.array(U)
     other = Crystal(U @ crystal.lattice, crystal.frac @ np.linalg.inv(U), crystal.numbers)
     a, b = crystal_graph(crystal), crystal_graph(other)
-    key = lambda g: sorted(zip(g.edge_colors("G")[0].tolist(), np.round(g.edge_length, 6).tolist(),  # noqa: E731
-                               g.atomic_number[g.edge_index[0]].tolist()))
+    key = lambda g: sorted(
+        zip(
+            g.edge_colors("G")[0].tolist(),
+            np.round(g.edge_length, 6).tolist(),  # noqa: E731
+            g.atomic_number[g.edge_index[0]].tolist(),
+        )
+    )
     assert key(a) == key(b)
     # and the colour classes are exactly the pattern's (a renumbering of the orbits)
     colors, _ = a.edge_colors("G")
@@ -211,7 +230,8 @@ def test_the_tree_gauge_keeps_the_bonds_and_puts_tree_bonds_inside_a_cell(perov,
 
         n = tree.num_sites
         comps = lambda mask: connected_components(  # noqa: E731
-            coo_matrix((np.ones(mask.sum()), (i[mask], j[mask])), shape=(n, n)), directed=False)[0]
+            coo_matrix((np.ones(mask.sum()), (i[mask], j[mask])), shape=(n, n)), directed=False
+        )[0]
         assert comps(zero) == comps(i != j)
         # applying the gauge again changes nothing
         again = tree_gauge(n, i, j, tree.unit_edge_image, tree.unit_edge_length)

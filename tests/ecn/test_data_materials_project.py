@@ -13,7 +13,12 @@ import numpy as np
 import pytest
 
 from ecn.data.dimensionality import component_dimensionalities, dimensionality
-from ecn.data.materials_project import clean_materials_project, fetch_materials_project, hubbard_u_applies, split_indices
+from ecn.data.materials_project import (
+    clean_materials_project,
+    fetch_materials_project,
+    hubbard_u_applies,
+    split_indices,
+)
 from ecn.data.neighbors import isayev_neighbors
 
 SAMPLE = Path(__file__).parent / "fixtures" / "mp_summary_sample.json"

@@ -60,7 +60,9 @@ def test_download_verifies_and_caches(server, empty_env, val_csv):
     assert dataset_file("perov5", "val", base_url="http://127.0.0.1:9/unreachable") == path
 
 
-@pytest.mark.parametrize("kind,fragment", [("corrupt", "sha256"), ("truncated", "truncat"), ("missing", "HTTP Error 404")])
+@pytest.mark.parametrize(
+    "kind,fragment", [("corrupt", "sha256"), ("truncated", "truncat"), ("missing", "HTTP Error 404")]
+)
 def test_bad_downloads_are_refused_and_leave_nothing(server, empty_env, kind, fragment):
     with pytest.raises(DownloadError) as info:
         dataset_file("perov5", "val", base_url=f"{server}/{kind}")

@@ -54,7 +54,10 @@ def test_ecn_models_are_equivariant_to_their_group(name, readout):
     if group == "S":
         perms, table = cell_group_perms("S", g), g.cell_pattern("S").edge_colors
     elif group == "P-1":
-        perms, table = cell_group_perms(crystalgroups.bravais_group("aP").point_group, g), g.cell_pattern("P-1").edge_colors
+        perms, table = (
+            cell_group_perms(crystalgroups.bravais_group("aP").point_group, g),
+            g.cell_pattern("P-1").edge_colors,
+        )
     else:
         pg = g.lattice_point_group()
         perms = cell_group_perms(pg, g)
@@ -161,15 +164,32 @@ def test_extensive_outputs_scale_with_the_cell_and_intensive_ones_do_not():
 
     With one colour, no same-atom branch and no cell one-hot, each atom's state depends only on its
     neighbourhood in the infinite crystal, which the choice of cell does not change."""
-    from ecn.models import ModelConfig, CrystalModel
+    from ecn.models import CrystalModel, ModelConfig
 
-    doubled = Crystal(np.diag([2, 1, 1]) @ CRYSTAL.lattice,
-                      np.concatenate([CRYSTAL.frac * [0.5, 1, 1], CRYSTAL.frac * [0.5, 1, 1] + [0.5, 0, 0]]),
-                      np.concatenate([CRYSTAL.numbers, CRYSTAL.numbers]))
+    doubled = Crystal(
+        np.diag([2, 1, 1]) @ CRYSTAL.lattice,
+        np.concatenate([CRYSTAL.frac * [0.5, 1, 1], CRYSTAL.frac * [0.5, 1, 1] + [0.5, 0, 0]]),
+        np.concatenate([CRYSTAL.numbers, CRYSTAL.numbers]),
+    )
     feats = FeatureSettings(cell_onehot=False)
     torch.manual_seed(0)
-    model = CrystalModel(ModelConfig(name="ecn-s", node_in=feats.node_dim(8), width=16, edge_dim=8, layers=2, out_dim=2,
-                                     extensive=(True, False), num_colors=1, delta=False)).double().eval()
+    model = (
+        CrystalModel(
+            ModelConfig(
+                name="ecn-s",
+                node_in=feats.node_dim(8),
+                width=16,
+                edge_dim=8,
+                layers=2,
+                out_dim=2,
+                extensive=(True, False),
+                num_colors=1,
+                delta=False,
+            )
+        )
+        .double()
+        .eval()
+    )
     outs = []
     for crystal in (CRYSTAL, doubled):
         b = collate([crystal_graph(crystal)], group="S", features=feats)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import read_cifs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,8 +21,6 @@ from ecn.data import Crystal, FeatureSettings, collate, crystal_from_cif, crysta
 from ecn.data.graph import GraphError
 from ecn.models import MODELS, build_model, num_colors_for
 from ecn.testing import quotient_mismatch
-
-from conftest import read_cifs
 
 SUPERCELLS = [(2, 2, 2), (3, 3, 3), (1, 2, 3), ((1, 1, 0), (-1, 1, 0), (0, 0, 2))]
 ECN_MODELS = ["ecn-s", "ecn-p1", "ecn-g", "egnn"]

@@ -165,14 +165,27 @@ def test_tampered_checkpoint_is_refused_and_never_executed(tmp_path):
 
 
 def _cli(*args, env):
-    return subprocess.Popen([sys.executable, "-m", "ecn", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ecn", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def test_resume_after_sigkill_ends_with_the_same_metrics(tmp_path):
     env = {**os.environ}
-    args = ["train", "--data", "perov5", "--target", "heat_all", "--model", "ecn-s", "--epochs", "6",
-            "--limit-train", "96", *TINY]
+    args = [
+        "train",
+        "--data",
+        "perov5",
+        "--target",
+        "heat_all",
+        "--model",
+        "ecn-s",
+        "--epochs",
+        "6",
+        "--limit-train",
+        "96",
+        *TINY,
+    ]
     reference = _cli(*args, "--out", str(tmp_path / "whole"), env=env)
     assert reference.wait(timeout=600) == 0, reference.stderr.read()
     killed = _cli(*args, "--out", str(tmp_path / "killed"), env=env)
@@ -191,20 +204,56 @@ def test_resume_after_sigkill_ends_with_the_same_metrics(tmp_path):
     a = json.loads((tmp_path / "whole" / "metrics.json").read_text())
     b = json.loads((tmp_path / "killed" / "metrics.json").read_text())
     assert {k: v for k, v in a.items() if "seconds" not in k} == {k: v for k, v in b.items() if "seconds" not in k}
-    assert [r["epoch"] for r in csv.DictReader((tmp_path / "killed" / "log.csv").open())] == [str(k) for k in range(1, 7)]
+    assert [r["epoch"] for r in csv.DictReader((tmp_path / "killed" / "log.csv").open())] == [
+        str(k) for k in range(1, 7)
+    ]
 
 
 def test_two_processes_match_one(tmp_path):
     """torchrun with 2 gloo processes (per-process batch halved) gives the metrics of one process."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    args = ["train", "--data", "perov5", "--target", "heat_all", "--model", "ecn-s", "--epochs", "2",
-            "--limit-train", "64", "--set", "shuffle=false", *TINY]
-    single = subprocess.run([sys.executable, "-m", "ecn", *args, "--out", str(tmp_path / "one")], env=env,
-                            capture_output=True, text=True, timeout=600)
+    args = [
+        "train",
+        "--data",
+        "perov5",
+        "--target",
+        "heat_all",
+        "--model",
+        "ecn-s",
+        "--epochs",
+        "2",
+        "--limit-train",
+        "64",
+        "--set",
+        "shuffle=false",
+        *TINY,
+    ]
+    single = subprocess.run(
+        [sys.executable, "-m", "ecn", *args, "--out", str(tmp_path / "one")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert single.returncode == 0, single.stderr
-    double = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                             "-m", "ecn", *args, "--out", str(tmp_path / "two")], env=env, capture_output=True,
-                            text=True, timeout=600)
+    double = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            "-m",
+            "ecn",
+            *args,
+            "--out",
+            str(tmp_path / "two"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert double.returncode == 0, double.stderr[-3000:]
     a = json.loads((tmp_path / "one" / "metrics.json").read_text())
     b = json.loads((tmp_path / "two" / "metrics.json").read_text())
@@ -212,11 +261,14 @@ def test_two_processes_match_one(tmp_path):
         assert b[key] == pytest.approx(a[key], rel=1e-4, abs=1e-6), key
 
 
-@pytest.mark.parametrize("yaml_text,fragment", [
-    ("epochs: two\n", "expected epochs as int"),
-    ("a: [\n", "YAML cannot read"),
-    ("colour: 5\n", "Could not resolve settings"),
-])
+@pytest.mark.parametrize(
+    "yaml_text,fragment",
+    [
+        ("epochs: two\n", "expected epochs as int"),
+        ("a: [\n", "YAML cannot read"),
+        ("colour: 5\n", "Could not resolve settings"),
+    ],
+)
 def test_bad_yaml_configs_are_one_line_errors(tmp_path, capsys, yaml_text, fragment):
     config = tmp_path / "c.yaml"
     config.write_text(yaml_text)
