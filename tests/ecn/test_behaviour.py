@@ -1,0 +1,279 @@
+"""Behaviour, not types: values that a one-line bug in training, metrics or the build would change (issue 15).
+
+Each test names the planted bugs it was checked against (see docs/contributing.md, "Mutation testing").
+"""
+
+import csv
+import math
+
+import numpy as np
+import pytest
+from conftest import read_cifs
+
+from ecn import train as train_module
+from ecn.config import TrainConfig
+from ecn.metrics import classification_metrics, regression_metrics, roc_auc
+from ecn.train import Normalizer, train
+
+SMALL = dict(width=16, layers=2, edge_dim=8, batch_size=16, workers=1, quiet=True, deterministic=True)
+
+
+@pytest.fixture(autouse=True)
+def _env(data_dir, tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("ECN_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("ECN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ecn-cache"))
+
+
+# -- metrics against hand-computed values ---------------------------------------------------------------
+
+
+def test_regression_metrics_tell_mae_from_mse_and_rmse():
+    # errors of target "a": 1, -3 (and a NaN target, ignored); of "b": 0, 2, 4
+    pred = np.array([[2.0, 1.0], [0.0, 3.0], [5.0, 9.0]])
+    true = np.array([[1.0, 1.0], [3.0, 1.0], [np.nan, 5.0]])
+    m = regression_metrics(pred, true, ["a", "b"])
+    assert m["mae_a"] == pytest.approx(2.0)  # MSE would be 5, RMSE sqrt(5)
+    assert m["rmse_a"] == pytest.approx(math.sqrt(5.0))
+    assert m["mae_b"] == pytest.approx(2.0)  # (0 + 2 + 4) / 3; MSE 20/3, RMSE 2.582
+    assert m["rmse_b"] == pytest.approx(math.sqrt(20.0 / 3.0))
+    assert m["mae"] == pytest.approx(2.0)
+    m = regression_metrics(np.array([[0.0], [0.0]]), np.array([[0.5], [-3.0]]), ["c"])
+    assert (m["mae"], m["rmse_c"]) == (pytest.approx(1.75), pytest.approx(math.sqrt((0.25 + 9.0) / 2)))
+
+
+def test_mean_mae_is_the_mean_over_targets_of_the_finite_ones():
+    m = regression_metrics(np.array([[1.0, 0.0]]), np.array([[0.0, np.nan]]), ["a", "b"])
+    assert math.isnan(m["mae_b"]) and m["mae"] == 1.0
+    m = regression_metrics(np.array([[1.0, 0.0]]), np.array([[0.0, 4.0]]), ["a", "b"])
+    assert m["mae"] == pytest.approx(2.5)
+
+
+def test_classification_metrics_by_hand():
+    z = np.array([[2.0], [-1.0], [0.5], [-3.0], [1.5]])  # logits; decisions: 1 0 1 0 1
+    y = np.array([[1.0], [0.0], [0.0], [1.0], [1.0]])
+    m = classification_metrics(z, y, ["s"])
+    assert m["accuracy_s"] == pytest.approx(3 / 5)
+    assert m["precision_1_s"] == pytest.approx(2 / 3)  # decided 1: rows 0, 2, 4; two are 1
+    assert m["precision_0_s"] == pytest.approx(1 / 2)  # decided 0: rows 1, 3; one is 0
+    # positives 2, -3, 1.5 against negatives -1, 0.5: 2 > both, -3 > none, 1.5 > both -> 4 of 6
+    assert m["roc_auc_s"] == m["roc_auc"] == pytest.approx(4 / 6)
+    sig = lambda v: 1 / (1 + math.exp(-v))
+    ce = -(math.log(sig(2.0)) + math.log(1 - sig(-1.0)) + math.log(1 - sig(0.5)) + math.log(sig(-3.0))
+           + math.log(sig(1.5))) / 5
+    assert m["cross_entropy"] == pytest.approx(ce, rel=1e-9)
+    assert m["cross_entropy"] == pytest.approx(0.93285, abs=1e-4)
+
+
+def test_roc_auc_counts_ties_half_and_is_undefined_with_one_class():
+    assert roc_auc(np.array([1.0, 1.0, 0.0]), np.array([1, 0, 0])) == pytest.approx(0.75)
+    assert math.isnan(roc_auc(np.array([1.0, 2.0]), np.array([1, 1])))
+    assert roc_auc(np.array([0.9, 0.1]), np.array([0, 1])) == 0.0  # a perfectly wrong ranking
+
+
+def test_score_lower_is_better_validation_mae_or_minus_roc_auc():
+    reg = TrainConfig()
+    cls = TrainConfig(task="classification", targets=("stable",))
+    assert train_module._score({"mae": 0.25, "roc_auc": 0.9}, reg) == 0.25
+    assert train_module._score({"mae": 0.1, "roc_auc": 0.9}, cls) == -0.9
+    assert train_module._score({"roc_auc": 0.9}, cls) < train_module._score({"roc_auc": 0.6}, cls)
+
+
+# -- normalisation ------------------------------------------------------------------------------------
+
+
+def test_normaliser_values_intensive_and_extensive():
+    y = np.array([[1.0, 10.0], [3.0, 20.0], [-2.0, 30.0], [np.nan, np.nan]])
+    n = Normalizer.fit(y, True, extensive=[True, False])
+    assert n.mean == (0.0, pytest.approx(20.0))  # an extensive target is not shifted
+    assert n.std == (pytest.approx(math.sqrt(14 / 3)), pytest.approx(math.sqrt(200 / 3)))  # RMS; population std
+    both = Normalizer.fit(y, True)
+    assert both.mean == (pytest.approx(2 / 3), pytest.approx(20.0))
+    assert both.std[0] == pytest.approx(np.std([1.0, 3.0, -2.0]))
+    assert Normalizer.fit(y, False) == Normalizer((0.0, 0.0), (1.0, 1.0))
+    assert Normalizer.fit(np.array([[4.0], [4.0]]), True).std == (1.0,)  # a constant target: scale 1
+    import torch
+
+    t = torch.tensor([[1.0, 10.0]], dtype=torch.float64)
+    np.testing.assert_allclose(n.encode(t).numpy(), [[1 / math.sqrt(14 / 3), -10 / math.sqrt(200 / 3)]])
+    np.testing.assert_allclose(n.decode(n.encode(t)).numpy(), t.numpy())
+
+
+def test_predictions_are_decoded_to_physical_units():
+    """A model that outputs 0 (the normalised mean) predicts the training mean, in the target's units."""
+    import torch
+
+    class Zero(torch.nn.Module):
+        def forward(self, batch):
+            return torch.zeros(batch.num_graphs, 1, dtype=torch.float32)
+
+    config = TrainConfig(**SMALL)
+    graphs, _ = train_module.load_graphs(config, "val", 5)
+    pred = train_module._predict(Zero(), graphs, config, Normalizer((1.5,), (0.25,)), torch.device("cpu"),
+                                frames=False)  # frames=False: one row per structure (no gauge averaging here)
+    np.testing.assert_allclose(pred, np.full((5, 1), 1.5))
+    ones = type("One", (Zero,), {"forward": lambda self, b: torch.ones(b.num_graphs, 1)})()
+    np.testing.assert_allclose(train_module._predict(ones, graphs, config, Normalizer((1.5,), (0.25,)),
+                                                     torch.device("cpu"), frames=False), np.full((5, 1), 1.75))
+    cls = config.replace(task="classification")  # classification: the logit itself, never decoded
+    np.testing.assert_allclose(train_module._predict(ones, graphs, cls, Normalizer((1.5,), (0.25,)),
+                                                     torch.device("cpu"), frames=False), np.ones((5, 1)))
+
+
+# -- training: a real run learns ----------------------------------------------------------------------
+
+
+def test_training_lowers_the_loss_and_beats_the_mean_predictor(tmp_path):
+    config = TrainConfig(**{**SMALL, "batch_size": 8}, epochs=15, lr=5e-3, lr_schedule="cosine", limit_train=200,
+                         limit_val=48, limit_test=64)
+    result = train(config, tmp_path / "run")
+    log = list(csv.DictReader((tmp_path / "run" / "log.csv").open()))
+    losses = [float(r["train_loss"]) for r in log]
+    assert len(losses) == 15 and losses[-1] < 0.5 * losses[0], losses  # optimizer.step() deleted: flat
+    train_graphs, _ = train_module.load_graphs(config, "train", 200)
+    test_graphs, _ = train_module.load_graphs(config, "test", 64)
+    mean = np.mean([g.targets["heat_all"] for g in train_graphs])
+    true = np.array([g.targets["heat_all"] for g in test_graphs])
+    mean_mae = float(np.mean(np.abs(true - mean)))
+    assert result["test_mae"] < 0.85 * mean_mae  # measured: 0.46 against 0.60 eV, (result["test_mae"], mean_mae)
+    # the reported MAE is the MAE of the written predictions against the dataset's own values (eV, not
+    # normalised units, not MSE)
+    rows = list(csv.DictReader((tmp_path / "run" / "predictions.csv").open()))
+    written_true = np.array([float(r["heat_all_true"]) for r in rows])
+    written_pred = np.array([float(r["heat_all_pred"]) for r in rows])
+    np.testing.assert_allclose(written_true, true, rtol=1e-5)
+    assert result["test_mae"] == pytest.approx(float(np.mean(np.abs(written_pred - written_true))), rel=1e-4)
+    assert abs(np.mean(written_pred) - np.mean(true)) < 0.5 * np.std(true)  # on the targets' scale
+    assert result["test_rmse_heat_all"] >= result["test_mae"]
+
+
+def _scripted(monkeypatch, scores):
+    """Replace the validation score of each epoch by the next of ``scores`` (the metrics stay real)."""
+    seq = iter(scores)
+    monkeypatch.setattr(train_module, "_score", lambda metrics, config: next(seq))
+
+
+def _tiny(**changes):
+    return TrainConfig(**{**SMALL, "limit_train": 32, "limit_val": 16, "limit_test": 16, **changes})
+
+
+def test_the_best_epoch_not_the_last_is_kept(tmp_path, monkeypatch):
+    _scripted(monkeypatch, [3.0, 1.0, 2.0, 5.0])
+    result = train(_tiny(epochs=4), tmp_path / "run")
+    assert result["best_epoch"] == 2 and result["epochs_run"] == 4
+    from ecn.checkpoint import load_checkpoint
+
+    assert load_checkpoint(tmp_path / "run" / "best.pt")["epoch"] == 2
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 4
+    evaluated = train_module.evaluate_checkpoint(tmp_path / "run" / "best.pt", split="val", limit=16)
+    assert evaluated["mae"] == pytest.approx(result["val_mae"])  # metrics.json describes best.pt
+
+
+def test_a_nan_score_never_becomes_the_best(tmp_path, monkeypatch):
+    _scripted(monkeypatch, [2.0, float("nan"), 1.0])
+    assert train(_tiny(epochs=3), tmp_path / "run")["best_epoch"] == 3
+    _scripted(monkeypatch, [2.0, float("nan")])
+    assert train(_tiny(epochs=2), tmp_path / "run2")["best_epoch"] == 1
+
+
+def test_early_stopping_after_the_given_number_of_epochs_without_improvement(tmp_path, monkeypatch):
+    _scripted(monkeypatch, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    result = train(_tiny(epochs=6, early_stopping=2), tmp_path / "run")
+    assert (result["epochs_run"], result["best_epoch"]) == (3, 1)  # epoch 4 would be the 3rd without improvement
+
+
+def test_plateau_schedule_halves_the_lr_and_stops_at_min_lr(tmp_path, monkeypatch):
+    _scripted(monkeypatch, [1.0] + [2.0] * 9)
+    result = train(_tiny(epochs=10, lr=1e-3, lr_patience=0, lr_factor=0.5, min_lr=2.5e-4), tmp_path / "run")
+    lrs = [float(r["lr"]) for r in csv.DictReader((tmp_path / "run" / "log.csv").open())]
+    assert lrs == pytest.approx([1e-3, 5e-4, 2.5e-4])  # then lr <= min_lr: no 4th epoch
+    assert result["epochs_run"] == 3 and result["best_epoch"] == 1
+
+
+# -- the graph cache and a real build ---------------------------------------------------------------------
+
+
+def _small_csv(data_dir, path, count=6, change=None):
+    import gzip
+
+    csv.field_size_limit(1 << 30)
+    with gzip.open(data_dir / "perov_5" / "val.csv.gz", "rt") as fh:
+        rows = [row for _, row in zip(range(count), csv.DictReader(fh))]
+    if change:
+        change(rows)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["material_id", "cif", "heat_all"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_the_cache_is_rebuilt_when_input_settings_or_format_change(tmp_path, data_dir, monkeypatch):
+    from ecn.data import GraphSettings, load, load_dataset
+    from ecn.data import build as build_module
+
+    builds = []
+    real = load.build_graphs
+    monkeypatch.setattr(load, "build_graphs", lambda *a, **k: builds.append(1) or real(*a, **k))
+    cache = tmp_path / "cache"
+    path = _small_csv(data_dir, tmp_path / "d.csv")
+    get = lambda **k: load_dataset(path, target_names=["heat_all"], cache=cache, workers=1, progress=False, **k)
+    first, report = get()
+    assert len(builds) == 1 and len(first) == report.built >= 4
+    again, _ = get()
+    assert len(builds) == 1 and [g.id for g in again] == [g.id for g in first]  # a hit: no build
+    # the same name, the targets changed: the bytes differ, so it is rebuilt and the new values are read
+    def edit(rows):
+        for row in rows:
+            row["heat_all"] = "9.5"
+
+    _small_csv(data_dir, path, change=edit)
+    changed, _ = get()
+    assert len(builds) == 2 and {g.targets["heat_all"] for g in changed} == {9.5} != {first[0].targets["heat_all"]}
+    get()
+    assert len(builds) == 2
+    other = get(settings=GraphSettings(supercell=(1, 1, 1)))[0]  # a graph setting
+    assert len(builds) == 3 and other[0].supercell == (1, 1, 1) and changed[0].supercell == (2, 2, 2)
+    monkeypatch.setattr(build_module, "CACHE_FORMAT_VERSION", build_module.CACHE_FORMAT_VERSION + 1)
+    get()
+    assert len(builds) == 4  # the code's format version
+
+
+def test_cache_keys_depend_on_every_part():
+    from ecn.data import GraphSettings
+    from ecn.data.build import BuildLimits, GraphCache
+
+    base = dict(input_sha256="0" * 64, settings=GraphSettings(), target_names=["e"])
+    key = GraphCache.key(**base)
+    assert GraphCache.key(**base) == key
+    for change in (dict(input_sha256="1" + "0" * 63), dict(settings=GraphSettings(cutoff=5.0)),
+                   dict(target_names=["f"]), dict(limits=BuildLimits(max_sites=10)), dict(limit=3),
+                   dict(id_column="name")):
+        assert GraphCache.key(**{**base, **change}) != key, change
+
+
+def test_a_real_build_has_no_internal_errors_and_parallel_equals_serial(data_dir):
+    from ecn.data.build import BuildLimits, build_graphs
+
+    rows = [{"id": i, "cif": c} for i, c in read_cifs(data_dir / "perov_5" / "val.csv.gz", 40)]
+    rows += [{"id": i, "cif": c} for i, c in read_cifs(data_dir / "carbon_24" / "val.csv.gz", 12)]
+    limits = BuildLimits(require_connected=False)  # as for the named datasets: every row a graph
+    serial, report = build_graphs(rows, limits=limits, workers=1, progress=False)
+    internal = [s for s in report.skipped if s[1].startswith("error:")]
+    assert internal == [] and report.rows == len(rows)
+    assert report.built == len(rows) and len(serial) == report.built  # not an empty build
+    parallel, report2 = build_graphs(rows, limits=limits, workers=2, progress=False, chunk=16)
+    assert report2.skipped == report.skipped and len(parallel) == len(serial)
+    for a, b in zip(serial, parallel):
+        assert a.id == b.id
+        np.testing.assert_array_equal(a.edge_index, b.edge_index)
+        np.testing.assert_array_equal(a.edge_length, b.edge_length)
+
+
+def test_doctests_of_both_packages_are_collected():
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    opts = config["tool"]["pytest"]["ini_options"]
+    assert {"crystalgroups", "ecn"} <= set(opts["testpaths"]) and "--doctest-modules" in opts["addopts"]
+    assert "-ra" in opts["addopts"].split()  # every skip is listed with its reason
