@@ -295,6 +295,49 @@ def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
     return summary, md
 
 
+def status(args: argparse.Namespace) -> int:
+    """What the run folders hold now, finished or not: ``RESULTS/perov5_progress.{json,md}``."""
+    import csv
+
+    rows = []
+    for folder in sorted(Path(args.runs).glob("*-seed*")):
+        log = folder / "log.csv"
+        if not log.exists():
+            continue
+        epochs = list(csv.DictReader(log.open()))
+        if not epochs:
+            continue
+        import yaml
+
+        config = yaml.safe_load((folder / "config.yaml").read_text())
+        best = min(epochs, key=lambda r: float(r["val_mae"]))
+        seconds = sorted(float(r["seconds"]) for r in epochs)
+        finished = (folder / "metrics.json").exists()
+        metrics = json.loads((folder / "metrics.json").read_text()) if finished else {}
+        rows.append({"run": folder.name, "model": config["model"], "seed": config["seed"],
+                     "gauge": config.get("gauge", "as_given"), "schedule": config.get("lr_schedule", "plateau"),
+                     "epochs": len(epochs), "lr": float(epochs[-1]["lr"]), "best_val_mae": float(best["val_mae"]),
+                     "best_epoch": int(best["epoch"]), "median_seconds_per_epoch": seconds[len(seconds) // 2],
+                     "finished": finished, "test_mae": metrics.get("test_mae")})
+    meta = {"hardware": hardware(args.device, args.jobs), "date": time.strftime("%Y-%m-%d %H:%M"),
+            "command": "python benchmarks/reproduce_perov5.py --status " + " ".join(sys.argv[1:])}
+    out = Path(args.results)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out / "perov5_progress.json", {"meta": meta, "runs": rows})
+    lines = ["<!-- written by benchmarks/reproduce_perov5.py --status; do not edit by hand -->", "",
+             f"State of the runs on {meta['date']} ({meta['hardware']}). Validation MAE in eV per cell; "
+             "a run that is not finished has no test MAE yet.", "",
+             "| run | gauge | epochs so far | learning rate now | best val MAE (epoch) | s/epoch | test MAE |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        test = f"{r['test_mae']:.4f}" if r["test_mae"] is not None else "running"
+        lines.append(f"| {r['run']} | {r['gauge']} | {r['epochs']} | {r['lr']:.2g} | {r['best_val_mae']:.4f} "
+                     f"({r['best_epoch']}) | {r['median_seconds_per_epoch']:.0f} | {test} |")
+    write_text_atomic(out / "perov5_progress.md", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=list(MODELS))
@@ -304,18 +347,25 @@ def main(argv=None) -> int:
     parser.add_argument("--ablation", action="store_true")
     parser.add_argument("--graph-study", action="store_true", help="MPNN and CGCNN with each other's graph rule")
     parser.add_argument("--gauge-study", action="store_true", help="ECN-S_Lambda on the images as the files give them")
+    parser.add_argument("--status", action="store_true", help="only report the runs' progress (perov5_progress.*)")
     parser.add_argument("--ablation-seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--jobs", type=int, default=1, help="runs side by side (CPU: one thread each)")
     parser.add_argument("--set", action="append", default=[], help="extra key=value settings for every run")
     parser.add_argument("--runs", default="runs/perov5")
     parser.add_argument("--results", default="docs/results")
     args = parser.parse_args(argv)
+    if args.status:
+        return status(args)
     studies = {"ablation"} if args.ablation else set()
     studies |= {"graph"} if args.graph_study else set()
     studies |= {"gauge"} if args.gauge_study else set()
     plan = [(m, []) for m in args.models] + [(name, v[1]) for name, v in VARIANTS.items() if v[2] in studies]
     results = run_all(plan, args)
     summary, md = summarise(results, args)
+    if (Path(args.results) / "checkpoints").is_dir():  # published names resolve, sha256-checked, to the new files
+        from ecn.pretrained import write_registry
+
+        write_registry(Path(args.results) / "checkpoints")
     out = Path(args.results)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "perov5.json", summary)

@@ -91,13 +91,22 @@ def to_pyg(obj, collater=None):
 
     ``collater`` makes the model inputs of graphs (default :class:`ecn.data.Collater` ``()``: S_Lambda
     colours, explicit supercell); use ``ecn.train.collater(config)`` for a trained model's form.
+    A PyG ``Data`` holds one graph, so each structure comes in its first gauge: ecn's own batches
+    (``collater(config)``) average a model over all of a structure's tied gauges, PyG ones do not.
     """
+    import dataclasses
+
     from .data.batch import Batch, Collater
     from .data.graph import CrystalGraph
 
     if isinstance(obj, Batch):
+        if obj.frame_of is not None:
+            raise ValueError("expected a batch with one gauge per structure (collate(..., frames=False)), got one "
+                             f"with {obj.num_graphs} gauges of {obj.num_structures} structures")
         return PyGBatch.from_data_list(_data_list(obj))
     make = collater or Collater()
+    if getattr(make, "frames", False):
+        make = dataclasses.replace(make, frames=False)
     if isinstance(obj, CrystalGraph):
         return _with_cell(_data_list(make([obj]))[0], obj)
     graphs = list(obj)

@@ -199,6 +199,9 @@ def _stop(pool: ProcessPoolExecutor, processes: list) -> None:
 
 
 def _dead_workers(processes: list) -> str:
+    for p in processes:  # give a dying worker a moment to be reaped, so that its signal can be named
+        if p.exitcode is None:
+            p.join(timeout=0.2)
     codes = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
     named = []
     for code in codes:

@@ -45,7 +45,7 @@ def _models():
 @pytest.mark.parametrize("form", [0, 1, 2])
 def test_models_give_the_same_outputs_on_pyg_batches(rows, form):
     config, model = list(_models())[form]
-    make = collater(config)
+    make = collater(config, frames=False)  # a PyG Data holds one gauge
     graphs = _graphs(rows, config)
     batch = make(graphs)
     data = to_pyg(graphs, make)
@@ -74,12 +74,14 @@ def test_graphs_come_back(rows):
     single = to_pyg(graphs[0], collater(config))
     assert isinstance(single, CrystalData) and to_graphs(single)[0].num_edges == graphs[0].num_edges
     with pytest.raises(ValueError, match="made from a CrystalGraph"):
-        to_graphs(to_pyg(collater(config)(graphs)))
+        to_graphs(to_pyg(collater(config, frames=False)(graphs)))
+    with pytest.raises(ValueError, match="one gauge per structure"):
+        to_pyg(collater(config)(graphs))
 
 
 def test_an_ecn_layer_runs_on_pyg_tensors(rows):
     config = TrainConfig(model="ecn-p1")
-    make = collater(config)
+    make = collater(config, frames=False)
     graphs = _graphs(rows, config)
     data, batch = to_pyg(graphs, make), make(graphs)
     torch.manual_seed(0)

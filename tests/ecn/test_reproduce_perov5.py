@@ -36,13 +36,23 @@ def test_reproduce_script_writes_table_checkpoints_and_figures(tmp_path, data_di
         assert (results / "checkpoints" / f"perov5-{name}.pt").is_file()
         assert (results / "checkpoints" / f"perov5-{name}.yaml").is_file()
     # the ablations ran on seed 0 with their own settings
-    assert set(summary["variants"]) == {"ecn-s+period_group", "ecn-s-no_cell_onehot"}
+    assert set(summary["variants"]) == {"ecn-s+period_group", "ecn-s+cell_onehot", "ecn-s+3x3x3"}
     assert summary["variants"]["ecn-s+period_group"]["seeds"] == [0]
     config = (tmp_path / "runs" / "ecn-s+period_group-seed0" / "config.yaml").read_text()
     assert "element_features: period_group" in config
-    assert "cell_onehot: false" in (tmp_path / "runs" / "ecn-s-no_cell_onehot-seed0" / "config.yaml").read_text()
+    assert "cell_onehot: true" in (tmp_path / "runs" / "ecn-s+cell_onehot-seed0" / "config.yaml").read_text()
+    assert "- 3\n- 3\n- 3" in (tmp_path / "runs" / "ecn-s+3x3x3-seed0" / "config.yaml").read_text()
     table = (results / "perov5.md").read_text()
-    assert "| ECN-S_Lambda |" in table and "0.038 +- 0.004" in table and "ECN-S_Lambda, no cell one-hot" in table
+    assert "| ECN-S_Lambda |" in table and "0.038 +- 0.004" in table and "the paper's exact input" in table
+    # the published names resolve to the new files (their sha256 registry was rewritten)
+    registry = json.loads((results / "checkpoints" / "registry.json").read_text())
+    assert {"perov5-ecn-s", "perov5-cgcnn"} <= set(registry["models"])
+    # the progress table reads every run folder
+    subprocess.run([sys.executable, str(REPO / "benchmarks" / "reproduce_perov5.py"), "--status", "--runs",
+                    str(tmp_path / "runs"), "--results", str(tmp_path / "status")], check=True, capture_output=True)
+    progress = json.loads((tmp_path / "status" / "perov5_progress.json").read_text())
+    assert {r["run"] for r in progress["runs"]} >= {"ecn-s-seed0", "cgcnn-seed1", "ecn-s+3x3x3-seed0"}
+    assert all(r["finished"] and r["epochs"] == 2 for r in progress["runs"])
     assert (results / "perov5_curves.png").stat().st_size > 0 and (results / "perov5_parity.png").stat().st_size > 0
     # a second start reads the finished runs: nothing is trained again
     stamp = (tmp_path / "runs" / "ecn-s-seed0" / "last.pt").stat().st_mtime_ns

@@ -154,7 +154,8 @@ def test_a_killed_build_worker_fails_the_build_at_once(cifs):
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
     assert killed and time.perf_counter() - started < 30
-    assert "workers=1" in str(info.value) and "SIGKILL" in str(info.value)
+    message = str(info.value)  # the signal is named when the dead worker was reaped in time, else "killed"
+    assert "workers=1" in message and ("SIGKILL" in message or "(killed)" in message)
     assert not multiprocessing.active_children()  # the other worker was stopped too
 
 
