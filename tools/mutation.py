@@ -1,0 +1,239 @@
+"""Mutation testing of the core modules (issue 15): one command, never part of ``make test``.
+
+Two parts, both run in a throw-away copy of the tracked files (the working tree is never mutated), with the
+tests run by this interpreter (the project's ``.venv``), one thread, one mutant at a time:
+
+``python tools/mutation.py planted``
+    The one-line bugs that issue 15 found surviving the suite, planted one by one; each must be killed by its
+    test selection. Writes ``benchmarks/results/mutation_planted.json``; exit status 1 if one survives.
+
+``python tools/mutation.py run [MODULE ...] [--timeout S]``
+    `cosmic-ray <https://cosmic-ray.readthedocs.io>`_ (a maintained mutation tool) on each core module with that
+    module's fast test selection (``SELECTION`` below); per module: killed, survived, timed out, incompetent, and
+    the survivors' diffs. cosmic-ray lives in its own virtual environment (``--tool-venv``, default
+    ``~/.cache/ecn-mutation/venv``, created with ``pip install cosmic-ray`` on first use), so the project's
+    environment is not changed. Writes ``benchmarks/results/mutation_<module>.json`` and prints a table.
+
+Runs are CPU-heavy (a test process per mutant): about 3-6 s per mutant on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+PYTEST = "-m pytest -x -q -p no:cacheprovider --no-header"
+
+#: The fast test selection that each core module is mutated against (paths relative to the repository).
+SELECTION = {
+    "crystalgroups/orbits.py": "crystalgroups/orbits.py tests/crystalgroups/test_orbits.py "
+                               "tests/crystalgroups/test_subgroups.py",
+    "crystalgroups/patterns.py": "tests/crystalgroups/test_patterns.py tests/crystalgroups/test_subgroups.py",
+    "crystalgroups/groups.py": "crystalgroups/groups.py tests/crystalgroups/test_groups.py "
+                               "tests/crystalgroups/test_subgroups.py",
+    "crystalgroups/lattice.py": "crystalgroups/lattice.py tests/crystalgroups/test_lattice.py",
+    "ecn/nn/layers.py": "ecn/nn/layers.py tests/ecn/test_models.py tests/ecn/test_models_full_groups.py",
+    "ecn/train.py": "tests/ecn/test_behaviour.py",
+    "ecn/metrics.py": "ecn/metrics.py tests/ecn/test_behaviour.py -k 'metrics or roc or score'",
+    "ecn/data/build.py": "tests/ecn/test_behaviour.py -k 'cache or build' tests/ecn/test_data_build.py",
+    "ecn/data/graph.py": "tests/ecn/test_data_graph.py",
+}
+
+#: (name, file, exact text, replacement, test selection): the bugs of issue 15 that survived the old suite.
+PLANTED = [
+    ("optimizer.step() deleted", "ecn/train.py", "            optimizer.step()\n", "            pass\n",
+     "tests/ecn/test_behaviour.py -k lowers"),
+    ("metrics in normalised units", "ecn/train.py",
+     'preds.append((out if config.task == "classification" else normalizer.decode(out))',
+     "preds.append((out if True else normalizer.decode(out))", "tests/ecn/test_behaviour.py -k 'decoded or lowers'"),
+    ("last epoch kept instead of the best", "ecn/train.py", "improved = best_epoch == 0 or score < best",
+     "improved = True", "tests/ecn/test_behaviour.py -k best_epoch"),
+    ("classification score sign flipped", "ecn/train.py", 'return -metrics["roc_auc"]', 'return metrics["roc_auc"]',
+     "tests/ecn/test_behaviour.py -k score"),
+    ("early stopping one epoch late", "ecn/train.py", "epoch - best_epoch > config.early_stopping",
+     "epoch - best_epoch > config.early_stopping + 1", "tests/ecn/test_behaviour.py -k early_stopping"),
+    ("plateau stop below min_lr", "ecn/train.py", 'optimizer.param_groups[0]["lr"] <= config.min_lr',
+     'optimizer.param_groups[0]["lr"] < config.min_lr', "tests/ecn/test_behaviour.py -k plateau"),
+    ("extensive targets shifted by their mean", "ecn/train.py", "mean = np.where(ext, 0.0, np.nanmean(y, axis=0))",
+     "mean = np.nanmean(y, axis=0)", "tests/ecn/test_behaviour.py -k normaliser"),
+    ("MAE replaced by MSE", "ecn/metrics.py", "mae = float(np.mean(np.abs(err)))", "mae = float(np.mean(err**2))",
+     "tests/ecn/test_behaviour.py -k metrics"),
+    ("sigmoid sign flipped in the cross-entropy", "ecn/metrics.py", "p = 1 / (1 + np.exp(-z))",
+     "p = 1 / (1 + np.exp(z))", "tests/ecn/test_behaviour.py -k classification_metrics"),
+    ("input sha256 dropped from the cache key", "ecn/data/build.py", '"input": input_sha256, ', "",
+     "tests/ecn/test_behaviour.py -k cache"),
+    ("format version dropped from the cache key", "ecn/data/build.py", '"format": CACHE_FORMAT_VERSION, ', "",
+     "tests/ecn/test_behaviour.py -k rebuilt"),
+    ("every row an internal error", "ecn/data/build.py", "    targets = _targets(row, target_names)\n",
+     "    targets = _targets(row, target_names) + 1\n", "tests/ecn/test_behaviour.py -k real_build"),
+    ("inversion added to every point group (fast path)", "crystalgroups/orbits.py",
+     "perms = [supercell.index(cells @ np.asarray(W).T) for W in point_ops]",
+     "perms = [supercell.index(cells @ np.asarray(W).T) for W in [*point_ops, -np.eye(supercell.dim, dtype=int)]]",
+     "tests/crystalgroups/test_subgroups.py"),
+    ("circulant transposed", "crystalgroups/orbits.py", "    out = out.reshape(n, n)\n",
+     "    out = out.reshape(n, n).T.copy()\n", "tests/crystalgroups/test_subgroups.py"),
+    ("node-colour invariance check removed", "crystalgroups/patterns.py",
+     "        if not np.array_equal(beta[g], beta):\n            i = int(np.flatnonzero(beta[g] != beta)[0])\n",
+     "        if False:\n            i = int(np.flatnonzero(beta[g] != beta)[0])\n", "tests/crystalgroups/test_subgroups.py"),
+    ("one factor's node colours ignored in a product", "crystalgroups/patterns.py",
+     "node = self.node_colors[:, None] * other.num_node_colors + other.node_colors[None, :]",
+     "node = self.node_colors[:, None] * other.num_node_colors + 0 * other.node_colors[None, :]",
+     "tests/crystalgroups/test_subgroups.py"),
+    ("non-diagonal supercells: block rows offset by one", "crystalgroups/orbits.py",
+     "block = cells[None, :, :] - cells[a:a + rows, None, :]", "block = cells[None, :, :] + cells[a:a + rows, None, :]",
+     "tests/crystalgroups/test_subgroups.py -k non_diagonal"),
+]
+
+
+def _copy_tree(dest: Path) -> None:
+    """The tracked files (as they are in the working tree) into ``dest``."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
+    for name in files:
+        if not name:
+            continue
+        src = REPO / name.decode()
+        if src.is_file():
+            target = dest / name.decode()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(src.read_bytes())
+
+
+def _env(copy: Path) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.setdefault("ECN_DATA_DIR", str(REPO.parent / "shared" / "data"))
+    env["ECN_CACHE_DIR"] = str(copy / ".ecn-cache")
+    return env
+
+
+def _test_command(selection: str) -> str:
+    return f"{sys.executable} {PYTEST} {selection}"
+
+
+def planted(args) -> int:
+    rows, survived = [], 0
+    with tempfile.TemporaryDirectory(prefix="ecn-planted-") as tmp:
+        copy = Path(tmp)
+        _copy_tree(copy)
+        chosen = [bug for bug in PLANTED if not args.only or args.only in bug[0]]
+        for selection in dict.fromkeys(bug[4] for bug in chosen):  # unmutated, every selection must pass
+            proc = subprocess.run(_test_command(selection), shell=True, cwd=copy, env=_env(copy), capture_output=True,
+                                  text=True, timeout=args.timeout)
+            if proc.returncode != 0:
+                raise SystemExit(f"expected the unmutated tests to pass, got exit status {proc.returncode} for "
+                                 f"{selection}:\n{proc.stdout[-3000:]}")
+        for name, file, old, new, selection in chosen:
+            path = copy / file
+            original = path.read_text()
+            if original.count(old) != 1:
+                raise SystemExit(f"expected the text of {name!r} once in {file}, found it {original.count(old)} times")
+            path.write_text(original.replace(old, new))
+            t0 = time.perf_counter()
+            proc = subprocess.run(_test_command(selection), shell=True, cwd=copy, env=_env(copy), capture_output=True,
+                                  text=True, timeout=args.timeout)
+            path.write_text(original)
+            killed = proc.returncode not in (0, 5)  # 5: no test selected, which must not count as a kill
+            survived += not killed
+            rows.append({"bug": name, "file": file, "tests": selection, "killed": killed,
+                         "seconds": round(time.perf_counter() - t0, 1)})
+            print(f"{'killed  ' if killed else 'SURVIVED'} {name} ({file}; {selection})", flush=True)
+    out = {"date": datetime.date.today().isoformat(), "command": "python tools/mutation.py planted", "bugs": rows}
+    if not args.only:
+        (RESULTS / "mutation_planted.json").write_text(json.dumps(out, indent=1) + "\n")
+    return 1 if survived else 0
+
+
+def _tool(venv: Path) -> Path:
+    exe = venv / "bin" / "cosmic-ray"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "cosmic-ray"], check=True)
+    return venv / "bin"
+
+
+def _outcomes(db: Path) -> dict:
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT worker_outcome, test_outcome, diff FROM work_results").fetchall()
+    total = con.execute("SELECT COUNT(*) FROM work_items").fetchone()[0]
+    con.close()
+    counts = {"mutants": total, "killed": 0, "survived": 0, "timed_out": 0, "incompetent": 0, "not_run": 0}
+    survivors = []
+    for worker, test, diff in rows:
+        worker, test = str(worker).lower(), str(test or "").lower()
+        if "timeout" in worker:
+            counts["timed_out"] += 1
+        elif "survived" in test:
+            counts["survived"] += 1
+            survivors.append(diff)
+        elif "killed" in test:
+            counts["killed"] += 1
+        else:
+            counts["incompetent"] += 1
+    counts["not_run"] = total - len(rows)
+    done = counts["killed"] + counts["survived"]
+    counts["kill_rate"] = round(counts["killed"] / done, 4) if done else None
+    return {**counts, "survivors": survivors}
+
+
+def run(args) -> int:
+    bin_dir = _tool(Path(args.tool_venv).expanduser())
+    modules = args.modules or list(SELECTION)
+    table = []
+    for module in modules:
+        if module not in SELECTION:
+            raise SystemExit(f"expected a core module among {list(SELECTION)}, got {module!r}")
+        with tempfile.TemporaryDirectory(prefix="ecn-mutation-") as tmp:
+            copy = Path(tmp)
+            _copy_tree(copy)
+            config = copy / "cosmic-ray.toml"
+            command = _test_command(SELECTION[module]).replace('"', '\\"')
+            config.write_text(f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {args.timeout}\n'
+                              f'excluded-modules = []\ntest-command = "{command}"\n\n'
+                              '[cosmic-ray.distributor]\nname = "local"\n')
+            db = copy / "session.sqlite"
+            env = _env(copy)
+            t0 = time.perf_counter()
+            subprocess.run([str(bin_dir / "cosmic-ray"), "init", str(config), str(db)], cwd=copy, env=env, check=True)
+            subprocess.run([str(bin_dir / "cosmic-ray"), "exec", str(config), str(db)], cwd=copy, env=env, check=True)
+            result = _outcomes(db)
+        result = {"module": module, "tests": SELECTION[module], "tool": "cosmic-ray", "timeout_s": args.timeout,
+                  "date": datetime.date.today().isoformat(), "seconds": round(time.perf_counter() - t0),
+                  "command": f"python tools/mutation.py run {module}", **result}
+        name = module.replace("/", "_").removesuffix(".py")
+        (RESULTS / f"mutation_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+        table.append(result)
+        print(f"{module}: {result['killed']} killed, {result['survived']} survived, {result['timed_out']} timed out, "
+              f"{result['incompetent']} incompetent of {result['mutants']} (kill rate {result['kill_rate']})",
+              flush=True)
+    print("\n| module | mutants | killed | survived | timed out | kill rate |\n|---|---|---|---|---|---|")
+    for r in table:
+        print(f"| {r['module']} | {r['mutants']} | {r['killed']} | {r['survived']} | {r['timed_out']} | "
+              f"{100 * r['kill_rate']:.1f} % |" if r["kill_rate"] is not None else f"| {r['module']} | - |")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("planted", help="the bugs of issue 15, each must be killed")
+    p.add_argument("--only", default="", help="only the bugs whose name contains this text")
+    p.add_argument("--timeout", type=float, default=600)
+    r = sub.add_parser("run", help="cosmic-ray on core modules")
+    r.add_argument("modules", nargs="*", help=f"default: all of {list(SELECTION)}")
+    r.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant before it counts as timed out")
+    r.add_argument("--tool-venv", default="~/.cache/ecn-mutation/venv")
+    args = parser.parse_args(argv)
+    return planted(args) if args.command == "planted" else run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
