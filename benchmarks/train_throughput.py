@@ -61,7 +61,7 @@ def make_batches(name: str, structures: int, device):
     model, settings, colors = VARIANTS[name]
     config = TrainConfig(model=model, **settings)
     graphs, _ = load_dataset("perov5", "train", ["heat_all"], graph_settings(config), limit=structures, progress=False)
-    make = collater(config)
+    make = collater(config, frames=False)  # what training feeds: one gauge per structure
     batches = [make(graphs[k:k + 128]).to(device) for k in range(0, len(graphs) - 127, 128)]
     num_cells = graphs[0].num_cells
     model_config = ModelConfig(name=model, node_in=feature_settings(config).node_dim(num_cells),
@@ -142,7 +142,7 @@ def compile_check(batches, model_config, steps, device) -> dict:
         step_e(b)
     diff = 0.0
     for b in batches[2:4]:
-        diff = max(diff, abs(float(step_e(b)) - float(step_c(b))))
+        diff = max(diff, abs(float(step_e(b).detach()) - float(step_c(b).detach())))
     rate_eager = timed(step_e, batches, steps, device)
     rate_compiled = timed(step_c, batches, steps, device)
     return {"available": True, "compile_seconds": compile_seconds, "eager_structures_per_s": rate_eager,

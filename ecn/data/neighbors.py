@@ -166,9 +166,12 @@ def _cospherical_pairs(vor, cart: np.ndarray, is_root: np.ndarray, neighbor_tol:
         return np.zeros((0, 2), dtype=np.int64)
     centres = vor.vertices[sorted(vertices)]
     tree = cKDTree(cart)
-    radius, _ = tree.query(centres)
+    k = min(5, len(cart))
+    nearest, _ = tree.query(centres, k=k)
+    nearest = nearest.reshape(len(centres), k)
+    degenerate = nearest[:, -1] <= nearest[:, 0] + neighbor_tol  # a fifth point on the sphere
     out = []
-    for centre, r in zip(centres, radius):
+    for centre, r in zip(centres[degenerate], nearest[degenerate, 0]):
         ball = tree.query_ball_point(centre, r + neighbor_tol)
         if len(ball) > 4:
             ball = np.asarray(sorted(ball))
