@@ -43,7 +43,7 @@ from .patterns import (
 )
 from .supercell import Supercell, compatible_supercells, supercell
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "BravaisType", "bravais_group", "bravais_types", "classify_point_group", "bravais_type",

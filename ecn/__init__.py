@@ -6,7 +6,7 @@ trains them, :mod:`ecn.predict` predicts on many structures and :mod:`ecn.pyg` c
 from PyTorch Geometric. Importing ``ecn`` imports neither torch nor pymatgen; they load on use.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["__version__", "list_models", "load"]
 
 
