@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/python -m ecn.demo --out demo-output/ecn-s
 
 test: $(STAMP)
-	$(BIN)/ruff check crystalgroups ecn tests benchmarks docs/conf.py
+	$(BIN)/ruff check crystalgroups ecn tests benchmarks tools docs/conf.py
 	$(BIN)/python -m pytest -q
 	$(MAKE) docs
 
@@ -31,7 +31,7 @@ docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 lint: $(STAMP)
-	$(BIN)/ruff check crystalgroups ecn tests benchmarks docs/conf.py
+	$(BIN)/ruff check crystalgroups ecn tests benchmarks tools docs/conf.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pair_orbits.py

@@ -34,7 +34,7 @@ version = release
 
 # -- General configuration -------------------------------------------------------------------
 extensions = [
-    "myst_parser",
+    "myst_nb",  # MyST Markdown and notebooks (it brings myst_parser)
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
@@ -42,7 +42,7 @@ extensions = [
     "matplotlib.sphinxext.plot_directive",
 ]
 
-source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
 exclude_patterns = [
     "_build",
@@ -183,3 +183,8 @@ def setup(app):
     app.connect("builder-inited", _check_bravais_table)
     app.connect("missing-reference", _resolve_short_name)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+# Notebooks are run by every build, so their outputs cannot go stale; an error in one fails the build.
+nb_execution_mode = "force"
+nb_execution_raise_on_error = True
+nb_execution_timeout = 300
