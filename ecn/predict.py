@@ -306,8 +306,13 @@ class Predictor:
     (default: the file stems). Every member must predict the same targets with the same task.
     Classification outputs are probabilities (the sigmoid of the logit).
 
-    >>> p = Predictor(["docs/results/checkpoints/perov5-cgcnn.pt"])   # doctest: +SKIP
-    >>> p.targets, p.predict(["SrTiO3.cif"]).shape                      # doctest: +SKIP
+    >>> from pathlib import Path
+    >>> from ecn.data import Crystal
+    >>> published = Path(__file__).resolve().parents[1] / "docs" / "results" / "checkpoints" / "perov5-cgcnn.pt"
+    >>> p = Predictor([published])
+    >>> cubic = Crystal(np.eye(3) * 3.9, [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]],
+    ...                 [38, 22, 8, 8, 8])   # SrTiO3, cubic perovskite
+    >>> p.targets, p.predict([cubic]).shape
     (('heat_all',), (1, 1))
     """
 
