@@ -193,8 +193,12 @@ def _predict(model, graphs, config, normalizer, device, batch_size=256, frames=T
     return np.concatenate(preds) if preds else np.zeros((0, len(config.targets)))
 
 
-def _one_frame(graph, generator):
-    """One of a graph's tied gauges, drawn with the epoch's generator (the graph itself when it has one)."""
+def _one_frame(graph, generator, group=None):
+    """One of a graph's tied gauges (for P-1 also its equally reduced bases), drawn with the epoch's
+    generator (the graph itself when it has one)."""
+    if group == "P-1":
+        frames = graph.frames(group)
+        return frames[int(torch.randint(len(frames), (1,), generator=generator))] if len(frames) > 1 else graph
     n = graph.num_frames
     return graph if n == 1 else graph.frame(int(torch.randint(n, (1,), generator=generator)))
 
@@ -568,6 +572,7 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
         else model
     )  # every other model uses all its parameters in every step (DDP checks)
     make_batch = collater(config, frames=False)  # training: one gauge per structure, drawn each epoch
+    frame_group = MODELS[config.model][0] if config.gauge == "tree" else None
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -601,7 +606,8 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
         ddp_model.train()
         total, count = 0.0, 0
         for k in range(0, len(order), per_process):
-            batch = make_batch([_one_frame(train_graphs[i], generator) for i in order[k : k + per_process]]).to(device)
+            picked = [_one_frame(train_graphs[i], generator, frame_group) for i in order[k : k + per_process]]
+            batch = make_batch(picked).to(device)
             y = batch.y if config.task == "classification" else normalizer.encode(batch.y)
             loss = _loss(ddp_model(batch), y, config.task)
             value = float(loss.detach())

@@ -213,9 +213,39 @@ class CrystalGraph:
             dict(self.targets),
         )
 
-    def frames(self) -> list:
-        """Every distinct gauge of the graph, as graphs (see :meth:`frame`)."""
-        return [self.frame(t) for t in range(self.num_frames)]
+    def frames(self, group: str | None = None, symprec: float = 1e-3) -> list:
+        """Every distinct gauge of the graph, as graphs (see :meth:`frame`).
+
+        For ``group="P-1"`` also the graph written in every basis that the lattice's own symmetry
+        makes as good as the reduced one (each operation ``W`` of :meth:`supercell_point_group`
+        rewrites the images ``n`` as ``W n``): P-1 tells the lattice directions apart, and on a
+        symmetric lattice nothing but the file's basis prefers one of those bases. Frames that give
+        every bond the same image cell are kept once.
+        """
+        base = [self.frame(t) for t in range(self.num_frames)]
+        if group != "P-1":
+            return base
+        ops = self.supercell_point_group(symprec).elements
+        if len(ops) <= 2:  # the identity and the inversion, which P-1 contains
+            return base
+        identity = np.eye(3, dtype=np.int64)
+        out, seen = [], set()
+        for f in base:
+            for W in ops:
+                W = np.asarray(W, dtype=np.int64)
+                image = f.unit_edge_image @ W.T
+                key = self.sublattice.index(image).tobytes() if self.num_unit_edges else b""
+                if key in seen:
+                    continue
+                seen.add(key)
+                if np.array_equal(W, identity):
+                    out.append(f)
+                    continue
+                # the same crystal in another basis: coordinates W x, lattice rows W^-T L
+                lattice = np.rint(np.linalg.inv(W)).astype(np.int64).T @ f.lattice
+                out.append(CrystalGraph(lattice, _ro(f.frac @ W.T), f.numbers, f.unit_edge_index, _ro(image),
+                                        f.unit_edge_length, f.supercell, f.id, dict(f.targets)))
+        return out
 
     def with_supercell(self, supercell) -> CrystalGraph:
         """The same crystal and bonds in another supercell (nothing is recomputed but the derived arrays).
