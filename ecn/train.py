@@ -193,11 +193,11 @@ def _predict(model, graphs, config, normalizer, device, batch_size=256, frames=T
     return np.concatenate(preds) if preds else np.zeros((0, len(config.targets)))
 
 
-def _one_frame(graph, generator, group=None):
-    """One of a graph's tied gauges (for P-1 also its equally reduced bases), drawn with the epoch's
-    generator (the graph itself when it has one)."""
-    if group == "P-1":
-        frames = graph.frames(group)
+def _one_frame(graph, generator, group=None, basis=False):
+    """One of a graph's tied gauges (for P-1, or with the cell one-hot, also its equally reduced
+    bases), drawn with the epoch's generator (the graph itself when it has one)."""
+    if group == "P-1" or basis:
+        frames = graph.frames(group, basis=basis)
         return frames[int(torch.randint(len(frames), (1,), generator=generator))] if len(frames) > 1 else graph
     n = graph.num_frames
     return graph if n == 1 else graph.frame(int(torch.randint(n, (1,), generator=generator)))
@@ -573,6 +573,7 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
     )  # every other model uses all its parameters in every step (DDP checks)
     make_batch = collater(config, frames=False)  # training: one gauge per structure, drawn each epoch
     frame_group = MODELS[config.model][0] if config.gauge == "tree" else None
+    frame_basis = frame_group is not None and config.cell_onehot  # the one-hot labels cells: average bases too
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -606,7 +607,8 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
         ddp_model.train()
         total, count = 0.0, 0
         for k in range(0, len(order), per_process):
-            picked = [_one_frame(train_graphs[i], generator, frame_group) for i in order[k : k + per_process]]
+            picked = [_one_frame(train_graphs[i], generator, frame_group, frame_basis)
+                      for i in order[k : k + per_process]]
             batch = make_batch(picked).to(device)
             y = batch.y if config.task == "classification" else normalizer.encode(batch.y)
             loss = _loss(ddp_model(batch), y, config.task)

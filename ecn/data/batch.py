@@ -116,7 +116,7 @@ def collate(
     """
     if not graphs:
         raise ValueError("expected at least one graph to collate, got none")
-    if frames and (group == "P-1" or any(g.num_frames > 1 for g in graphs)):
+    if frames and (group == "P-1" or features.cell_onehot or any(g.num_frames > 1 for g in graphs)):
         return _collate_frames(graphs, group, target_names, features, symprec, quotient)
     sizes = {g.supercell for g in graphs}
     if len(sizes) != 1:
@@ -191,7 +191,7 @@ def collate(
 def _collate_frames(graphs, group, target_names, features, symprec, quotient) -> Batch:
     expanded, owner = [], []
     for k, g in enumerate(graphs):
-        for f in g.frames(group, symprec):
+        for f in g.frames(group, symprec, basis=features.cell_onehot):
             expanded.append(f)
             owner.append(k)
     batch = collate(expanded, group, (), features, symprec, quotient)

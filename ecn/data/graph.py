@@ -213,17 +213,18 @@ class CrystalGraph:
             dict(self.targets),
         )
 
-    def frames(self, group: str | None = None, symprec: float = 1e-3) -> list:
+    def frames(self, group: str | None = None, symprec: float = 1e-3, basis: bool = False) -> list:
         """Every distinct gauge of the graph, as graphs (see :meth:`frame`).
 
         For ``group="P-1"`` also the graph written in every basis that the lattice's own symmetry
         makes as good as the reduced one (each operation ``W`` of :meth:`supercell_point_group`
         rewrites the images ``n`` as ``W n``): P-1 tells the lattice directions apart, and on a
-        symmetric lattice nothing but the file's basis prefers one of those bases. Frames that give
-        every bond the same image cell are kept once.
+        symmetric lattice nothing but the file's basis prefers one of those bases. ``basis=True`` does
+        the same for any group (a model with the cell one-hot tells cells apart by label, whatever
+        its group). Frames that give every bond the same image cell are kept once.
         """
         base = [self.frame(t) for t in range(self.num_frames)]
-        if group != "P-1":
+        if group != "P-1" and not basis:
             return base
         ops = self.supercell_point_group(symprec).elements
         if len(ops) <= 2:  # the identity and the inversion, which P-1 contains
