@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 WHEELS ?= ../shared/wheels
 export ECN_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: install demo test docs bench lint clean
+.PHONY: install demo test docs bench lint mutation clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pair_orbits.py
+
+# Mutation testing (slow, not part of test): the planted bugs, then cosmic-ray per core module.
+mutation: $(STAMP)
+	$(BIN)/python tools/mutation.py planted
 
 clean:
 	rm -rf docs/_build demo-output .pytest_cache .hypothesis
