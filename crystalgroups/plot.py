@@ -100,6 +100,8 @@ def plot_pattern_matrix(p, ax=None, title: str | None = None, labels: bool | Non
     else:
         ax.set_xticks([])
         ax.set_yticks([])
+    ax.set_xlabel("node j (second of the pair)", fontsize=8)
+    ax.set_ylabel("node i (first of the pair)", fontsize=8)
     ax.set_title(title if title is not None else f"{p.group_name}: {k} edge colours", fontsize=9)
     return ax
 
