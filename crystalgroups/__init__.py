@@ -1,6 +1,6 @@
 """crystalgroups: exact group theory for crystal lattices and parameter-sharing patterns.
 
-The public surface: Bravais types (:func:`bravais_group`, :func:`bravais_types`), lattices
+The public surface: Bravais types (:func:`lookup_bravais_type`, :func:`bravais_types`), lattices
 (:class:`Lattice`, :func:`bravais_type`), supercells (:class:`Supercell`, :func:`supercell`),
 groups (:class:`PointGroup`, :class:`LatticeGroup`, :class:`PermutationGroup`, :class:`SymOp`,
 :func:`symmetric_group`) and parameter-sharing patterns (:func:`pattern`, :class:`Pattern`).
@@ -20,6 +20,7 @@ from .bravais import (
     bravais_types,
     classify_lattice,
     classify_point_group,
+    lookup_bravais_type,
 )
 from .errors import (
     CrystalGroupsError,
@@ -46,7 +47,7 @@ from .supercell import Supercell, compatible_supercells, supercell
 __version__ = "0.2.0"
 
 __all__ = [
-    "BravaisType", "bravais_group", "bravais_types", "classify_point_group", "bravais_type",
+    "BravaisType", "lookup_bravais_type", "bravais_group", "bravais_types", "classify_point_group", "bravais_type",
     "classify_lattice", "LatticeClassification",
     "CrystalGroupsError", "CrystalGroupsTypeError", "ExcessSymmetryWarning", "IncompatibleSupercellError",
     "LatticeError", "SizeLimitError", "ToleranceWarning", "UnknownBravaisTypeError",

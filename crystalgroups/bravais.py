@@ -29,7 +29,8 @@ from .lattice import Lattice, point_group_of_metric
 from .orbits import node_orbits
 from .supercell import Supercell
 
-__all__ = ["BravaisType", "bravais_types", "bravais_group", "classify_point_group", "resolve_point_group",
+__all__ = ["BravaisType", "bravais_types", "lookup_bravais_type", "bravais_group", "classify_point_group",
+           "resolve_point_group",
            "classify_lattice", "LatticeClassification",
            "BRAVAIS_SYMBOLS", "TRANSLATION_ONLY_NAMES", "SYMMETRIC_NAMES"]
 
@@ -198,15 +199,20 @@ def _alias_index() -> dict[str, list[str]]:
     return index
 
 
-def bravais_group(name: str, dim: int | None = None) -> BravaisType:
+def lookup_bravais_type(name: str, dim: int | None = None) -> BravaisType:
     """Look up a Bravais type by Pearson symbol, name or symmetry-group symbol.
+
+    The type carries its holohedry as ``.point_group``. :func:`bravais_group` is the same function
+    under its 0.1 name.
 
     Pearson symbols are case-sensitive (``op`` is 2D, ``oP`` is 3D); names and symbols are not,
     and ignore spaces, hyphens and British spellings. ``dim`` resolves names shared by a 2D and a
     3D type ("hexagonal", "P-1").
 
-    >>> bravais_group("Fm-3m").symbol, bravais_group("P6m").symbol, bravais_group("hexagonal", dim=3).symbol
-    ('cF', 'hp', 'hP')
+    >>> lookup_bravais_type("Fm-3m").symbol, lookup_bravais_type("P6m").symbol
+    ('cF', 'hp')
+    >>> lookup_bravais_type("hexagonal", dim=3).point_group.order
+    24
     """
     if isinstance(name, BravaisType):
         return name
@@ -254,6 +260,10 @@ def bravais_group(name: str, dim: int | None = None) -> BravaisType:
         f"'P-1', 'P1' (translations only) and 'S').{hint}"
     )
 
+
+
+#: The name of :func:`lookup_bravais_type` up to version 0.1 (it returns the type, not only its group).
+bravais_group = lookup_bravais_type
 
 def resolve_point_group(spec, dim: int) -> tuple[PointGroup | None, str]:
     """Resolve a group spec to ``(point_group, label)``; ``(None, "S")`` for the symmetric group.

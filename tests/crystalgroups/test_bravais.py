@@ -171,3 +171,11 @@ def test_tolerance_warning_reports_the_tolerance_used():
     (w,) = caught
     assert w.message.requested == 1e-5 and w.message.used < 1e-5 and f"tol={w.message.used:.3g}" in str(w.message)
     assert pg.order in (16, 8)
+
+
+def test_lookup_bravais_type_is_the_named_lookup_and_bravais_group_its_old_name():
+    from crystalgroups import bravais_group, lookup_bravais_type
+
+    assert bravais_group is lookup_bravais_type
+    t = lookup_bravais_type("Fm-3m")
+    assert t.symbol == "cF" and t.point_group.order == 48
