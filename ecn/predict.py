@@ -517,20 +517,10 @@ def _chunks(items: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
 def _progress_bar(enabled: bool, total):
-    if not enabled:
-        return _NoBar()
-    from tqdm.auto import tqdm
+    from .data.build import _progress
 
-    return tqdm(total=total, unit="structure", desc="predicting", file=sys.stderr, mininterval=0.5)
+    return _progress(enabled, total, unit="structure", desc="predicting", mininterval=0.5)
 
 
 # -- output ----------------------------------------------------------------------------------

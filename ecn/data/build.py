@@ -287,14 +287,15 @@ class _NoBar:
         pass
 
 
-def _progress(enabled: bool, total):
+def _progress(enabled: bool, total, unit: str = "graph", desc: str = "building graphs", mininterval: float = 1.0):
+    """A tqdm bar on stderr, or one that does nothing (``enabled`` false, or no tqdm)."""
     if not enabled:
         return _NoBar()
     try:
         from tqdm.auto import tqdm
     except ImportError:  # pragma: no cover
         return _NoBar()
-    return tqdm(total=total, unit="graph", desc="building graphs", mininterval=1.0, file=sys.stderr)
+    return tqdm(total=total, unit=unit, desc=desc, mininterval=mininterval, file=sys.stderr)
 
 
 # -- cache -----------------------------------------------------------------------------------
