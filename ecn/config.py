@@ -23,6 +23,7 @@ class TrainConfig:
     targets: tuple = ("heat_all",)
     task: str = "regression"  # or "classification" (binary, targets 0/1)
     extensive: tuple = ()  # targets that scale with the cell (summed over atoms); the others are intensive
+    readout: str = "mean"  # "mean" (the paper's), "sum" (every target extensive) or "node" (per-site targets)
     model: str = "ecn-s"
     width: int = 100
     layers: int = 6
@@ -73,6 +74,11 @@ class TrainConfig:
 
         if self.model not in MODELS:
             raise ValueError(f"Could not resolve model {self.model!r} among choices {sorted(MODELS)}")
+        if self.readout not in ("mean", "sum", "node"):
+            raise ValueError(f"expected readout 'mean', 'sum' or 'node', got {self.readout!r}")
+        if self.readout == "node" and extensive:
+            raise ValueError(f"expected no extensive targets with readout=node (per-site targets are neither), got "
+                             f"{list(extensive)}")
         if self.element_features not in ("onehot", "period_group"):
             raise ValueError(f"expected element_features 'onehot' or 'period_group', got {self.element_features!r}")
         if self.neighbors not in ("", "isayev", "radius"):

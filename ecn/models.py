@@ -1,7 +1,8 @@
 """The models of the paper on one scaffold: embedding, message-passing layers, readout.
 
 Every model takes a :class:`ecn.data.Batch` and returns ``(B, out)`` for graph targets or
-``(N, out)`` for per-node targets (``readout="node"``, e.g. site magnetic moments).
+``(S, out)`` for per-site targets (``readout="node"``, e.g. site magnetic moments): one row per site
+of each structure's unit cell, whichever form (quotient or explicit supercell) the batch has.
 
 ========== ============================== ================= ===========================
 name       layer                          group / colours   graph
@@ -151,7 +152,8 @@ class CrystalModel(nn.Module):
         """Graph outputs: intensive ones are ``head(mean_i h_i)`` (the paper's readout), extensive ones
         ``sum_i head(h_i)`` over the atoms of one unit cell (an explicit supercell's sum divided by its
         number of cells); ``readout="sum"`` makes every output extensive, ``readout="node"`` returns
-        ``head(h_i)`` per node (per site of the unit cell for a quotient batch)."""
+        ``head(h_i)`` per site of the unit cell, ``(S, out)`` (on an explicit supercell, the mean over
+        the site's copies in the cells, which are equal without the cell one-hot)."""
         if self.config.name in SUPERCELL_MODELS and batch.num_edge_colors > self.config.num_colors:
             raise ValueError(
                 f"expected a batch with at most {self.config.num_colors} edge colours (the weights of this "
@@ -159,9 +161,11 @@ class CrystalModel(nn.Module):
                 "supercell or another group than the model was built for"
             )
         out = self._forward(batch)
+        if self.config.readout == "node" and not batch.quotient and batch.num_cells > 1:
+            out = _per_site(out, batch)
         if batch.frame_of is not None:  # average over the gauges of each structure
             if self.config.readout == "node":
-                return scatter_mean(out, batch.frame_node_of, batch.num_structure_nodes)
+                return scatter_mean(out, batch.frame_site_of, int(batch.structure_sites.sum()))
             return scatter_mean(out, batch.frame_of, batch.num_structures)
         return out
 
@@ -182,6 +186,13 @@ class CrystalModel(nn.Module):
             mask = torch.tensor(extensive, device=h.device)
             out = torch.where(mask, summed, out)
         return out
+
+
+def _per_site(out: torch.Tensor, batch) -> torch.Tensor:
+    """Node outputs of explicit supercells, ``(N, out)``, averaged over the cells: ``(S, out)``, per site."""
+    sites = torch.diff(batch.ptr) // batch.num_cells
+    start = torch.cumsum(sites, 0) - sites
+    return scatter_mean(out, start[batch.batch] + batch.site_index, int(sites.sum()))
 
 
 def build_model(config: ModelConfig | str, **overrides) -> CrystalModel:

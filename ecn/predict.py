@@ -38,6 +38,7 @@ __all__ = [
     "PredictionError",
     "Predictor",
     "Record",
+    "format_values",
     "iter_inputs",
     "structure_files",
     "structure_kind",
@@ -61,7 +62,9 @@ class Record:
     """One structure's prediction: ``values`` (T,) the ensemble mean (the prediction for one
     checkpoint), ``std`` (T,) the ensemble's standard deviation (``None`` for one checkpoint);
     both ``None`` and ``error`` set when the structure could not be read or graphed. ``name`` is
-    the path for a file and the id for a CSV row (what a line on stdout starts with)."""
+    the path for a file and the id for a CSV row (what a line on stdout starts with). For per-site
+    targets (a model with ``readout="node"``) ``values`` and ``std`` are ``(S, T)``: a tuple of
+    ``T`` values for each of the structure's ``S`` sites, in the order of its file."""
 
     source: str
     id: str
@@ -339,7 +342,12 @@ class Predictor:
             if tuple(m.config.targets) != tuple(first.targets) or m.config.task != first.task:
                 raise ValueError(f"expected every checkpoint of an ensemble to predict {list(first.targets)} "
                                  f"({first.task}), got {m.name} predicting {list(m.config.targets)} ({m.config.task})")
+        kinds = {m.config.readout == "node" for m in self.members}
+        if len(kinds) > 1:
+            raise ValueError("expected every checkpoint of an ensemble to predict per-site targets or none, got both "
+                             "(readout=node and a graph readout)")
         self.targets: tuple[str, ...] = tuple(first.targets)
+        self.per_site: bool = first.readout == "node"
         self.task: str = first.task
         self.data: str = first.data
         settings = list(dict.fromkeys(m.settings for m in self.members))
@@ -367,6 +375,7 @@ class Predictor:
         units = self.units
         parts = [f"{t} ({units[t]})" if t in units else t for t in self.targets]
         what = ", ".join(parts) + (" as probabilities" if self.task == "classification" else "")
+        what += " per site (a JSON list over the sites of each structure, in its file's order)" if self.per_site else ""
         ens = f"an ensemble of {len(self.members)}: " if len(self.members) > 1 else ""
         return f"predicting {what} with {ens}{', '.join(self.names)}"
 
@@ -398,16 +407,20 @@ class Predictor:
                     preds = []
                     break
             if preds:
-                stack = np.stack(preds)  # (members, B, T)
+                stack = np.stack(preds)  # (members, B, T), or (members, S, T) per site
                 values = stack.mean(axis=0)
                 std = stack.std(axis=0) if len(self.members) > 1 else None
+        if values is not None and self.per_site:  # a block of rows per structure
+            sites = batches[0].structure_sites.numpy()
+            cut = np.cumsum(sites)[:-1]
+            values = np.split(values, cut)
+            std = None if std is None else np.split(std, cut)
         out, g = [], 0
         for source, name, shown, error in rows:
             if error:
                 out.append(Record(source, name, shown, error=error))
                 continue
-            out.append(Record(source, name, shown, tuple(float(v) for v in values[g]),
-                              None if std is None else tuple(float(v) for v in std[g])))
+            out.append(Record(source, name, shown, _plain(values[g]), None if std is None else _plain(std[g])))
             g += 1
         return out
 
@@ -473,7 +486,9 @@ class Predictor:
         Returns ``(n, T)`` values (the ensemble mean for several checkpoints), and with
         ``return_std=True`` also the ``(n, T)`` standard deviations over the members (zeros for one
         checkpoint). ``errors="raise"`` raises :class:`PredictionError` naming every structure that
-        could not be read or graphed; ``errors="nan"`` gives NaN rows for them instead.
+        could not be read or graphed; ``errors="nan"`` gives NaN rows for them instead. Per-site
+        targets (:attr:`per_site`): a list of ``(S_k, T)`` arrays, one per structure (``(0, T)``
+        for a structure that could not be read).
         """
         from .data.structures import Crystal, StructureError, to_crystal
 
@@ -498,11 +513,24 @@ class Predictor:
             more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
             raise PredictionError(f"expected structures that can be read and graphed, got {len(failed)} that "
                                   f"cannot: {listed}{more}")
+        if self.per_site:
+            T = len(self.targets)
+            values = [np.array(r.values, dtype=float).reshape(-1, T) if r.ok else np.zeros((0, T)) for r in records]
+            std = [np.array(r.std, dtype=float).reshape(-1, T) if r.ok and r.std else np.zeros_like(v)
+                   for r, v in zip(records, values)]
+            return (values, std) if return_std else values
         nan = (math.nan,) * len(self.targets)
         values = np.array([r.values if r.ok else nan for r in records], dtype=float).reshape(-1, len(self.targets))
         std = np.array([(r.std or (0.0,) * len(self.targets)) if r.ok else nan for r in records],
                        dtype=float).reshape(-1, len(self.targets))
         return (values, std) if return_std else values
+
+
+def _plain(values: np.ndarray) -> tuple:
+    """``(T,)`` or ``(S, T)`` floats as (nested) tuples of Python floats."""
+    if values.ndim == 2:
+        return tuple(tuple(float(v) for v in row) for row in values)
+    return tuple(float(v) for v in values)
 
 
 def _chunks(items: Iterator, size: int) -> Iterator[list]:
@@ -531,9 +559,21 @@ def csv_header(targets: Sequence[str], ensemble: bool) -> list[str]:
 
 
 def csv_row(record: Record, targets: Sequence[str], ensemble: bool) -> list[str]:
-    values = [f"{v:.6g}" for v in record.values] if record.ok else [""] * len(targets)
-    std = ([f"{v:.6g}" for v in record.std] if record.ok else [""] * len(targets)) if ensemble else []
+    """The record's line of ``--out``; a per-site target's column holds a JSON list, one value per site."""
+    values = format_values(record.values, len(targets)) if record.ok else [""] * len(targets)
+    std = (format_values(record.std, len(targets)) if record.ok else [""] * len(targets)) if ensemble else []
     return [record.id, record.source, *values, *std, record.error]
+
+
+def format_values(values: tuple, count: int) -> list[str]:
+    """A text per target: ``"1.23"``, or for per-site values (``(S, T)``) a JSON list over the sites.
+
+    >>> format_values((1.5, 2.0), 2), format_values(((12.0, 1.0), (6.0, 2.0)), 2)
+    (['1.5', '2'], ['[12, 6]', '[1, 2]'])
+    """
+    if values and isinstance(values[0], tuple):
+        return ["[" + ", ".join(f"{site[k]:.6g}" for site in values) + "]" for k in range(count)]
+    return [f"{v:.6g}" for v in values]
 
 
 def write_csv(path, records: Iterable[Record], targets: Sequence[str], ensemble: bool) -> Iterator[Record]:
@@ -582,7 +622,8 @@ def run(checkpoints: Sequence[str], inputs: Sequence[str], out=None, device: str
             print(f"{record.source}: {record.error}", file=stderr, flush=True)
         if not out:
             if record.ok:
-                values = [f"{v:.6g}" for v in record.values] + ([f"{v:.6g}" for v in record.std] if ensemble else [])
+                n = len(predictor.targets)
+                values = format_values(record.values, n) + (format_values(record.std, n) if ensemble else [])
             else:
                 values = [""] * (len(predictor.targets) * (2 if ensemble else 1))
             print(record.name, *values, sep="\t", file=stdout, flush=True)

@@ -59,10 +59,14 @@ def permute_batch(batch, perm, cell_table=None, num_sites: int | None = None):
 def assert_equivariant(model, batch, perms, cell_table=None, num_sites=None, atol: float | None = None) -> dict:
     """Check ``f(pi X) = f(X)`` (graph outputs) or ``f(pi X)[pi] = f(X)`` (node outputs) for each ``pi``.
 
+    Per-site outputs (one row per site of the unit cell, for ``pi = (g, h)`` of
+    :func:`node_permutation`) are checked as ``f(pi X)[h] = f(X)``.
+
     Returns ``{"max_error": float, "errors": [one per permutation]}``; raises ``AssertionError``
     when an error exceeds ``atol`` (default by dtype: float64 1e-10, float32 1e-5).
     """
     dtype = next(model.parameters()).dtype
+    sites = int(num_sites if num_sites is not None else int(batch.site_index.max()) + 1)
     atol = TOLERANCES.get(dtype, 1e-5) if atol is None else atol
     was_training = model.training
     model.eval()
@@ -72,8 +76,11 @@ def assert_equivariant(model, batch, perms, cell_table=None, num_sites=None, ato
             errors = []
             for perm in perms:
                 out = model(permute_batch(batch, perm, cell_table, num_sites))
+                perm_t = torch.as_tensor(np.asarray(perm), dtype=torch.long)
                 if out.shape[0] == batch.num_nodes:  # per-node outputs move with the nodes
-                    out = out[torch.as_tensor(np.asarray(perm), dtype=torch.long)]
+                    out = out[perm_t]
+                elif out.shape[0] == sites:  # per-site outputs (a model's readout="node") move with h
+                    out = out[perm_t[:sites] % sites]
                 errors.append(float((out - reference).abs().max()))
     finally:
         model.train(was_training)
@@ -90,8 +97,9 @@ def quotient_mismatch(model, graphs, group: str, features=None, dtype=torch.floa
     Runs ``model`` on the explicit supercell batch of ``graphs`` and on its quotient (one node per
     site, :func:`ecn.data.collate` with ``quotient=True``) in ``dtype``, and returns the largest
     absolute differences of the outputs (``"output"``) and of every parameter's gradient of a
-    random linear function of the outputs (``"gradient"``). Per-node outputs of the explicit
-    supercell are compared cell by cell with the quotient's per-site outputs. ``features`` must
+    random linear function of the outputs (``"gradient"``). Per-site outputs (``readout="node"``)
+    are also compared cell by cell: every copy of a site in the explicit supercell must give the
+    quotient's value, not just their mean. ``features`` must
     not carry the cell one-hot (default: the defaults without it). Both are 0 up to rounding
     (about 1e-16 in float64) for every ECN model: see ``docs/concepts.md``.
 
@@ -107,23 +115,19 @@ def quotient_mismatch(model, graphs, group: str, features=None, dtype=torch.floa
 
     features = FeatureSettings(cell_onehot=False) if features is None else features
     model = model.to(dtype)
-    config = getattr(model, "config", None)
-    per_node = config.readout == "node" if config is not None else None
-    outputs, grads = [], []
+    per_site = getattr(getattr(model, "config", None), "readout", None) == "node"
+    outputs, grads, copies = [], [], None
     for quotient in (False, True):
         batch = collate(graphs, group, (), features, quotient=quotient)
         floats = {k: getattr(batch, k).to(dtype) for k in ("x", "edge_attr", "edge_length", "edge_vector", "positions")}
         batch = replace(batch, **floats)
         model.zero_grad(set_to_none=True)
-        out = model(batch)
-        node_output = per_node if per_node is not None else out.shape[0] == batch.num_nodes != batch.num_graphs
-        if node_output:  # per node: the explicit supercell's nodes, cell by cell, beside the quotient's sites
-            if not quotient:
-                out = torch.cat([out[a:b].reshape(g.num_cells, g.num_sites, -1).transpose(0, 1).reshape(g.num_sites, -1)
-                                 for g, a, b in zip(graphs, batch.ptr[:-1], batch.ptr[1:])])
-            else:
-                out = torch.cat([out[a:b].repeat(1, g.num_cells)
-                                 for g, a, b in zip(graphs, batch.ptr[:-1], batch.ptr[1:])])
+        out = model(batch)  # (B, out), or (S, out) per site of the unit cells in both forms
+        if per_site and not quotient:  # (N, out): the site's value in every cell of the supercell
+            with torch.no_grad():
+                nodes = model._forward(batch)
+            copies = torch.cat([nodes[a:b].reshape(g.num_cells, g.num_sites, -1)
+                                for g, a, b in zip(graphs, batch.ptr[:-1], batch.ptr[1:])], dim=1)
         weights = torch.randn(out.shape, dtype=dtype, generator=torch.Generator().manual_seed(seed))
         (out * weights).sum().backward()
         outputs.append(out.detach())
@@ -131,4 +135,7 @@ def quotient_mismatch(model, graphs, group: str, features=None, dtype=torch.floa
                       for n, p in model.named_parameters()})
     model.zero_grad(set_to_none=True)
     gradient = max(float((grads[0][n] - grads[1][n]).abs().max()) for n in grads[0]) if grads[0] else 0.0
-    return {"output": float((outputs[0] - outputs[1]).abs().max()), "gradient": gradient}
+    output = float((outputs[0] - outputs[1]).abs().max())
+    if copies is not None:
+        output = max(output, float((copies - outputs[1]).abs().max()))
+    return {"output": output, "gradient": gradient}

@@ -33,8 +33,9 @@ import torch
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import FeatureSettings, GraphSettings, load_dataset
-from .data.batch import Collater
+from .data.batch import Collater, target_rows
 from .data.materials_project import split_indices
+from .data.radii import SYMBOLS
 from .data.sources import DATASETS
 from .metrics import classification_metrics, regression_metrics
 from .models import MODELS, SUPERCELL_MODELS, ModelConfig, build_model, num_colors_for
@@ -75,7 +76,8 @@ def collater(config: TrainConfig, frames: bool = True) -> Collater:
     averages over so that a prediction depends on the crystal alone (``docs/concepts.md``, "Gauge")."""
     return Collater(MODELS[config.model][0], tuple(config.targets), feature_settings(config),
                     quotient=config.model in SUPERCELL_MODELS and config.uses_quotient,
-                    frames=frames and config.gauge == "tree" and config.model in SUPERCELL_MODELS)
+                    frames=frames and config.gauge == "tree" and config.model in SUPERCELL_MODELS,
+                    per_site=config.readout == "node")
 
 
 _FILE_SPLITS = ("train", "val", "test")
@@ -145,10 +147,16 @@ class Normalizer:
         )
 
 
-def _targets_array(graphs, names) -> np.ndarray:
-    return np.array([[g.targets.get(t, np.nan) for t in names] for g in graphs], dtype=float).reshape(
-        len(graphs), len(names)
-    )
+def _targets_array(graphs, config: TrainConfig) -> np.ndarray:
+    """``(B, T)`` targets, or ``(S, T)`` per site for ``readout="node"`` (:func:`ecn.data.batch.target_rows`)."""
+    return target_rows(graphs, config.targets, per_site=config.readout == "node")
+
+
+def _row_owner(graphs, config: TrainConfig) -> np.ndarray:
+    """The graph of each row of :func:`_targets_array`."""
+    if config.readout != "node":
+        return np.arange(len(graphs))
+    return np.repeat(np.arange(len(graphs)), [g.num_sites for g in graphs])
 
 
 # -- distributed -----------------------------------------------------------------------------
@@ -390,7 +398,8 @@ def _check_labels(graphs, config: TrainConfig, what: str) -> None:
     for g in graphs:
         for t in config.targets:
             v = g.targets.get(t)
-            if v is not None and v not in (0.0, 1.0):
+            values = np.asarray(v if v is not None else [], dtype=float).reshape(-1)
+            if not np.isin(values[~np.isnan(values)], (0.0, 1.0)).all():
                 raise ValueError(
                     f"expected classification targets of 0 or 1, got {t} = {v!r} for {g.id!r} in the "
                     f"{what} data of {config.data} (use task=regression for a continuous target)"
@@ -405,7 +414,7 @@ def _check_normalizer(normalizer: Normalizer, y: np.ndarray, graphs, config: Tra
             raise ValueError(
                 f"expected training targets that can be normalised, got {t} with mean "
                 f"{normalizer.mean[k]} and std {normalizer.std[k]}: the largest, {y[j, k]!r} for "
-                f"{graphs[j].id!r}, is out of range; fix or drop that row"
+                f"{graphs[_row_owner(graphs, config)[j]].id!r}, is out of range; fix or drop that row"
             )
 
 
@@ -505,7 +514,7 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
         raise ValueError(
             f"expected training and validation graphs, got {len(train_graphs)} and {len(val_graphs)}{hint}"
         )
-    y_train = _targets_array(train_graphs, config.targets)
+    y_train = _targets_array(train_graphs, config)
     with np.errstate(over="ignore", invalid="ignore"):  # out-of-range targets: refused just below, by name
         normalizer = (
             Normalizer(tuple(state["normalizer"]["mean"]), tuple(state["normalizer"]["std"]))
@@ -513,7 +522,7 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
             else Normalizer.fit(
                 y_train,
                 config.normalize and config.task == "regression",
-                extensive=[t in config.extensive for t in config.targets],
+                extensive=[config.readout == "sum" or t in config.extensive for t in config.targets],
             )
         )
     _check_normalizer(normalizer, y_train, train_graphs, config)
@@ -531,8 +540,8 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
         width=config.width,
         edge_dim=config.edge_dim,
         layers=config.layers,
-        readout="mean",
-        extensive=tuple(t in config.extensive for t in config.targets),
+        readout=config.readout,
+        extensive=tuple(config.readout == "sum" or t in config.extensive for t in config.targets),
         out_dim=len(config.targets),
         num_colors=num_colors_for(config.model, supercell),
     )
@@ -628,7 +637,7 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
             count += batch.num_graphs
         val_metrics = _metrics(
             _predict(model, val_graphs, config, normalizer, device, frames=False),
-            _targets_array(val_graphs, config.targets),
+            _targets_array(val_graphs, config),
             config,
         )
         bad = [k for k, v in val_metrics.items() if k.startswith(("mae", "rmse")) and not math.isfinite(v)]
@@ -749,9 +758,9 @@ def _finish(out: Path, config: TrainConfig, normalizer, device, reports, started
         graphs = test_graphs if split == "test" else load_graphs(config, split, limit, False)[0]
         counts[split] = len(graphs)
         pred = _predict(model, graphs, config, normalizer, device)
-        true = _targets_array(graphs, config.targets)
+        true = _targets_array(graphs, config)
         if not np.isfinite(pred).all():
-            bad = next(g.id for g, p in zip(graphs, pred) if not np.isfinite(p).all())
+            bad = graphs[_row_owner(graphs, config)[int(np.flatnonzero(~np.isfinite(pred).all(axis=1))[0])]].id
             raise RunFailed(
                 f"expected finite predictions of the best checkpoint {out / 'best.pt'} on the {split} "
                 f"split, got NaN or infinity (first for {bad!r}): the numbers would be wrong, so no "
@@ -768,11 +777,20 @@ def _finish(out: Path, config: TrainConfig, normalizer, device, reports, started
 
 
 def _write_predictions(path, graphs, pred, true, config):
+    """``predictions.csv``: a line per structure (``row``: its place in the split, as ids may repeat),
+    or per site for ``readout="node"`` (``site``: its place in the CIF, from 0, and its element)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["id"] + [f"{t}_true" for t in config.targets] + [f"{t}_pred" for t in config.targets] + ["row"])
-    for k, (g, p, t) in enumerate(zip(graphs, pred, true)):  # row: the structure's place in the split (ids may repeat)
-        writer.writerow([g.id] + [f"{v:.6g}" for v in t] + [f"{v:.6g}" for v in p] + [k + 1])
+    per_site = config.readout == "node"
+    writer.writerow(["id", *(["site", "element"] if per_site else []), *[f"{t}_true" for t in config.targets],
+                     *[f"{t}_pred" for t in config.targets], "row"])
+    owner = _row_owner(graphs, config)
+    site = 0
+    for k, (p, t) in enumerate(zip(pred, true)):
+        g = graphs[owner[k]]
+        site = site + 1 if k and owner[k] == owner[k - 1] else 0
+        where = [site, SYMBOLS[int(g.numbers[site]) - 1]] if per_site else []
+        writer.writerow([g.id, *where, *[f"{v:.6g}" for v in t], *[f"{v:.6g}" for v in p], owner[k] + 1])
     _write_text_atomic(path, buf.getvalue())
 
 
@@ -851,7 +869,7 @@ def evaluate_checkpoint(path, data: str | None = None, split: str = "test", limi
     graphs, report = load_graphs(config, split, limit, False)
     if report.skipped or report.duplicates:
         _say(report.summary(f"{config.data} {split}" if not _shared_report(config) else config.data))
-    true = _targets_array(graphs, config.targets)
+    true = _targets_array(graphs, config)
     if not np.isfinite(true).any():
         reasons = ", ".join(f"{n} {k}" for k, n in sorted(report.counts().items())) or "none skipped"
         raise ValueError(

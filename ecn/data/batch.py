@@ -3,7 +3,8 @@
 Shapes in a :class:`Batch` of ``B`` graphs with ``N`` nodes and ``E`` edges in all: node fields
 ``(N, ...)``, edge fields ``(E, ...)``, ``edge_index (2, E)`` offset so that it indexes the
 concatenated nodes, ``batch (N,)`` the graph of each node, ``ptr (B + 1,)`` node offsets, ``y (B, T)``
-the targets in the order of ``target_names``.
+the targets in the order of ``target_names`` (per-site targets, ``per_site=True``: ``y (S, T)`` for
+the ``S`` unit-cell sites of the structures, structure by structure, site by site).
 
 A batch is either the explicit supercell graphs (one node per ``(cell, site)``) or their
 quotients (``quotient=True``: one node per site of the unit cell, each bond coloured by the cell
@@ -22,7 +23,7 @@ import torch
 from .features import FeatureSettings, gaussian_expansion, node_features
 from .graph import CrystalGraph
 
-__all__ = ["Batch", "collate", "Collater", "make_loader"]
+__all__ = ["Batch", "collate", "Collater", "make_loader", "target_rows"]
 
 
 @dataclass
@@ -49,9 +50,9 @@ class Batch:
     num_cells: int = 1
     quotient: bool = False
     frame_of: torch.Tensor | None = None
-    frame_node_of: torch.Tensor | None = None
+    frame_site_of: torch.Tensor | None = None
     num_structures: int = 0
-    num_structure_nodes: int = 0
+    structure_sites: torch.Tensor | None = None  # (structures,) unit-cell sites of each structure
 
     @property
     def cell_weight(self) -> float:
@@ -95,6 +96,7 @@ def collate(
     symprec: float = 1e-3,
     quotient: bool = False,
     frames: bool = False,
+    per_site: bool = False,
 ) -> Batch:
     """Concatenate graphs into a :class:`Batch`, with features and the edge colours of ``group``.
 
@@ -103,8 +105,9 @@ def collate(
     is NaN. ``quotient=True`` gives the unit-cell form (one node per site), which cannot carry
     the cell one-hot (``features.cell_onehot`` must be off). ``frames=True`` puts every gauge of
     each graph (:meth:`CrystalGraph.frames`) into the batch, and a model averages its outputs over
-    them (``frame_of`` maps each graph slot to its structure, ``frame_node_of`` each node to the
-    structure's node; ``y`` and ``ids`` stay per structure).
+    them (``frame_of`` maps each graph slot to its structure, ``frame_site_of`` each site of a slot
+    to the structure's site; ``y`` and ``ids`` stay per structure). ``per_site=True`` collates
+    per-site targets (:func:`target_rows`), for a model with ``readout="node"``.
 
     >>> from ecn.data.structures import Crystal
     >>> from ecn.data.graph import crystal_graph
@@ -117,7 +120,7 @@ def collate(
     if not graphs:
         raise ValueError("expected at least one graph to collate, got none")
     if frames and (group == "P-1" or features.cell_onehot or any(g.num_frames > 1 for g in graphs)):
-        return _collate_frames(graphs, group, target_names, features, symprec, quotient)
+        return _collate_frames(graphs, group, target_names, features, symprec, quotient, per_site)
     sizes = {g.supercell for g in graphs}
     if len(sizes) != 1:
         raise ValueError(f"expected graphs of one supercell size, got {sorted(map(str, sizes))}")
@@ -164,7 +167,7 @@ def collate(
     cell_index = cat(nodes["cell_index"])
     hubbard = torch.from_numpy(np.repeat([float(g.targets.get("hubbard", 0.0)) for g in graphs], counts))
     edge_length = cat(edges["edge_length"]).to(torch.float32)
-    y = torch.tensor([[float(g.targets.get(t, np.nan)) for t in target_names] for g in graphs], dtype=torch.float32)
+    y = torch.from_numpy(target_rows(graphs, target_names, per_site)).to(torch.float32)
     return Batch(
         x=node_features(atomic_number, cell_index, num_cells, hubbard, features),
         edge_index=torch.from_numpy(edge_index),
@@ -179,39 +182,77 @@ def collate(
         positions=cat(nodes["positions"]).to(torch.float32),
         batch=torch.repeat_interleave(torch.arange(len(graphs)), torch.from_numpy(counts)),
         ptr=torch.from_numpy(offsets),
-        y=y.reshape(len(graphs), len(target_names)),
+        y=y,
         num_edge_colors=num_colors,
         target_names=tuple(target_names),
         ids=tuple(g.id for g in graphs),
         num_cells=num_cells,
         quotient=quotient,
+        num_structures=len(graphs),
+        structure_sites=torch.tensor([g.num_sites for g in graphs], dtype=torch.int64),
     )
 
 
-def _collate_frames(graphs, group, target_names, features, symprec, quotient) -> Batch:
+def _collate_frames(graphs, group, target_names, features, symprec, quotient, per_site) -> Batch:
     expanded, owner = [], []
     for k, g in enumerate(graphs):
         for f in g.frames(group, symprec, basis=features.cell_onehot):
             expanded.append(f)
             owner.append(k)
     batch = collate(expanded, group, (), features, symprec, quotient)
-    owner = torch.tensor(owner)
-    # node n of slot s is node (n - ptr[s]) of structure owner[s], whose nodes start at start[owner[s]]
-    sizes = torch.tensor([g.num_sites if quotient else g.num_nodes for g in graphs])
-    start = torch.cumsum(sizes, 0) - sizes
-    slot = batch.batch
-    local = torch.arange(batch.num_nodes) - batch.ptr[slot]
-    y = torch.tensor([[float(g.targets.get(t, np.nan)) for t in target_names] for g in graphs], dtype=torch.float32)
+    # site n of slot s is site n of structure owner[s], whose sites start at start[owner[s]]
+    sites = np.array([g.num_sites for g in graphs], dtype=np.int64)
+    start = np.cumsum(sites) - sites
+    frame_site_of = np.concatenate([start[k] + np.arange(sites[k]) for k in owner])
     return replace(
         batch,
-        y=y.reshape(len(graphs), len(target_names)),
+        y=torch.from_numpy(target_rows(graphs, target_names, per_site)).to(torch.float32),
         target_names=tuple(target_names),
         ids=tuple(g.id for g in graphs),
-        frame_of=owner,
-        frame_node_of=start[owner[slot]] + local,
+        frame_of=torch.tensor(owner),
+        frame_site_of=torch.from_numpy(frame_site_of),
         num_structures=len(graphs),
-        num_structure_nodes=int(sizes.sum()),
+        structure_sites=torch.from_numpy(sites),
     )
+
+
+def target_rows(graphs: Sequence[CrystalGraph], names: Sequence[str], per_site: bool = False) -> np.ndarray:
+    """The targets of graphs as a float64 array, NaN where a graph lacks one.
+
+    ``(B, T)``, a row per graph, for graph-level targets; ``per_site=True``: ``(S, T)``, a row per
+    unit-cell site (graph by graph), for per-site targets (arrays in ``graph.targets``). A target
+    of the other kind is an error that names the graph.
+
+    >>> from ecn.data.structures import Crystal
+    >>> from ecn.data.graph import crystal_graph
+    >>> g = crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17]),
+    ...                   targets={"e": 1.0, "q": np.array([0.9, -0.9])})
+    >>> target_rows([g, g], ["e"]).tolist(), target_rows([g], ["q"], per_site=True).tolist()
+    ([[1.0], [1.0]], [[0.9], [-0.9]])
+    """
+    names = list(names)
+    if not per_site:
+        for g in graphs:
+            for t in names:
+                if np.ndim(g.targets.get(t, 0.0)):
+                    raise ValueError(f"expected one number for the target {t} of {g.id!r}, got one value per site "
+                                     "(a per-site target: train it with readout=node)")
+        return np.array([[float(g.targets.get(t, np.nan)) for t in names] for g in graphs],
+                        dtype=np.float64).reshape(len(graphs), len(names))
+    blocks = []
+    for g in graphs:
+        block = np.full((g.num_sites, len(names)), np.nan)
+        for k, t in enumerate(names):
+            value = g.targets.get(t)
+            if value is None:
+                continue
+            if not np.ndim(value) or len(value) != g.num_sites:
+                got = "one number for the structure" if not np.ndim(value) else f"{len(value)} values"
+                raise ValueError(f"expected one value per site ({g.num_sites}) for the per-site target {t} of "
+                                 f"{g.id!r} (readout=node), got {got}")
+            block[:, k] = value
+        blocks.append(block)
+    return np.concatenate(blocks) if blocks else np.zeros((0, len(names)))
 
 
 @dataclass(frozen=True)
@@ -224,9 +265,11 @@ class Collater:
     symprec: float = 1e-3
     quotient: bool = False
     frames: bool = False
+    per_site: bool = False
 
     def __call__(self, graphs):
-        return collate(graphs, self.group, self.target_names, self.features, self.symprec, self.quotient, self.frames)
+        return collate(graphs, self.group, self.target_names, self.features, self.symprec, self.quotient, self.frames,
+                       self.per_site)
 
 
 def make_loader(

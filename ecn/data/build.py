@@ -114,9 +114,13 @@ class BuildReport:
 
 
 def _targets(row: dict, target_names: Sequence[str]) -> dict:
+    """The row's targets: a number each, or, for a per-site target, a list of numbers (see :func:`site_values`)."""
     out = {}
     for name in target_names:
         raw = row.get(name)
+        if isinstance(raw, (list, tuple, np.ndarray)) or (isinstance(raw, str) and raw.lstrip().startswith("[")):
+            out[name] = site_values(raw, name)
+            continue
         try:
             value = float(raw)
         except (TypeError, ValueError):
@@ -125,6 +129,37 @@ def _targets(row: dict, target_names: Sequence[str]) -> dict:
             raise ValueError(f"missing target: {name} is {raw!r}")
         out[name] = value
     return out
+
+
+def site_values(raw, name: str = "target") -> np.ndarray:
+    """A per-site target as a read-only float array: a JSON list (``"[2, 6, 2.5, null]"``) or a sequence.
+
+    One value per site of the structure, in the order in which the CIF lists its sites (pymatgen's
+    order of the expanded sites); ``null`` (or NaN) marks a site without a label, which the loss and
+    the metrics skip. At least one value must be a number.
+
+    >>> site_values("[12, 6, 2, 2, null]", "bonds")
+    array([12.,  6.,  2.,  2., nan])
+    >>> site_values("[1, 2", "bonds")
+    Traceback (most recent call last):
+    ...
+    ValueError: missing target: bonds is '[1, 2', expected a JSON list of numbers (one per site)
+    """
+    values = raw
+    if isinstance(raw, str):
+        try:
+            values = json.loads(raw)
+        except ValueError:
+            values = None
+    try:
+        array = np.array([math.nan if v is None else v for v in values], dtype=float)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.ndim != 1 or not array.size or np.isinf(array).any() or np.isnan(array).all():
+        shown = raw if len(str(raw)) <= 80 else str(raw)[:77] + "..."
+        raise ValueError(f"missing target: {name} is {shown!r}, expected a JSON list of numbers (one per site)")
+    array.setflags(write=False)
+    return array
 
 
 def graph_from_row(row: dict, settings: GraphSettings, target_names: Sequence[str] = (),
@@ -141,8 +176,16 @@ def graph_from_row(row: dict, settings: GraphSettings, target_names: Sequence[st
         crystal = crystal_from_cif(row["cif"], id=row["id"])
     except StructureError as exc:
         raise ValueError(f"unparsable CIF: {exc}") from None
+    per_site = sorted(t for t, v in targets.items() if np.ndim(v))
     if settings.primitive:
+        if per_site:
+            raise ValueError(f"per-site target {per_site[0]} needs the cell as written, got primitive=true (the "
+                             "primitive cell has other sites)")
         crystal = primitive_crystal(crystal)
+    for t in per_site:
+        if len(targets[t]) != crystal.num_sites:
+            raise ValueError(f"per-site target {t} has {len(targets[t])} values, expected one per site "
+                             f"({crystal.num_sites})")
     crystal = reduced_basis(crystal, settings)
     unknown = sorted({int(z) for z in crystal.numbers if z >= len(RADIUS_BY_Z) or np.isnan(RADIUS_BY_Z[z])})
     if unknown:
@@ -410,7 +453,8 @@ _EDGE = ("unit_edge_image", "unit_edge_length")
 
 def _pack(graphs: Sequence[CrystalGraph]) -> dict:
     """The unit cells of the graphs as flat arrays (a graph's supercell is derived from them on use)."""
-    target_names = sorted({k for g in graphs for k in g.targets})
+    target_names = sorted({k for g in graphs for k, v in g.targets.items() if not np.ndim(v)})
+    site_names = sorted({k for g in graphs for k, v in g.targets.items() if np.ndim(v)})
     out = {
         "num_sites": np.array([g.num_sites for g in graphs], dtype=np.int64),
         "num_edges": np.array([g.num_unit_edges for g in graphs], dtype=np.int64),
@@ -422,6 +466,10 @@ def _pack(graphs: Sequence[CrystalGraph]) -> dict:
                             dtype=float).reshape(len(graphs), len(target_names)),
         "unit_edge_index": np.concatenate([g.unit_edge_index for g in graphs], axis=1) if graphs
         else np.zeros((2, 0), np.int64),
+        # per-site targets: one row per site, NaN where a graph has no such target
+        "site_target_names": np.array(site_names, dtype=str),
+        "site_targets": np.concatenate([_site_rows(g, site_names) for g in graphs]) if graphs
+        else np.zeros((0, len(site_names))),
         "num_gauges": np.array([0 if g.gauge_shifts is None else len(g.gauge_shifts) for g in graphs], dtype=np.int64),
         "gauge_shifts": np.concatenate([g.gauge_shifts.reshape(-1, 3) for g in graphs if g.gauge_shifts is not None]
                                        + [np.zeros((0, 3), np.int16)]).astype(np.int16),
@@ -433,6 +481,15 @@ def _pack(graphs: Sequence[CrystalGraph]) -> dict:
     return out
 
 
+def _site_rows(g: CrystalGraph, names: Sequence[str]) -> np.ndarray:
+    rows = np.full((g.num_sites, len(names)), np.nan)
+    for k, t in enumerate(names):
+        v = g.targets.get(t)
+        if v is not None and np.ndim(v):
+            rows[:, k] = v
+    return rows
+
+
 def _unpack(data) -> list[CrystalGraph]:
     ns, ne = data["num_sites"], data["num_edges"]
     site_at = np.concatenate([[0], np.cumsum(ns)])
@@ -442,6 +499,11 @@ def _unpack(data) -> list[CrystalGraph]:
     ids, names, targets = data["ids"], [str(t) for t in data["target_names"]], data["targets"]
     for a in (edge_index, lattice, *arrays.values()):
         a.setflags(write=False)
+    files = getattr(data, "files", data)  # caches written before per-site targets have none
+    site_names = [str(t) for t in data["site_target_names"]] if "site_target_names" in files else []
+    site_targets = data["site_targets"] if site_names else None
+    if site_targets is not None:
+        site_targets.setflags(write=False)
     ng = data["num_gauges"]
     gauge_at = np.concatenate([[0], np.cumsum(ng * ns)])
     shifts = data["gauge_shifts"]
@@ -451,6 +513,10 @@ def _unpack(data) -> list[CrystalGraph]:
         a, b, c, d = site_at[k], site_at[k + 1], edge_at[k], edge_at[k + 1]
         gauges = shifts[gauge_at[k]:gauge_at[k + 1]].reshape(int(ng[k]), int(ns[k]), 3) if ng[k] else None
         t = {name: float(targets[k, j]) for j, name in enumerate(names) if np.isfinite(targets[k, j])}
+        for j, name in enumerate(site_names):
+            values = site_targets[a:b, j]
+            if not np.isnan(values).all():
+                t[name] = values
         sc = json.loads(str(supercell[k]))
         graphs.append(CrystalGraph(
             lattice=lattice[k], frac=arrays["frac"][a:b], numbers=arrays["numbers"][a:b],

@@ -104,7 +104,9 @@ def test_float32_tolerance_and_shapes():
     batch, g = batch_for("ecn-s", torch.float32)
     model = model_for("ecn-s", dtype=torch.float32)
     assert model(batch).shape == (1, 1)
-    assert model_for("ecn-s", readout="node", dtype=torch.float32)(batch).shape == (batch.num_nodes, 1)
+    # per site of the unit cell, also on the explicit supercell (8 copies of each site)
+    assert batch.num_nodes == 8 * g.num_sites
+    assert model_for("ecn-s", readout="node", dtype=torch.float32)(batch).shape == (g.num_sites, 1)
     assert_equivariant(model, batch, cell_group_perms("S", g, count=3), g.cell_pattern("S").edge_colors, g.num_sites)
 
 

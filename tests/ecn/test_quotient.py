@@ -114,8 +114,11 @@ def test_the_cell_onehot_breaks_the_quotient(real_crystals):
                         readout="node").double()
     batch = collate([g], "S")
     batch.x, batch.edge_attr = batch.x.double(), batch.edge_attr.double()
-    out = model(batch).reshape(8, g.num_sites)
+    out = model._forward(batch).reshape(8, g.num_sites)  # per node of the supercell, cell by cell
     assert float((out - out[0]).abs().max().detach()) > 1e-6
+    per_site = model(batch)  # what the model returns: each site's mean over its 8 copies
+    assert per_site.shape == (g.num_sites, 1)
+    assert torch.allclose(per_site.reshape(-1), out.mean(0), atol=1e-12)
 
 
 def test_num_colors_match_the_patterns():
