@@ -61,6 +61,9 @@ def _data_list(batch) -> list[CrystalData]:
     edge_counts = torch.bincount(edge_graph, minlength=batch.num_graphs).tolist()
     edge_ptr = np.concatenate([[0], np.cumsum(edge_counts)]).tolist()
     order = torch.argsort(edge_graph, stable=True)  # edges of a batch are already grouped by graph
+    sites = (torch.diff(batch.ptr) // (1 if batch.quotient else batch.num_cells)).tolist()
+    site_ptr = np.concatenate([[0], np.cumsum(sites)]).tolist()
+    per_site = batch.y.shape[0] == site_ptr[-1] != batch.num_graphs  # per-site targets: a block of rows each
     out = []
     for k in range(batch.num_graphs):
         a, b = ptr[k], ptr[k + 1]
@@ -68,7 +71,8 @@ def _data_list(batch) -> list[CrystalData]:
         fields = {name: getattr(batch, name)[a:b] for name in _NODE}
         fields.update({name: getattr(batch, name)[e] for name in _EDGE})
         out.append(CrystalData(
-            edge_index=batch.edge_index[:, e] - a, pos=batch.positions[a:b], y=batch.y[k:k + 1], **fields,
+            edge_index=batch.edge_index[:, e] - a, pos=batch.positions[a:b],
+            y=batch.y[site_ptr[k]:site_ptr[k + 1]] if per_site else batch.y[k:k + 1], **fields,
             num_edge_colors=int(batch.num_edge_colors), num_cells=int(batch.num_cells), quotient=bool(batch.quotient),
             id=batch.ids[k] if batch.ids else "", target_names=tuple(batch.target_names), num_nodes=b - a))
     return out
@@ -153,7 +157,8 @@ def from_pyg(data):
         atomic_number=data.atomic_number, site_index=data.site_index, cell_index=data.cell_index,
         positions=data.pos, batch=batch, ptr=ptr, y=data.y, num_edge_colors=max(int(c) for c in colors),
         target_names=tuple(names[0] or ()), ids=tuple(str(i) for i in ids), num_cells=int(cells[0]),
-        quotient=bool(quotient[0]))
+        quotient=bool(quotient[0]), num_structures=num_graphs,
+        structure_sites=torch.diff(ptr) // (1 if quotient[0] else int(cells[0])))
 
 
 def _supercell(value):
@@ -175,5 +180,6 @@ def to_graphs(data) -> list:
             lattice=d.lattice.reshape(3, 3).numpy(), frac=d.frac.numpy(), numbers=d.numbers.numpy(),
             unit_edge_index=d.unit_edge_index.numpy(), unit_edge_image=d.unit_edge_image.numpy(),
             unit_edge_length=d.unit_edge_length.numpy(), supercell=_supercell(d.supercell), id=str(d.id),
-            targets={k: float(v) for k, v in dict(d.targets or {}).items()}))
+            targets={k: np.asarray(v, dtype=float) if np.ndim(v) else float(v)
+                     for k, v in dict(d.targets or {}).items()}))
     return out
