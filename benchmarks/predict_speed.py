@@ -8,12 +8,18 @@ included in every time):
   graph, batch it alone and run the model (first ``--single`` rows only);
 * ``streamed``: :meth:`ecn.predict.Predictor.stream` with ``--workers`` graph-building processes
   and batches of ``--batch-size`` (what ``ecn predict`` runs), and the same with no worker
-  process (``in_process``).
+  process (``in_process``);
+* ``stages``: where one core's time goes, in milliseconds per structure, on one thread: parsing
+  the CIF, building the graph (of which finding the bonds), the gauges (frames), collating and
+  the forward passes, with the mean number of gauges a structure is averaged over.
+
+``--checkpoint NAME=PATH`` (repeatable) adds any other checkpoint, e.g. a run's ``best.pt``.
 
 Writes ``benchmarks/results/predict_speed.json`` with the machine (CPU, cores, load average before
 and after, torch) so that numbers from a busy machine are recognisable as such.
 
     python benchmarks/predict_speed.py [--structures 2000] [--single 200] [--workers 2] [--models ecn-s cgcnn]
+                                       [--checkpoint ecn-s-tree=runs/ecn-s/best.pt]
 """
 
 from __future__ import annotations
@@ -69,6 +75,38 @@ def streamed(path: Path, rows, workers: int, batch_size: int) -> tuple[float, in
     return time.perf_counter() - t0, done
 
 
+def stages(path: Path, rows) -> dict:
+    """Milliseconds per structure of each step of the in-process path, on one thread."""
+    from ecn.data.graph import reduced_basis, unit_cell_edges
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    member = Predictor([path]).members[0]
+    settings, n = member.settings, len(rows)
+
+    def timed(work):
+        t0 = time.perf_counter()
+        out = work()
+        return out, 1e3 * (time.perf_counter() - t0) / n
+
+    try:
+        crystals, cif = timed(lambda: [crystal_from_cif(r["cif"], id=r["id"]) for r in rows])
+        _, bonds = timed(lambda: [unit_cell_edges(reduced_basis(c, settings), settings) for c in crystals])
+        graphs, graph = timed(lambda: [crystal_graph(c, settings=settings) for c in crystals])
+        _, frames = timed(lambda: [g.frames(member.make_batch.group) for g in graphs])
+        size = 256
+        batches, collate = timed(lambda: [member.make_batch(graphs[k:k + size]) for k in range(0, n, size)])
+        member.model.eval()
+        with torch.no_grad():
+            _, forward = timed(lambda: [member.model(b) for b in batches])
+    finally:
+        torch.set_num_threads(threads)
+    return {"cif_ms": cif, "graph_ms": graph, "of_which_bonds_ms": bonds, "frames_ms": frames,
+            "collate_ms": collate, "forward_ms": forward, "total_ms": cif + graph + collate + forward,
+            "gauges_per_structure": sum(len(g.frames(member.make_batch.group)) for g in graphs) / n
+            if member.make_batch.frames else 1.0}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--structures", type=int, default=2000)
@@ -76,6 +114,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--models", nargs="+", default=["ecn-s", "cgcnn"])
+    parser.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH",
+                        help="another checkpoint to time (repeatable)")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "predict_speed.json"))
     args = parser.parse_args(argv)
     rows = []
@@ -88,19 +128,29 @@ def main(argv=None) -> int:
                           "load_average_before": list(os.getloadavg())},
               "structures": len(rows), "single_structures": min(args.single, len(rows)), "workers": args.workers,
               "batch_size": args.batch_size, "models": {}}
-    for name in args.models:
-        path = ROOT / "docs" / "results" / "checkpoints" / f"perov5-{name}.pt"
+    paths = {f"perov5-{name}": ROOT / "docs" / "results" / "checkpoints" / f"perov5-{name}.pt" for name in args.models}
+    for item in args.checkpoint:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not Path(path).is_file():
+            parser.error(f"expected --checkpoint NAME=PATH of an existing file, got {item!r}")
+        paths[name] = Path(path)
+    for name, path in paths.items():
         single = one_at_a_time(path, rows[:args.single])
         fast, done = streamed(path, rows, args.workers, args.batch_size)
         local, _ = streamed(path, rows, 0, args.batch_size)
         entry = {"one_at_a_time_per_second": result["single_structures"] / single,
                  "streamed_per_second": done / fast, "in_process_per_second": len(rows) / local,
-                 "streamed_seconds": fast, "predicted": done}
+                 "streamed_seconds": fast, "predicted": done, "checkpoint": str(path),
+                 "stages": stages(path, rows)}
         entry["speedup"] = entry["streamed_per_second"] / entry["one_at_a_time_per_second"]
-        result["models"][f"perov5-{name}"] = entry
-        print(f"perov5-{name}: one at a time {entry['one_at_a_time_per_second']:.0f}/s, streamed "
+        result["models"][name] = entry
+        st = entry["stages"]
+        print(f"{name}: one at a time {entry['one_at_a_time_per_second']:.0f}/s, streamed "
               f"({args.workers} workers) {entry['streamed_per_second']:.0f}/s, in process "
-              f"{entry['in_process_per_second']:.0f}/s, x{entry['speedup']:.1f}", flush=True)
+              f"{entry['in_process_per_second']:.0f}/s, x{entry['speedup']:.1f}; ms per structure on one thread: CIF "
+              f"{st['cif_ms']:.1f}, graph {st['graph_ms']:.1f} (bonds {st['of_which_bonds_ms']:.1f}), collate "
+              f"{st['collate_ms']:.1f}, forward {st['forward_ms']:.1f} over {st['gauges_per_structure']:.1f} gauges",
+              flush=True)
     result["machine"]["load_average_after"] = list(os.getloadavg())
     write_json_atomic(args.json, result)
     print(f"wrote {args.json}")

@@ -21,6 +21,7 @@ Rules
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -170,15 +171,22 @@ def _cospherical_pairs(vor, cart: np.ndarray, is_root: np.ndarray, neighbor_tol:
     nearest, _ = tree.query(centres, k=k)
     nearest = nearest.reshape(len(centres), k)
     degenerate = nearest[:, -1] <= nearest[:, 0] + neighbor_tol  # a fifth point on the sphere
+    if not degenerate.any():
+        return np.zeros((0, 2), dtype=np.int64)
+    balls = tree.query_ball_point(centres[degenerate], nearest[degenerate, 0] + neighbor_tol, return_sorted=True)
     out = []
-    for centre, r in zip(centres[degenerate], nearest[degenerate, 0]):
-        ball = tree.query_ball_point(centre, r + neighbor_tol)
-        if len(ball) > 4:
-            ball = np.asarray(sorted(ball))
-            a, b = np.triu_indices(len(ball), 1)
-            pair = np.stack([ball[a], ball[b]], axis=1)
-            out.append(pair[is_root[pair[:, 0]] | is_root[pair[:, 1]]])
+    for ball in {tuple(b) for b in balls if len(b) > 4}:  # spheres through the same points count once
+        ball = np.asarray(ball)
+        a, b = _upper_pairs(len(ball))
+        pair = np.stack([ball[a], ball[b]], axis=1)
+        out.append(pair[is_root[pair[:, 0]] | is_root[pair[:, 1]]])
     return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=64)
+def _upper_pairs(n: int) -> tuple:
+    """``np.triu_indices(n, 1)``, cached (the same few sizes recur for every structure)."""
+    return np.triu_indices(n, 1)
 
 
 def radius_neighbors(
