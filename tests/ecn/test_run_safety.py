@@ -110,7 +110,9 @@ def test_a_failed_fresh_run_leaves_no_folder_and_orphans_are_cleaned(tmp_path, c
 def test_sigint_prints_one_line_and_leaves_a_resumable_run(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "ecn", "train", *PEROV, "--epochs", "500", "--out", str(out)],
+    # min_lr=0: the plateau schedule never ends the run on its own, however fast its epochs are
+    proc = subprocess.Popen([sys.executable, "-m", "ecn", "train", *PEROV, "--epochs", "5000", "--set", "min_lr=0",
+                             "--out", str(out)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and not ((out / "log.csv").exists() and (out / "last.pt").exists()):
