@@ -34,6 +34,14 @@ from ecn.train import _config_of  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _shown(path: Path) -> str:
+    """A published checkpoint by its file name, any other file by its path in the repository."""
+    path = path.resolve()
+    if path.parent == REPO / "docs" / "results" / "checkpoints":
+        return path.name
+    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else path.name
+
+
 def read_split(split: str, limit: int):
     path = Path(os.environ.get("ECN_DATA_DIR", REPO.parent / "shared" / "data")) / "perov_5" / f"{split}.csv.gz"
     csv.field_size_limit(1 << 30)
@@ -60,6 +68,7 @@ def main(argv=None) -> int:
     rows = []
     for path in paths:
         config = _config_of(load_checkpoint(path))
+        shown = _shown(path)
         forms = [("as trained", {})]
         if config.gauge != "tree" or config.neighbor_tol == 0:
             forms.append(("tree gauge", {"gauge": "tree", "neighbor_tol": 1e-4}))
@@ -68,12 +77,12 @@ def main(argv=None) -> int:
             predict = checkpoint_predictor(path, **override)
             audit = gauge_audit(predict, crystals, seed=args.seed)
             mae = float(np.mean(np.abs(np.asarray(audit["reference"])[:, 0] - y)))
-            rows.append({"checkpoint": path.name, "model": config.model, "form": label,
+            rows.append({"checkpoint": shown, "model": config.model, "form": label,
                          "gauge": override.get("gauge", config.gauge),
                          "neighbor_tol": override.get("neighbor_tol", config.neighbor_tol),
                          "mae": mae, "seconds": time.perf_counter() - t0,
                          **{c: {k: audit[c][k] for k in ("mean", "max")} for c in CHANGES}})
-            print(f"{path.name:22s} {label:10s} MAE {mae:.4f}  " +
+            print(f"{shown:22s} {label:10s} MAE {mae:.4f}  " +
                   "  ".join(f"{c} {audit[c]['mean']:.2g}/{audit[c]['max']:.2g}" for c in CHANGES), flush=True)
     result = {"split": args.split, "structures": len(crystals), "seed": args.seed, "changes": list(CHANGES),
               "date": time.strftime("%Y-%m-%d"),

@@ -211,11 +211,15 @@ def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
         true = np.array([float(r["heat_all_true"]) for r in rows])
         pred = np.array([float(r["heat_all_pred"]) for r in rows])
         ax.scatter(true, pred, s=2, alpha=0.4)
-        ax.plot([true.min(), true.max()], [true.min(), true.max()], "k:", lw=0.8)
+        lo, hi = min(true.min(), pred.min()), max(true.max(), pred.max())
+        ax.plot([lo, hi], [lo, hi], "k:", lw=0.8)
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_aspect("equal")
         ax.set(
-            title=f"{name} (seed {pub['seed']}): MAE {pub['test_mae']:.3f}",
-            xlabel="DFT heat (eV)",
-            ylabel="predicted (eV)",
+            title=f"{name} (seed {pub['seed']}): MAE {pub['test_mae']:.3f} eV/cell",
+            xlabel="DFT heat_all (eV per cell)",
+            ylabel="predicted (eV per cell)",
         )
         ax.title.set_fontsize(9)
     fig.savefig(out / "perov5_parity.png", dpi=110)

@@ -811,11 +811,20 @@ def _plot(out: Path, pred, true, config):
         ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC, {name} (test)")
         fig.savefig(out / "roc.png", dpi=110)
         return
+    from .predict import UNITS
+
+    unit = UNITS.get((config.data.replace("_", "").replace("-", "").lower(), name))
     ax.scatter(true[ok, 0], pred[ok, 0], s=4, alpha=0.5)
-    lo, hi = float(np.nanmin(true[ok, 0])), float(np.nanmax(true[ok, 0]))
+    both = np.concatenate([true[ok, 0], pred[ok, 0]])
+    lo, hi = float(np.nanmin(both)), float(np.nanmax(both))
     ax.plot([lo, hi], [lo, hi], "k:", lw=0.8)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_aspect("equal")  # equal axes: distances from the diagonal read the same both ways
     mae = float(np.mean(np.abs(pred[ok, 0] - true[ok, 0])))
-    ax.set(xlabel=f"{name} (true)", ylabel=f"{name} (predicted)", title=f"{config.model}: test MAE {mae:.4f}")
+    units = f" ({unit})" if unit else ""
+    ax.set(xlabel=f"{name}, true{units}", ylabel=f"{name}, predicted{units}",
+           title=f"{config.model}: test MAE {mae:.4f}{' ' + unit if unit else ''}")
     fig.savefig(out / "parity.png", dpi=110)
 
 
