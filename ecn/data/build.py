@@ -43,7 +43,8 @@ __all__ = ["BuildLimits", "BuildReport", "BuildError", "build_graphs", "check_se
 log = logging.getLogger("ecn.data")
 
 #: Bump when the cached arrays change meaning.
-CACHE_FORMAT_VERSION = 4  # 2: unit cells with bond images (was: explicit supercells); 3: gauge; 4: tied gauges
+CACHE_FORMAT_VERSION = 5  # 2: unit cells with bond images (was: explicit supercells); 3: gauge; 4: tied gauges;
+# 5: bonds kept in both directions under neighbor_tol, per-site targets
 
 
 @dataclass(frozen=True)

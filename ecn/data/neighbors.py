@@ -153,8 +153,29 @@ def isayev_neighbors(lattice, frac, numbers, tol: float = 0.5, cutoff: float = 6
     keep = d <= RADIUS_BY_Z[numbers[i]] + RADIUS_BY_Z[numbers[j]] + tol
     i, j, d = i[keep], j[keep], d[keep]
     image = shift[q[keep]] - wrap[j] + wrap[i]
+    if neighbor_tol > 0:
+        i, j, image, d = _with_reverses(i, j, image, d)
     order = np.lexsort((d, image[:, 2], image[:, 1], image[:, 0], j, i))
     return UnitCellEdges(i[order], j[order], image[order], d[order])
+
+
+def _with_reverses(i, j, image, d):
+    """The edges and, where it is missing, the reverse ``j -> i`` at ``-image`` of each edge.
+
+    A bond is symmetric, and so is the tessellation of a periodic crystal, but Qhull finds the two
+    directions of a bond at two places (around the root of ``i`` and around the root of ``j``), and
+    where a face is near-degenerate the tolerance test of :func:`_cospherical_pairs` may keep it at
+    one place and not at the other, by rounding. Keeping both directions whenever one is found makes
+    the graph symmetric and stops such a bond from depending on how the file writes the crystal.
+    """
+    key = np.concatenate([i[:, None], j[:, None], image], axis=1)
+    back = np.concatenate([j[:, None], i[:, None], -image], axis=1)
+    have = {tuple(r) for r in key.tolist()}
+    missing = np.array([tuple(r) not in have for r in back.tolist()], dtype=bool)
+    if not missing.any():
+        return i, j, image, d
+    return (np.concatenate([i, j[missing]]), np.concatenate([j, i[missing]]),
+            np.concatenate([image, -image[missing]]), np.concatenate([d, d[missing]]))
 
 
 def _cospherical_pairs(vor, cart: np.ndarray, is_root: np.ndarray, neighbor_tol: float) -> np.ndarray:
