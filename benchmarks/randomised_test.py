@@ -9,12 +9,15 @@ each checkpoint (evaluated with its own settings, as ``ecn evaluate`` does) the 
 MAE on both, their difference and the mean and largest change of a prediction, to
 ``docs/results/randomised_test.{json,md}`` (``--out``), with the hardware.
 
-    python benchmarks/randomised_test.py CHECKPOINT... [--structures 0] [--seed 0] [--out PREFIX]
+    python benchmarks/randomised_test.py CHECKPOINT... [--structures 0] [--seed 0] [--out PREFIX] [--append]
+
+``--append`` keeps the rows of other checkpoints already in ``PREFIX.json`` (same structures and seed).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -63,6 +66,7 @@ def main(argv=None) -> int:
     parser.add_argument("--structures", type=int, default=0, help="the first N test structures (0: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(REPO / "docs" / "results" / "randomised_test"))
+    parser.add_argument("--append", action="store_true", help="keep the other checkpoints' rows of --out")
     args = parser.parse_args(argv)
     crystals, y = read_split("test", args.structures or 10**9)
     copy = randomised(crystals, args.seed)
@@ -81,6 +85,13 @@ def main(argv=None) -> int:
         rows.append(row)
         print(f"{row['checkpoint']}: MAE {row['mae_as_given']:.4f} as given, {row['mae_randomised']:.4f} randomised; "
               f"change mean {row['change_mean']:.2g}, max {row['change_max']:.2g}", flush=True)
+    if args.append and Path(args.out + ".json").is_file():
+        earlier = json.loads(Path(args.out + ".json").read_text())
+        if (earlier["structures"], earlier["seed"]) != (len(crystals), args.seed):
+            parser.error(f"expected {args.out}.json of {len(crystals)} structures and seed {args.seed} to append to, "
+                         f"got {earlier['structures']} and {earlier['seed']}")
+        new = {r["checkpoint"] for r in rows}
+        rows = [r for r in earlier["rows"] if r["checkpoint"] not in new] + rows
     result = {"split": "test", "structures": len(crystals), "seed": args.seed, "changes": list(GAUGE),
               "date": time.strftime("%Y-%m-%d"), "hardware": f"{_cpu()}, {os.cpu_count()} cores",
               "command": "python benchmarks/randomised_test.py " + " ".join(argv if argv is not None else sys.argv[1:]),
