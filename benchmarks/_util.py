@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
+__all__ = ["cpu_name", "write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
 
 
 def write_text_atomic(path, text: str) -> None:
@@ -33,3 +33,15 @@ def write_bytes_atomic(path, data: bytes) -> None:
 def write_json_atomic(path, data) -> None:
     """``data`` as indented JSON, written atomically."""
     write_text_atomic(path, json.dumps(data, indent=1) + "\n")
+
+
+def cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo (else what :mod:`platform` knows), for result files."""
+    import platform
+
+    info = Path("/proc/cpuinfo")
+    if info.exists():
+        for line in info.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()

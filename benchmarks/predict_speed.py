@@ -36,22 +36,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
-from _util import write_json_atomic  # noqa: E402
+from _util import cpu_name, write_json_atomic  # noqa: E402
 
 from ecn.checkpoint import load_checkpoint  # noqa: E402
 from ecn.data import crystal_from_cif, crystal_graph, dataset_file, iter_csv_rows  # noqa: E402
 from ecn.predict import Predictor  # noqa: E402
 from ecn.train import Normalizer, _config_of, _predict, graph_settings, model_from_checkpoint  # noqa: E402
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def one_at_a_time(path: Path, rows) -> float:
@@ -123,7 +113,7 @@ def main(argv=None) -> int:
         rows.append(row)
         if len(rows) >= args.structures:
             break
-    result = {"machine": {"cpu": _cpu(), "cores": os.cpu_count(), "platform": platform.platform(),
+    result = {"machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "platform": platform.platform(),
                           "python": platform.python_version(), "torch": torch.__version__,
                           "load_average_before": list(os.getloadavg())},
               "structures": len(rows), "single_structures": min(args.single, len(rows)), "workers": args.workers,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from _util import write_json_atomic, write_text_atomic  # noqa: E402
+from _util import cpu_name, write_json_atomic, write_text_atomic  # noqa: E402
 from gauge_audit import _shown, read_split  # noqa: E402
 
 from ecn.audit import checkpoint_predictor, rewrite  # noqa: E402
@@ -51,13 +50,6 @@ def randomised(crystals, seed: int) -> list:
     return out
 
 
-def _cpu() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.machine()
 
 
 def main(argv=None) -> int:
@@ -93,7 +85,7 @@ def main(argv=None) -> int:
         new = {r["checkpoint"] for r in rows}
         rows = [r for r in earlier["rows"] if r["checkpoint"] not in new] + rows
     result = {"split": "test", "structures": len(crystals), "seed": args.seed, "changes": list(GAUGE),
-              "date": time.strftime("%Y-%m-%d"), "hardware": f"{_cpu()}, {os.cpu_count()} cores",
+              "date": time.strftime("%Y-%m-%d"), "hardware": f"{cpu_name()}, {os.cpu_count()} cores",
               "command": "python benchmarks/randomised_test.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "rows": rows}
     write_json_atomic(args.out + ".json", result)

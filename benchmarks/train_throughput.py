@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-from _util import write_json_atomic  # noqa: E402
+from _util import cpu_name, write_json_atomic  # noqa: E402
 
 from ecn.config import TrainConfig  # noqa: E402
 from ecn.data import load_dataset  # noqa: E402
@@ -48,13 +47,6 @@ VARIANTS = {
 }
 
 
-def cpu_name() -> str:
-    info = Path("/proc/cpuinfo")
-    if info.exists():
-        for line in info.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def make_batches(name: str, structures: int, device):

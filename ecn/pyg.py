@@ -61,7 +61,7 @@ def _data_list(batch) -> list[CrystalData]:
     edge_counts = torch.bincount(edge_graph, minlength=batch.num_graphs).tolist()
     edge_ptr = np.concatenate([[0], np.cumsum(edge_counts)]).tolist()
     order = torch.argsort(edge_graph, stable=True)  # edges of a batch are already grouped by graph
-    sites = (torch.diff(batch.ptr) // (1 if batch.quotient else batch.num_cells)).tolist()
+    sites = batch.structure_sites.tolist()
     site_ptr = np.concatenate([[0], np.cumsum(sites)]).tolist()
     per_site = batch.y.shape[0] == site_ptr[-1] != batch.num_graphs  # per-site targets: a block of rows each
     out = []
