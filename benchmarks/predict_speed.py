@@ -11,7 +11,8 @@ included in every time):
   process (``in_process``);
 * ``stages``: where one core's time goes, in milliseconds per structure, on one thread: parsing
   the CIF, building the graph (of which finding the bonds), the gauges (frames), collating and
-  the forward passes, with the mean number of gauges a structure is averaged over.
+  the forward passes, with the mean number of gauges a structure is averaged over and of the
+  forward passes that takes once gauges that no message-passing network can tell apart are merged.
 
 ``--checkpoint NAME=PATH`` (repeatable) adds any other checkpoint, e.g. a run's ``best.pt``.
 
@@ -94,7 +95,8 @@ def stages(path: Path, rows) -> dict:
     return {"cif_ms": cif, "graph_ms": graph, "of_which_bonds_ms": bonds, "frames_ms": frames,
             "collate_ms": collate, "forward_ms": forward, "total_ms": cif + graph + collate + forward,
             "gauges_per_structure": sum(len(g.frames(member.make_batch.group)) for g in graphs) / n
-            if member.make_batch.frames else 1.0}
+            if member.make_batch.frames else 1.0,
+            "forward_passes_per_structure": sum(b.num_graphs for b in batches) / n}
 
 
 def main(argv=None) -> int:
@@ -139,7 +141,8 @@ def main(argv=None) -> int:
               f"({args.workers} workers) {entry['streamed_per_second']:.0f}/s, in process "
               f"{entry['in_process_per_second']:.0f}/s, x{entry['speedup']:.1f}; ms per structure on one thread: CIF "
               f"{st['cif_ms']:.1f}, graph {st['graph_ms']:.1f} (bonds {st['of_which_bonds_ms']:.1f}), collate "
-              f"{st['collate_ms']:.1f}, forward {st['forward_ms']:.1f} over {st['gauges_per_structure']:.1f} gauges",
+              f"{st['collate_ms']:.1f}, forward {st['forward_ms']:.1f} over {st['gauges_per_structure']:.1f} gauges "
+              f"({st['forward_passes_per_structure']:.1f} after merging those alike)",
               flush=True)
     result["machine"]["load_average_after"] = list(os.getloadavg())
     write_json_atomic(args.json, result)

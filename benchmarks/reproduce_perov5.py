@@ -8,11 +8,13 @@ wall time and hardware, next to the paper's numbers. Runs live in ``RUNS/<model>
 are resumed (``last.pt``) or skipped (``metrics.json``) when the script is started again, so a
 budget can be spread over several sessions. ``--jobs`` runs several side by side (spawned
 processes, one thread each on CPU). The checkpoint of each model's best seed (by validation MAE) is
-copied to ``RESULTS/checkpoints/`` and evaluated again from there. ``--ablation`` adds variants of
-ECN-S_Lambda (group + period features instead of one-hot Z; the paper's exact input, the cell
-one-hot on the explicit supercell; a 3x3x3 supercell), ``--gauge-study`` ECN-S_Lambda on the
-atoms' images as the files give them (no tree gauge, Qhull's own faces), ``--graph-study``
-the MPNN on CGCNN's radius graph and CGCNN on the paper's bonds.
+copied to ``RESULTS/checkpoints/`` (or ``--checkpoints``) and evaluated again from there.
+``--ablation`` adds variants of ECN-S_Lambda (group + period features instead of one-hot Z; the
+paper's exact input, the cell one-hot on the explicit supercell; a 3x3x3 supercell),
+``--gauge-study`` ECN-S_Lambda on the atoms' images as the files give them (no tree gauge, Qhull's
+own faces), ``--graph-study`` the MPNN and ECN-S_Lambda on CGCNN's radius graph and CGCNN on the
+paper's bonds; ``--variants`` names variants one by one. ``--no-publish`` leaves checkpoints and
+figures out (a screening budget).
 
     python benchmarks/reproduce_perov5.py --epochs 8 --set lr_schedule=cosine --jobs 2 --ablation --graph-study
     python benchmarks/reproduce_perov5.py --epochs 1000 --device cuda --jobs 3 --results docs/results/full
@@ -57,7 +59,14 @@ VARIANTS = {
     ),
     "ecn-s+3x3x3": ("ecn-s", ["supercell=3,3,3"], "ablation", "3x3x3 supercell"),
     "ecn-s+as_given": ("ecn-s", ["gauge=as_given", "neighbor_tol=0"], "gauge", "images as the files give them"),
+    "cgcnn+tol0": (
+        "cgcnn",
+        ["gauge=as_given", "neighbor_tol=0"],
+        "gauge",
+        "neighbours tied at the 12th place not grouped (neighbor_tol 0)",
+    ),
     "mpnn+radius": ("mpnn", ["neighbors=radius"], "graph", "radius graph (8 A, 12 neighbours)"),
+    "ecn-s+radius": ("ecn-s", ["neighbors=radius"], "graph", "radius graph (8 A, 12 neighbours)"),
     "cgcnn+isayev": ("cgcnn", ["neighbors=isayev"], "graph", "the paper's bonds (IsayevNN)"),
 }
 
@@ -161,7 +170,7 @@ def publish(name: str, runs: list, args: argparse.Namespace) -> dict:
 
     chosen = min(runs, key=lambda r: r["val_mae"])
     run_dir = Path(args.runs) / f"{name}-seed{chosen['seed']}"
-    folder = Path(args.results) / "checkpoints"
+    folder = Path(args.checkpoints or Path(args.results) / "checkpoints")
     folder.mkdir(parents=True, exist_ok=True)
     checkpoint, config = folder / f"perov5-{name}.pt", folder / f"perov5-{name}.yaml"
     write_bytes_atomic(checkpoint, (run_dir / "best.pt").read_bytes())
@@ -227,8 +236,8 @@ def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
 
 def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
     main_rows = {name: _row(runs) for name, runs in results.items() if name not in VARIANTS}
-    published = {name: publish(name, results[name], args) for name in main_rows}
-    if main_rows:
+    published = {} if args.no_publish else {name: publish(name, results[name], args) for name in main_rows}
+    if published:
         figures({n: r for n, r in results.items() if n in main_rows}, published, args)
     extra = f"; changed settings: {', '.join(args.set)}" if args.set else ""
     meta = {
@@ -240,13 +249,17 @@ def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
     }
     table = []
     for name, row in main_rows.items():
-        pub = published[name]
+        pub = published.get(name)
+        checkpoint = (
+            f"`{Path(pub['checkpoint']).name}` (seed {pub['seed']}, {pub['test_mae']:.4f}, "
+            f"{'reproduced' if pub['reproduced'] else 'NOT reproduced'})"
+            if pub
+            else "not published"
+        )
         table.append(
             f"| {LABELS.get(name, name)} | {row['test_mae_mean']:.4f} +- {row['test_mae_std']:.4f} | "
             f"{PAPER.get(name, '-')} | {len(row['seeds'])} | {', '.join(map(str, row['epochs_run']))} | "
-            f"{statistics.mean(row['wall_seconds']) / 60:.0f} min | "
-            f"`{Path(pub['checkpoint']).name}` (seed {pub['seed']}, {pub['test_mae']:.4f}, "
-            f"{'reproduced' if pub['reproduced'] else 'NOT reproduced'}) |"
+            f"{statistics.mean(row['wall_seconds']) / 60:.0f} min | {checkpoint} |"
         )
     variant_rows = {name: _row(runs) for name, runs in results.items() if name in VARIANTS}
     variants = []
@@ -352,6 +365,9 @@ def main(argv=None) -> int:
     parser.add_argument("--graph-study", action="store_true", help="MPNN and CGCNN with each other's graph rule")
     parser.add_argument("--gauge-study", action="store_true", help="ECN-S_Lambda on the images as the files give them")
     parser.add_argument("--status", action="store_true", help="only report the runs' progress (perov5_progress.*)")
+    parser.add_argument("--variants", nargs="*", default=[], choices=sorted(VARIANTS), help="variants by name")
+    parser.add_argument("--checkpoints", default="", help="publish into this folder (default: RESULTS/checkpoints)")
+    parser.add_argument("--no-publish", action="store_true", help="no checkpoints or figures in RESULTS")
     parser.add_argument("--ablation-seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--jobs", type=int, default=1, help="runs side by side (CPU: one thread each)")
     parser.add_argument("--set", action="append", default=[], help="extra key=value settings for every run")
@@ -363,13 +379,15 @@ def main(argv=None) -> int:
     studies = {"ablation"} if args.ablation else set()
     studies |= {"graph"} if args.graph_study else set()
     studies |= {"gauge"} if args.gauge_study else set()
-    plan = [(m, []) for m in args.models] + [(name, v[1]) for name, v in VARIANTS.items() if v[2] in studies]
+    plan = [(m, []) for m in args.models] + [
+        (name, v[1]) for name, v in VARIANTS.items() if v[2] in studies or name in args.variants
+    ]
     results = run_all(plan, args)
     summary, md = summarise(results, args)
-    if (Path(args.results) / "checkpoints").is_dir():  # published names resolve, sha256-checked, to the new files
+    if summary["published"]:  # published names resolve, sha256-checked, to the new files
         from ecn.pretrained import write_registry
 
-        write_registry(Path(args.results) / "checkpoints")
+        write_registry(Path(args.checkpoints or Path(args.results) / "checkpoints"))
     out = Path(args.results)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "perov5.json", summary)

@@ -32,7 +32,8 @@ from torch import nn
 from .nn.layers import ColorLinear, ECNLayer, _EdgeFunction
 from .nn.scatter import scatter_mean, scatter_sum
 
-__all__ = ["ModelConfig", "build_model", "MODELS", "CrystalModel", "num_colors_for", "SUPERCELL_MODELS"]
+__all__ = ["ModelConfig", "build_model", "MODELS", "CrystalModel", "num_colors_for", "SUPERCELL_MODELS",
+           "LENGTH_ONLY_MODELS"]
 
 #: model name -> (colour group for ecn.data, graph settings as a dict for GraphSettings)
 MODELS = {
@@ -47,6 +48,12 @@ MODELS = {
 
 #: The models whose graph is a supercell (and which can run on its quotient).
 SUPERCELL_MODELS = ("ecn-s", "ecn-p1", "ecn-g", "egnn")
+
+#: The models that read a graph through its elements, bond lengths, colours and same-site flags
+#: only (message passing, sums over bonds, a readout of the multiset of node states): two gauges
+#: that colour refinement cannot tell apart give them the same output (:mod:`ecn.data.frames`).
+#: Not the E(n) model, which reads the bond vectors.
+LENGTH_ONLY_MODELS = ("ecn-s", "ecn-p1", "ecn-g", "mpnn", "cgcnn", "megnet")
 
 
 def num_colors_for(model: str, supercell=None) -> int:
@@ -164,9 +171,21 @@ class CrystalModel(nn.Module):
         if self.config.readout == "node" and not batch.quotient and batch.num_cells > 1:
             out = _per_site(out, batch)
         if batch.frame_of is not None:  # average over the gauges of each structure
-            if self.config.readout == "node":
-                return scatter_mean(out, batch.frame_site_of, int(batch.structure_sites.sum()))
-            return scatter_mean(out, batch.frame_of, batch.num_structures)
+            node = self.config.readout == "node"
+            if node and not batch.frames_per_site:
+                raise ValueError(
+                    "expected a batch whose gauges are merged site by site for a per-site model "
+                    "(collate(..., frames=True, per_site=True)), got one merged as wholes"
+                )
+            index = batch.frame_site_of if node else batch.frame_of
+            size = int(batch.structure_sites.sum()) if node else batch.num_structures
+            if batch.frame_weight is None:
+                return scatter_mean(out, index, size)
+            weight = batch.frame_weight.to(out.dtype)
+            if node:  # every site of a slot carries the slot's weight
+                sites = torch.diff(batch.ptr) // (1 if batch.quotient else batch.num_cells)
+                weight = torch.repeat_interleave(weight, sites)
+            return scatter_sum(out * weight[:, None], index, size)
         return out
 
     def _forward(self, batch) -> torch.Tensor:

@@ -38,7 +38,7 @@ from .data.materials_project import split_indices
 from .data.radii import SYMBOLS
 from .data.sources import DATASETS
 from .metrics import classification_metrics, regression_metrics
-from .models import MODELS, SUPERCELL_MODELS, ModelConfig, build_model, num_colors_for
+from .models import LENGTH_ONLY_MODELS, MODELS, SUPERCELL_MODELS, ModelConfig, build_model, num_colors_for
 
 __all__ = ["train", "evaluate_checkpoint", "predict_files", "load_graphs", "model_from_checkpoint", "RunExistsError",
            "RunFailed", "RunInterrupted"]
@@ -73,11 +73,12 @@ def feature_settings(config: TrainConfig) -> FeatureSettings:
 def collater(config: TrainConfig, frames: bool = True) -> Collater:
     """The batch maker of a run: the model's colours, the targets, the quotient form where it applies,
     and (``frames``, for evaluation and prediction) every tied gauge of each structure, which the model
-    averages over so that a prediction depends on the crystal alone (``docs/concepts.md``, "Gauge")."""
+    averages over so that a prediction depends on the crystal alone (``docs/concepts.md``, "Gauge"),
+    running gauges that no message-passing network can tell apart once (``merge_frames``)."""
     return Collater(MODELS[config.model][0], tuple(config.targets), feature_settings(config),
                     quotient=config.model in SUPERCELL_MODELS and config.uses_quotient,
                     frames=frames and config.gauge == "tree" and config.model in SUPERCELL_MODELS,
-                    per_site=config.readout == "node")
+                    per_site=config.readout == "node", merge_frames=config.model in LENGTH_ONLY_MODELS)
 
 
 _FILE_SPLITS = ("train", "val", "test")
@@ -205,8 +206,10 @@ def _one_frame(graph, generator, group=None, basis=False):
     """One of a graph's tied gauges (for P-1, or with the cell one-hot, also its equally reduced
     bases), drawn with the epoch's generator (the graph itself when it has one)."""
     if group == "P-1" or basis:
-        frames = graph.frames(group, basis=basis)
-        return frames[int(torch.randint(len(frames), (1,), generator=generator))] if len(frames) > 1 else graph
+        choices = graph.frame_choices(group, basis=basis)  # computed once per graph, then memoised
+        if len(choices) == 1:
+            return graph
+        return graph.frame(*choices[int(torch.randint(len(choices), (1,), generator=generator))])
     n = graph.num_frames
     return graph if n == 1 else graph.frame(int(torch.randint(n, (1,), generator=generator)))
 

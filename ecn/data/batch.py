@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .features import FeatureSettings, gaussian_expansion, node_features
+from .frames import distinct_frames
 from .graph import CrystalGraph
 
 __all__ = ["Batch", "collate", "Collater", "make_loader", "target_rows"]
@@ -51,6 +52,8 @@ class Batch:
     quotient: bool = False
     frame_of: torch.Tensor | None = None
     frame_site_of: torch.Tensor | None = None
+    frame_weight: torch.Tensor | None = None  # (slots,) share of its structure's gauges a slot stands for
+    frames_per_site: bool = True  # False: gauges merged as wholes (valid for graph-level readouts only)
     num_structures: int = 0
     structure_sites: torch.Tensor | None = None  # (structures,) unit-cell sites of each structure
 
@@ -97,6 +100,7 @@ def collate(
     quotient: bool = False,
     frames: bool = False,
     per_site: bool = False,
+    merge_frames: bool = False,
 ) -> Batch:
     """Concatenate graphs into a :class:`Batch`, with features and the edge colours of ``group``.
 
@@ -106,8 +110,14 @@ def collate(
     the cell one-hot (``features.cell_onehot`` must be off). ``frames=True`` puts every gauge of
     each graph (:meth:`CrystalGraph.frames`) into the batch, and a model averages its outputs over
     them (``frame_of`` maps each graph slot to its structure, ``frame_site_of`` each site of a slot
-    to the structure's site; ``y`` and ``ids`` stay per structure). ``per_site=True`` collates
-    per-site targets (:func:`target_rows`), for a model with ``readout="node"``.
+    to the structure's site, ``frame_weight`` is the share of the structure's gauges a slot stands
+    for; ``y`` and ``ids`` stay per structure). ``merge_frames=True`` (quotient batches, for models
+    that read a graph through its elements, bond lengths, colours and same-site flags only:
+    :data:`ecn.models.LENGTH_ONLY_MODELS`) puts the gauges that colour refinement cannot tell apart
+    into one slot, weighted by their count (:func:`ecn.data.frames.distinct_frames`): as wholes, or
+    site by site with ``per_site=True``. ``per_site=True`` also collates per-site targets
+    (:func:`target_rows`), for a model with ``readout="node"`` (which refuses a batch whose gauges
+    were merged as wholes).
 
     >>> from ecn.data.structures import Crystal
     >>> from ecn.data.graph import crystal_graph
@@ -120,7 +130,8 @@ def collate(
     if not graphs:
         raise ValueError("expected at least one graph to collate, got none")
     if frames and (group == "P-1" or features.cell_onehot or any(g.num_frames > 1 for g in graphs)):
-        return _collate_frames(graphs, group, target_names, features, symprec, quotient, per_site)
+        return _collate_frames(graphs, group, target_names, features, symprec, quotient and merge_frames, quotient,
+                               per_site)
     sizes = {g.supercell for g in graphs}
     if len(sizes) != 1:
         raise ValueError(f"expected graphs of one supercell size, got {sorted(map(str, sizes))}")
@@ -193,12 +204,15 @@ def collate(
     )
 
 
-def _collate_frames(graphs, group, target_names, features, symprec, quotient, per_site) -> Batch:
-    expanded, owner = [], []
-    for k, g in enumerate(graphs):
-        for f in g.frames(group, symprec, basis=features.cell_onehot):
-            expanded.append(f)
-            owner.append(k)
+def _collate_frames(graphs, group, target_names, features, symprec, merge, quotient, per_site) -> Batch:
+    per_graph = [g.frames(group, symprec, basis=features.cell_onehot) for g in graphs]
+    if merge:  # gauges no message-passing network can tell apart are run once, weighted by their count
+        chosen = distinct_frames(per_graph, lambda f: f.quotient_colors(group, symprec)[0], per_site=per_site)
+    else:
+        chosen = [(frames, [1.0 / len(frames)] * len(frames)) for frames in per_graph]
+    expanded = [f for frames, _ in chosen for f in frames]
+    owner = [k for k, (frames, _) in enumerate(chosen) for _ in frames]
+    weight = [w for _, weights in chosen for w in weights]
     batch = collate(expanded, group, (), features, symprec, quotient)
     # site n of slot s is site n of structure owner[s], whose sites start at start[owner[s]]
     sites = np.array([g.num_sites for g in graphs], dtype=np.int64)
@@ -211,6 +225,8 @@ def _collate_frames(graphs, group, target_names, features, symprec, quotient, pe
         ids=tuple(g.id for g in graphs),
         frame_of=torch.tensor(owner),
         frame_site_of=torch.from_numpy(frame_site_of),
+        frame_weight=torch.tensor(weight, dtype=torch.float64),
+        frames_per_site=bool(per_site or not merge),
         num_structures=len(graphs),
         structure_sites=torch.from_numpy(sites),
     )
@@ -266,10 +282,11 @@ class Collater:
     quotient: bool = False
     frames: bool = False
     per_site: bool = False
+    merge_frames: bool = False
 
     def __call__(self, graphs):
         return collate(graphs, self.group, self.target_names, self.features, self.symprec, self.quotient, self.frames,
-                       self.per_site)
+                       self.per_site, self.merge_frames)
 
 
 def make_loader(

@@ -193,25 +193,53 @@ class CrystalGraph:
         """How many distinct gauges (tied minimum spanning trees, :func:`tree_gauges`) it has on its supercell."""
         return len(self._frames)
 
-    def frame(self, t: int) -> CrystalGraph:
-        """The graph in its ``t``-th gauge (``0``: as stored), with no other gauges attached."""
+    def frame(self, t: int, W=None) -> CrystalGraph:
+        """The graph in its ``t``-th gauge (``0``: as stored), with no other gauges attached; with
+        ``W`` (an integer point operation of the lattice), the same crystal written in the basis
+        that ``W`` maps the reduced one to (images ``n`` become ``W n``, see :meth:`frames`)."""
         r = self._frames[t]
-        if r is None and self.gauge_shifts is None:
+        if r is None and self.gauge_shifts is None and W is None:
             return self
         if r is None:
             r = np.zeros((self.num_sites, 3), dtype=np.int64)
         i, j = self.unit_edge_index
-        return CrystalGraph(
-            self.lattice,
-            _ro(self.frac + r),
-            self.numbers,
-            self.unit_edge_index,
-            _ro(self.unit_edge_image + r[i] - r[j]),
-            self.unit_edge_length,
-            self.supercell,
-            self.id,
-            dict(self.targets),
-        )
+        lattice, frac, image = self.lattice, self.frac + r, self.unit_edge_image + r[i] - r[j]
+        if W is not None:  # the same crystal in another basis: coordinates W x, lattice rows W^-T L
+            W = np.asarray(W, dtype=np.int64)
+            lattice = np.rint(np.linalg.inv(W)).astype(np.int64).T @ lattice
+            frac, image = frac @ W.T, image @ W.T
+        return CrystalGraph(lattice, _ro(frac), self.numbers, self.unit_edge_index, _ro(image),
+                            self.unit_edge_length, self.supercell, self.id, dict(self.targets))
+
+    def frame_choices(self, group: str | None = None, symprec: float = 1e-3, basis: bool = False) -> list:
+        """``(t, W)`` for every graph of :meth:`frames` (``W`` ``None`` for the basis as reduced), in
+        the same order: ``frame(t, W)`` builds one of them alone. Computed once per graph."""
+        memo = self.__dict__.setdefault("_frame_choices", {})
+        key = (group == "P-1" or basis, symprec)
+        if key in memo:
+            return memo[key]
+        base = [(t, None) for t in range(self.num_frames)]
+        ops = self.supercell_point_group(symprec).elements if key[0] else ()
+        if len(ops) <= 2:  # the identity and the inversion, which P-1 contains
+            memo[key] = base
+            return base
+        ops = np.asarray(ops, dtype=np.int64)
+        i, j = self.unit_edge_index
+        shifts = [np.zeros((self.num_sites, 3), np.int64) if r is None else r for r in self._frames]
+        images = np.stack([self.unit_edge_image + r[i] - r[j] for r in shifts])  # (T, E, 3)
+        moved = np.einsum("tek,wjk->twej", images, ops)  # (T, ops, E, 3): W n for every gauge and W
+        cells = self.sublattice.index(moved.reshape(-1, 3)).reshape(len(shifts) * len(ops), -1)
+        identity = np.eye(3, dtype=np.int64)
+        out, seen = [], set()
+        for k, row in enumerate(cells):
+            code = row.tobytes()
+            if code in seen:  # frames that give every bond the same image cell are kept once
+                continue
+            seen.add(code)
+            t, w = divmod(k, len(ops))
+            out.append((t, None if np.array_equal(ops[w], identity) else ops[w]))
+        memo[key] = out
+        return out
 
     def frames(self, group: str | None = None, symprec: float = 1e-3, basis: bool = False) -> list:
         """Every distinct gauge of the graph, as graphs (see :meth:`frame`).
@@ -223,30 +251,7 @@ class CrystalGraph:
         the same for any group (a model with the cell one-hot tells cells apart by label, whatever
         its group). Frames that give every bond the same image cell are kept once.
         """
-        base = [self.frame(t) for t in range(self.num_frames)]
-        if group != "P-1" and not basis:
-            return base
-        ops = self.supercell_point_group(symprec).elements
-        if len(ops) <= 2:  # the identity and the inversion, which P-1 contains
-            return base
-        identity = np.eye(3, dtype=np.int64)
-        out, seen = [], set()
-        for f in base:
-            for W in ops:
-                W = np.asarray(W, dtype=np.int64)
-                image = f.unit_edge_image @ W.T
-                key = self.sublattice.index(image).tobytes() if self.num_unit_edges else b""
-                if key in seen:
-                    continue
-                seen.add(key)
-                if np.array_equal(W, identity):
-                    out.append(f)
-                    continue
-                # the same crystal in another basis: coordinates W x, lattice rows W^-T L
-                lattice = np.rint(np.linalg.inv(W)).astype(np.int64).T @ f.lattice
-                out.append(CrystalGraph(lattice, _ro(f.frac @ W.T), f.numbers, f.unit_edge_index, _ro(image),
-                                        f.unit_edge_length, f.supercell, f.id, dict(f.targets)))
-        return out
+        return [self.frame(t, W) for t, W in self.frame_choices(group, symprec, basis)]
 
     def with_supercell(self, supercell) -> CrystalGraph:
         """The same crystal and bonds in another supercell (nothing is recomputed but the derived arrays).

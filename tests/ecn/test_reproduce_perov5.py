@@ -59,3 +59,24 @@ def test_reproduce_script_writes_table_checkpoints_and_figures(tmp_path, data_di
     _run(tmp_path, data_dir)
     assert (tmp_path / "runs" / "ecn-s-seed0" / "last.pt").stat().st_mtime_ns == stamp
     assert json.loads((results / "perov5.json").read_text())["rows"] == summary["rows"]
+
+
+def test_named_variants_screening_without_publishing_then_publishing_elsewhere(tmp_path, data_dir):
+    env = {**os.environ, "ECN_DATA_DIR": str(data_dir), "ECN_CACHE_DIR": str(tmp_path / "cache")}
+    common = [sys.executable, str(REPO / "benchmarks" / "reproduce_perov5.py"), "--models", "mpnn", "--seeds", "0",
+              "--epochs", "1", "--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "results"), *TINY]
+    subprocess.run([*common, "--variants", "ecn-s+radius", "--no-publish"], env=env, capture_output=True, text=True,
+                   timeout=900, check=True)
+    summary = json.loads((tmp_path / "results" / "perov5.json").read_text())
+    assert set(summary["rows"]) == {"mpnn"} and set(summary["variants"]) == {"ecn-s+radius"}
+    assert summary["published"] == {} and not (tmp_path / "results" / "checkpoints").exists()
+    assert "neighbors: radius" in (tmp_path / "runs" / "ecn-s+radius-seed0" / "config.yaml").read_text()
+    assert "not published" in (tmp_path / "results" / "perov5.md").read_text()
+    # the same finished run published into another folder, with its registry; nothing trained again
+    stamp = (tmp_path / "runs" / "mpnn-seed0" / "last.pt").stat().st_mtime_ns
+    subprocess.run([*common, "--checkpoints", str(tmp_path / "published")], env=env, capture_output=True, text=True,
+                   timeout=900, check=True)
+    assert (tmp_path / "runs" / "mpnn-seed0" / "last.pt").stat().st_mtime_ns == stamp
+    assert (tmp_path / "published" / "perov5-mpnn.pt").is_file()
+    assert "perov5-mpnn" in json.loads((tmp_path / "published" / "registry.json").read_text())["models"]
+    assert not (tmp_path / "results" / "checkpoints").exists()
