@@ -48,7 +48,8 @@ LABELS = {"ecn-s": "ECN-S_Lambda", "ecn-p1": "ECN-P-1", "ecn-g": "ECN-G_Lambda",
           "megnet": "MEGNet", "mpnn": "MPNN (unit cell)"}
 #: Variants: name -> (model, settings, study, label). "ablation": ECN-S_Lambda's input features and
 #: symmetry breaking (``--ablation``); "graph": the bond rule against the radius graph on the cheap
-#: unit-cell models, to separate the graph from the architecture (``--graph-study``).
+#: unit-cell models, to separate the graph from the architecture (``--graph-study``); "norm": the
+#: ECN layer with batch normalisation, as CGCNN has (``--variants`` only).
 VARIANTS = {
     "ecn-s+period_group": ("ecn-s", ["element_features=period_group"], "ablation", "group + period features"),
     "ecn-s+cell_onehot": (
@@ -67,6 +68,13 @@ VARIANTS = {
     ),
     "mpnn+radius": ("mpnn", ["neighbors=radius"], "graph", "radius graph (8 A, 12 neighbours)"),
     "ecn-s+radius": ("ecn-s", ["neighbors=radius"], "graph", "radius graph (8 A, 12 neighbours)"),
+    "ecn-s+bn": ("ecn-s", ["norm=batch"], "norm", "batch normalisation of each layer's summed messages"),
+    "ecn-s+radius+bn": (
+        "ecn-s",
+        ["neighbors=radius", "norm=batch"],
+        "norm",
+        "radius graph and batch normalisation of the summed messages",
+    ),
     "cgcnn+isayev": ("cgcnn", ["neighbors=isayev"], "graph", "the paper's bonds (IsayevNN)"),
 }
 

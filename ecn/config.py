@@ -28,6 +28,7 @@ class TrainConfig:
     width: int = 100
     layers: int = 6
     edge_dim: int = 20
+    norm: str = "none"  # ECN layers and the MPNN: "batch" normalises each layer's summed messages (not the paper's)
     element_features: str = "onehot"  # or "period_group"
     neighbors: str = ""  # "" = the model's own graph rule; "isayev" (paper's bonds) or "radius" (8 A, 12 nn)
     supercell: tuple = ()  # () = the model's own (2x2x2 for ECN); 3 sizes, or 9 numbers: a matrix row by row
@@ -76,6 +77,10 @@ class TrainConfig:
             raise ValueError(f"Could not resolve model {self.model!r} among choices {sorted(MODELS)}")
         if self.readout not in ("mean", "sum", "node"):
             raise ValueError(f"expected readout 'mean', 'sum' or 'node', got {self.readout!r}")
+        if self.norm not in ("none", "batch"):
+            raise ValueError(f"expected norm 'none' or 'batch', got {self.norm!r}")
+        if self.norm != "none" and self.model not in ("ecn-s", "ecn-p1", "ecn-g", "mpnn"):
+            raise ValueError(f"expected norm 'none' for {self.model} (only the ECN layer takes one), got {self.norm!r}")
         if self.readout == "node" and extensive:
             raise ValueError(f"expected no extensive targets with readout=node (per-site targets are neither), got "
                              f"{list(extensive)}")

@@ -98,6 +98,7 @@ class ModelConfig:
     num_colors: int = 0  # 0: num_colors_for(name) on the model's default supercell
     delta: bool = True
     extensive: tuple = ()  # per output: True = summed over atoms (extensive), False = intensive
+    norm: str = "none"  # ECN layers (and the MPNN): "batch" normalises the summed messages; the paper's: none
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extensive", tuple(bool(v) for v in self.extensive))
@@ -107,6 +108,10 @@ class ModelConfig:
             raise ValueError(f"Could not resolve model {self.name!r} among choices {sorted(MODELS)}")
         if self.readout not in ("mean", "sum", "node"):
             raise ValueError(f"expected readout 'mean', 'sum' or 'node', got {self.readout!r}")
+        if self.norm not in ("none", "batch"):
+            raise ValueError(f"expected norm 'none' or 'batch', got {self.norm!r}")
+        if self.norm != "none" and self.name not in ("ecn-s", "ecn-p1", "ecn-g", "mpnn"):
+            raise ValueError(f"expected norm 'none' for {self.name} (only the ECN layer takes one), got {self.norm!r}")
         if self.num_colors == 0:
             object.__setattr__(self, "num_colors", num_colors_for(self.name))
         for name in ("node_in", "edge_in", "width", "edge_dim", "layers", "out_dim", "num_colors"):
@@ -232,9 +237,9 @@ def build_model(config: ModelConfig | str, **overrides) -> CrystalModel:
 
 def _make_block(c: ModelConfig) -> nn.Module:
     if c.name in ("ecn-s", "ecn-p1", "ecn-g"):
-        return _ECNBlock(c.width, c.edge_dim, c.num_colors, delta=c.delta)
+        return _ECNBlock(c.width, c.edge_dim, c.num_colors, delta=c.delta, norm=c.norm)
     if c.name == "mpnn":
-        return _ECNBlock(c.width, c.edge_dim, 2, delta=False)
+        return _ECNBlock(c.width, c.edge_dim, 2, delta=False, norm=c.norm)
     if c.name == "cgcnn":
         return _CGCNNBlock(c.width, c.edge_dim)
     if c.name == "megnet":
@@ -243,9 +248,9 @@ def _make_block(c: ModelConfig) -> nn.Module:
 
 
 class _ECNBlock(nn.Module):
-    def __init__(self, width, edge_dim, num_colors, delta):
+    def __init__(self, width, edge_dim, num_colors, delta, norm="none"):
         super().__init__()
-        self.layer = ECNLayer(width, edge_dim, num_colors, delta=delta)
+        self.layer = ECNLayer(width, edge_dim, num_colors, delta=delta, norm=norm)
 
     def forward(self, h, e, batch, state):
         return self.layer(h, batch.edge_index, e, batch.edge_color, batch.same_site), e

@@ -191,11 +191,18 @@ class ECNLayer(nn.Module):
     """
 
     def __init__(
-        self, node_dim: int, edge_dim: int, num_colors: int, hidden: int | None = None, delta: bool = True
+        self, node_dim: int, edge_dim: int, num_colors: int, hidden: int | None = None, delta: bool = True,
+        norm: str = "none",
     ) -> None:
         super().__init__()
+        if norm not in ("none", "batch"):
+            raise ValueError(f"expected norm 'none' or 'batch', got {norm!r}")
         hidden = hidden or node_dim
         self.node_dim, self.edge_dim, self.num_colors, self.delta = node_dim, edge_dim, num_colors, delta
+        # "batch": batch normalisation of the summed messages (as CGCNN normalises its sums); the
+        # paper's layer has none. Statistics over the nodes of a batch are the same on the quotient
+        # graph as on the explicit supercell (every node is repeated once per cell there).
+        self.norm = nn.BatchNorm1d(node_dim) if norm == "batch" else None
         self.edge = _EdgeFunction(node_dim, edge_dim, hidden, node_dim, num_colors)
         self.same = _EdgeFunction(node_dim, edge_dim, hidden, node_dim, num_colors) if delta else None
         self.gate = nn.Linear(node_dim, 1)
@@ -214,7 +221,11 @@ class ECNLayer(nn.Module):
             m = m.index_add(0, idx, self.same(h, i[idx], j[idx], edge_attr[idx], edge_color[idx]))
         m = torch.sigmoid(self.gate(m)) * m
         agg = scatter_sum(m, i, h.shape[0])
+        if self.norm is not None:
+            agg = self.norm(agg)
         return h + self.node(torch.cat([h, agg], dim=1))
 
     def extra_repr(self) -> str:
-        return f"node_dim={self.node_dim}, edge_dim={self.edge_dim}, num_colors={self.num_colors}, delta={self.delta}"
+        norm = ", norm=batch" if self.norm is not None else ""
+        return (f"node_dim={self.node_dim}, edge_dim={self.edge_dim}, num_colors={self.num_colors}, "
+                f"delta={self.delta}{norm}")

@@ -194,3 +194,35 @@ def test_training_on_the_quotient_follows_the_supercell_run(tmp_path, data_dir, 
     mq = json.loads((runs["quotient"] / "metrics.json").read_text())
     me = json.loads((runs["explicit"] / "metrics.json").read_text())
     assert abs(mq["test_mae"] - me["test_mae"]) < 1e-4 * me["test_mae"]
+
+
+@pytest.mark.parametrize("name", ["ecn-s", "ecn-g", "mpnn"])
+def test_batch_norm_keeps_the_quotient_in_training_and_evaluation(real_crystals, name):
+    """``norm="batch"``: statistics over the nodes of the explicit supercell (every site repeated once
+    per cell) are those over the quotient's sites, so both forms agree in training mode too."""
+    supercell = (2, 2, 2) if name != "mpnn" else (1, 1, 1)
+    graphs = [crystal_graph(c, supercell=supercell) for c in real_crystals]
+    torch.manual_seed(0)
+    model = build_model(name, node_in=FeatureSettings(cell_onehot=False).node_dim(1), width=12, edge_dim=6,
+                        layers=2, norm="batch", num_colors=num_colors_for(name, supercell)).double()
+    assert any(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules())
+    features = FeatureSettings(cell_onehot=False)
+
+    def run(quotient):
+        b = collate(graphs, MODELS[name][0], features=features, quotient=quotient)
+        b.x, b.edge_attr, b.edge_vector = b.x.double(), b.edge_attr.double(), b.edge_vector.double()
+        return model(b)
+
+    model.train()
+    explicit, quotient = run(False), run(True)
+    assert torch.allclose(explicit, quotient, rtol=0, atol=1e-10)
+    if name != "mpnn":
+        err = quotient_mismatch(model, graphs, MODELS[name][0])  # evaluation mode, running statistics
+        assert err["output"] < 1e-10 and err["gradient"] < 1e-10, err
+
+
+def test_norm_is_refused_where_the_layer_has_none():
+    with pytest.raises(ValueError, match="expected norm 'none' for cgcnn"):
+        build_model("cgcnn", norm="batch")
+    with pytest.raises(ValueError, match="expected norm 'none' or 'batch', got 'layer'"):
+        TrainConfig(norm="layer")
