@@ -65,12 +65,13 @@ def test_named_variants_screening_without_publishing_then_publishing_elsewhere(t
     env = {**os.environ, "ECN_DATA_DIR": str(data_dir), "ECN_CACHE_DIR": str(tmp_path / "cache")}
     common = [sys.executable, str(REPO / "benchmarks" / "reproduce_perov5.py"), "--models", "mpnn", "--seeds", "0",
               "--epochs", "1", "--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "results"), *TINY]
-    subprocess.run([*common, "--variants", "ecn-s+radius", "--no-publish"], env=env, capture_output=True, text=True,
-                   timeout=900, check=True)
+    subprocess.run([*common, "--variants", "ecn-s+radius", "--no-publish", "--seeds-of", "ecn-s+radius=1"], env=env,
+                   capture_output=True, text=True, timeout=900, check=True)
     summary = json.loads((tmp_path / "results" / "perov5.json").read_text())
     assert set(summary["rows"]) == {"mpnn"} and set(summary["variants"]) == {"ecn-s+radius"}
+    assert summary["rows"]["mpnn"]["seeds"] == [0] and summary["variants"]["ecn-s+radius"]["seeds"] == [1]
     assert summary["published"] == {} and not (tmp_path / "results" / "checkpoints").exists()
-    assert "neighbors: radius" in (tmp_path / "runs" / "ecn-s+radius-seed0" / "config.yaml").read_text()
+    assert "neighbors: radius" in (tmp_path / "runs" / "ecn-s+radius-seed1" / "config.yaml").read_text()
     assert "not published" in (tmp_path / "results" / "perov5.md").read_text()
     # the same finished run published into another folder, with its registry; nothing trained again
     stamp = (tmp_path / "runs" / "mpnn-seed0" / "last.pt").stat().st_mtime_ns
@@ -80,3 +81,5 @@ def test_named_variants_screening_without_publishing_then_publishing_elsewhere(t
     assert (tmp_path / "published" / "perov5-mpnn.pt").is_file()
     assert "perov5-mpnn" in json.loads((tmp_path / "published" / "registry.json").read_text())["models"]
     assert not (tmp_path / "results" / "checkpoints").exists()
+    bad = subprocess.run([*common, "--seeds-of", "nope=1"], env=env, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "expected --seeds-of NAME=K,K,..." in bad.stderr
