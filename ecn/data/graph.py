@@ -208,8 +208,11 @@ class CrystalGraph:
             W = np.asarray(W, dtype=np.int64)
             lattice = np.rint(np.linalg.inv(W)).astype(np.int64).T @ lattice
             frac, image = frac @ W.T, image @ W.T
-        return CrystalGraph(lattice, _ro(frac), self.numbers, self.unit_edge_index, _ro(image),
-                            self.unit_edge_length, self.supercell, self.id, dict(self.targets))
+        out = CrystalGraph(lattice, _ro(frac), self.numbers, self.unit_edge_index, _ro(image),
+                           self.unit_edge_length, self.supercell, self.id, dict(self.targets))
+        if W is None:  # the same lattice: its point group is shared, not searched for again
+            out.__dict__["_lattice_point_groups"] = self.__dict__.setdefault("_lattice_point_groups", {})
+        return out
 
     def frame_choices(self, group: str | None = None, symprec: float = 1e-3, basis: bool = False) -> list:
         """``(t, W)`` for every graph of :meth:`frames` (``W`` ``None`` for the basis as reduced), in
@@ -324,8 +327,14 @@ class CrystalGraph:
     # -- groups and colours ------------------------------------------------------------------
 
     def lattice_point_group(self, symprec: float = 1e-3) -> crystalgroups.PointGroup:
-        """The exact point group of the structure's lattice, as integer matrices in the input cell's basis."""
-        return _point_group(self.lattice.tobytes(), float(symprec))
+        """The exact point group of the structure's lattice, as integer matrices in the input cell's basis.
+
+        Computed once per graph and shared with its gauges in the same basis (:meth:`frame`), so a
+        training epoch that draws new gauges does not search for it again."""
+        memo = self.__dict__.setdefault("_lattice_point_groups", {})
+        if symprec not in memo:
+            memo[symprec] = _point_group(self.lattice.tobytes(), float(symprec))
+        return memo[symprec]
 
     def supercell_point_group(self, symprec: float = 1e-3) -> crystalgroups.PointGroup:
         """The operations of :meth:`lattice_point_group` that map the supercell onto itself.
@@ -403,6 +412,9 @@ class CrystalGraph:
         every structure. The ranking is a renumbering of the orbits: the colour classes, and
         so the equivariance, are exactly those of the pattern.
         """
+        shared = self.__dict__.setdefault("_lattice_point_groups", {})  # shared with the gauges (same lattice)
+        if ("rank", symprec) in shared:
+            return shared["rank", symprec]
         p = self.cell_pattern("G", symprec)
         row = p.edge_colors[0]  # pair (0, b): difference class b
         lengths = _shortest_in_classes(self.lattice, self.sublattice)
@@ -412,7 +424,8 @@ class CrystalGraph:
             keys.append((round(float(lengths[members].min()), 6), len(members), color))
         rank = np.empty(p.num_edge_colors, dtype=np.int64)
         rank[[k[2] for k in sorted(keys)]] = np.arange(p.num_edge_colors)
-        return rank
+        shared["rank", symprec] = _ro(rank)
+        return shared["rank", symprec]
 
 
 def _is_sizes(supercell) -> bool:
