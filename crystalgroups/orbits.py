@@ -78,7 +78,7 @@ def pair_orbits(generators) -> np.ndarray:
     check_dense_size(n * n * max(len(gens), 1) * 4, "the generic pair-orbit graph (4 x generators x pairs)",
                      f"{len(gens)} generators on {n:,} points", limit=MAX_DENSE_ENTRIES)
     pairs = np.arange(n * n, dtype=np.int64)
-    dst = (gens[:, :, None] * n + gens[:, None, :]).reshape(len(gens), -1)
+    dst = (gens[:, :, None] * n + gens[:, None, :]).reshape(len(gens), n * n)  # not -1: fails for no generators
     labels = _components(n * n, np.tile(pairs, len(gens)), dst.ravel())
     return canonical_labels(labels.reshape(n, n))
 
