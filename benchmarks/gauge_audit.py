@@ -35,11 +35,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _shown(path: Path) -> str:
-    """A published checkpoint by its file name, any other file by its path in the repository."""
+    """A published checkpoint by its file name, any other file by its path in the repository (or
+    under the home folder, as ``~/...``, or in full)."""
     path = path.resolve()
     if path.parent == REPO / "docs" / "results" / "checkpoints":
         return path.name
-    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else path.name
+    if path.is_relative_to(REPO):
+        return path.relative_to(REPO).as_posix()
+    home = Path.home().resolve()
+    return "~/" + path.relative_to(home).as_posix() if path.is_relative_to(home) else path.as_posix()
 
 
 def read_split(split: str, limit: int):

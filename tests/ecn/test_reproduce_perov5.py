@@ -75,10 +75,11 @@ def test_named_variants_screening_without_publishing_then_publishing_elsewhere(t
     assert "not published" in (tmp_path / "results" / "perov5.md").read_text()
     # the same finished run published into another folder, with its registry; nothing trained again
     stamp = (tmp_path / "runs" / "mpnn-seed0" / "last.pt").stat().st_mtime_ns
-    subprocess.run([*common, "--checkpoints", str(tmp_path / "published")], env=env, capture_output=True, text=True,
+    subprocess.run([*common, "--results", str(tmp_path / "fresh"), "--checkpoints", str(tmp_path / "published")],
+                   env=env, capture_output=True, text=True,
                    timeout=900, check=True)
     assert (tmp_path / "runs" / "mpnn-seed0" / "last.pt").stat().st_mtime_ns == stamp
-    assert (tmp_path / "published" / "perov5-mpnn.pt").is_file()
+    assert (tmp_path / "published" / "perov5-mpnn.pt").is_file() and (tmp_path / "fresh" / "perov5.md").is_file()
     assert "perov5-mpnn" in json.loads((tmp_path / "published" / "registry.json").read_text())["models"]
     assert not (tmp_path / "results" / "checkpoints").exists()
     bad = subprocess.run([*common, "--seeds-of", "nope=1"], env=env, capture_output=True, text=True, timeout=300)
