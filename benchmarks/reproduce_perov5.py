@@ -49,7 +49,8 @@ LABELS = {"ecn-s": "ECN-S_Lambda", "ecn-p1": "ECN-P-1", "ecn-g": "ECN-G_Lambda",
 #: Variants: name -> (model, settings, study, label). "ablation": ECN-S_Lambda's input features and
 #: symmetry breaking (``--ablation``); "graph": the bond rule against the radius graph on the cheap
 #: unit-cell models, to separate the graph from the architecture (``--graph-study``); "norm": the
-#: ECN layer with batch normalisation, as CGCNN has (``--variants`` only).
+#: ECN layer with batch normalisation, as CGCNN has; "ties": CGCNN's radius graph without grouping
+#: tied neighbours, as its first paper-protocol seed was trained (both ``--variants`` only).
 VARIANTS = {
     "ecn-s+period_group": ("ecn-s", ["element_features=period_group"], "ablation", "group + period features"),
     "ecn-s+cell_onehot": (
@@ -63,7 +64,7 @@ VARIANTS = {
     "cgcnn+tol0": (
         "cgcnn",
         ["gauge=as_given", "neighbor_tol=0"],
-        "gauge",
+        "ties",
         "neighbours tied at the 12th place not grouped (neighbor_tol 0)",
     ),
     "mpnn+radius": ("mpnn", ["neighbors=radius"], "graph", "radius graph (8 A, 12 neighbours)"),
