@@ -166,7 +166,11 @@ def test_same_numbers_as_the_training_predict_path_for_every_model_form(rows, tm
         predictor = Predictor([path])
         for workers in (0, 2):
             got = np.array([r.values for r in predictor.stream(items, batch_size=5, workers=workers)])
-            np.testing.assert_array_equal(got, expected)  # the same batches: bit for bit
+            if workers == 0:  # the same batches in the same process: bit for bit
+                np.testing.assert_array_equal(got, expected)
+            else:  # graphs built in other processes: a merged class of gauges may be run through another
+                # of its members (ecn.data.frames), which gives the same output to float32 rounding
+                np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
 
 
 def test_rows_already_written_survive_a_kill(data_dir, tmp_path):
