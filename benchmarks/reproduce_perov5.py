@@ -77,6 +77,31 @@ VARIANTS = {
         "radius graph and batch normalisation of the summed messages",
     ),
     "cgcnn+isayev": ("cgcnn", ["neighbors=isayev"], "graph", "the paper's bonds (IsayevNN)"),
+    "ecn-s+radius+bn+l1": (
+        "ecn-s",
+        ["neighbors=radius", "norm=batch", "loss=l1"],
+        "recipe",
+        "radius graph, batch normalisation, L1 loss (the metric) instead of MSE",
+    ),
+    "ecn-s+radius+bn+fine": (
+        "ecn-s",
+        ["neighbors=radius", "norm=batch", "gaussians=41", "gaussian_max=8.0", "gaussian_width=0.2"],
+        "edges",
+        "radius graph, batch normalisation, 41 Gaussians to 8 A of width 0.2 A (CGCNN's) instead of 20 to 6 A of 0.6 A",
+    ),
+    "ecn-s+radius+bn+props": (
+        "ecn-s",
+        ["neighbors=radius", "norm=batch", "element_features=onehot+properties"],
+        "elements",
+        "radius graph, batch normalisation, one-hot Z and 37 element properties (period, group, 11 physical)",
+    ),
+    "ecn-s+radius+bn+props+fine+l1": (
+        "ecn-s",
+        ["neighbors=radius", "norm=batch", "element_features=onehot+properties", "gaussians=41", "gaussian_max=8.0",
+         "gaussian_width=0.2", "loss=l1"],
+        "combined",
+        "radius graph, batch normalisation, element properties, CGCNN's Gaussians, L1 loss",
+    ),
 }
 
 

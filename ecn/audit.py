@@ -150,7 +150,9 @@ def model_predictor(model, name: str | None = None, settings=None, features=None
 
     name = name or model.config.name
     features = features or FeatureSettings(cell_onehot=False)
-    config = TrainConfig(model=name, cell_onehot=features.cell_onehot, element_features=features.element)
+    config = TrainConfig(model=name, cell_onehot=features.cell_onehot, element_features=features.element,
+                         gaussians=features.num_gaussians, gaussian_max=features.max_distance,
+                         gaussian_width=features.width)
     settings = settings or graph_settings(config)
     make = collater(config.replace(gauge=settings.gauge), frames=frames)
 

@@ -29,7 +29,10 @@ class TrainConfig:
     layers: int = 6
     edge_dim: int = 20
     norm: str = "none"  # ECN layers and the MPNN: "batch" normalises each layer's summed messages (not the paper's)
-    element_features: str = "onehot"  # or "period_group"
+    element_features: str = "onehot"  # or "period_group", "properties", "onehot+properties" (ecn.data.features)
+    gaussians: int = 20  # edge features: Gaussians exp(-(d - mu)^2 / width^2), centres mu evenly in [0, gaussian_max]
+    gaussian_max: float = 6.0  # A (the paper's 20 centres to 6 A, width 0.6 A)
+    gaussian_width: float = 0.6  # A
     neighbors: str = ""  # "" = the model's own graph rule; "isayev" (paper's bonds) or "radius" (8 A, 12 nn)
     supercell: tuple = ()  # () = the model's own (2x2x2 for ECN); 3 sizes, or 9 numbers: a matrix row by row
     gauge: str = "tree"  # periodic image of each atom: "tree" (by the bonds, independent of the file) or "as_given"
@@ -40,6 +43,7 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 1e-3
     weight_decay: float = 0.0
+    loss: str = "mse"  # regression loss on the normalised targets: "mse" (the paper's), "l1" or "huber" (delta 1)
     lr_schedule: str = "plateau"  # the paper's ReduceLROnPlateau, or "cosine": to min_lr over `epochs` (short budgets)
     lr_factor: float = 0.5
     lr_patience: int = 25
@@ -84,8 +88,12 @@ class TrainConfig:
         if self.readout == "node" and extensive:
             raise ValueError(f"expected no extensive targets with readout=node (per-site targets are neither), got "
                              f"{list(extensive)}")
-        if self.element_features not in ("onehot", "period_group"):
-            raise ValueError(f"expected element_features 'onehot' or 'period_group', got {self.element_features!r}")
+        from .data.features import ELEMENT_FEATURES
+
+        if self.element_features not in ELEMENT_FEATURES:
+            raise ValueError(f"expected element_features among {list(ELEMENT_FEATURES)}, got {self.element_features!r}")
+        if self.loss not in ("mse", "l1", "huber"):
+            raise ValueError(f"expected loss 'mse', 'l1' or 'huber', got {self.loss!r}")
         if self.neighbors not in ("", "isayev", "radius"):
             raise ValueError(f"expected neighbors '', 'isayev' or 'radius', got {self.neighbors!r}")
         if self.lr_schedule not in ("plateau", "cosine"):
@@ -106,7 +114,7 @@ class TrainConfig:
             value = getattr(self, f.name)
             if f.type in ("int", "float", "bool") and not _is_type(value, f.type):
                 raise ValueError(f"expected {f.name} as {f.type}, got {value!r}")
-        for name in ("epochs", "batch_size", "width", "layers", "edge_dim"):
+        for name in ("epochs", "batch_size", "width", "layers", "edge_dim", "gaussians"):
             if getattr(self, name) < 1:
                 raise ValueError(f"expected {name} >= 1, got {getattr(self, name)}")
         for name in ("limit_train", "limit_val", "limit_test", "workers", "early_stopping", "time_limit", "threads"):
@@ -114,6 +122,9 @@ class TrainConfig:
                 raise ValueError(f"expected {name} >= 0, got {getattr(self, name)}")
         if not self.lr > 0:
             raise ValueError(f"expected lr > 0, got {self.lr}")
+        if not (self.gaussian_max > 0 and self.gaussian_width > 0):
+            raise ValueError(f"expected gaussian_max > 0 and gaussian_width > 0, got {self.gaussian_max} and "
+                             f"{self.gaussian_width}")
         for f in fields(self):
             if f.type == "float" and not math.isfinite(getattr(self, f.name)):
                 raise ValueError(f"expected {f.name} as a finite number, got {getattr(self, f.name)!r}")

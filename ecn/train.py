@@ -67,7 +67,9 @@ def graph_settings(config: TrainConfig) -> GraphSettings:
 
 
 def feature_settings(config: TrainConfig) -> FeatureSettings:
-    return FeatureSettings(element=config.element_features, cell_onehot=config.cell_onehot)
+    return FeatureSettings(element=config.element_features, cell_onehot=config.cell_onehot,
+                           num_gaussians=config.gaussians, max_distance=config.gaussian_max,
+                           width=config.gaussian_width)
 
 
 def collater(config: TrainConfig, frames: bool = True) -> Collater:
@@ -181,12 +183,19 @@ def _device(config: TrainConfig) -> torch.device:
 # -- the loop --------------------------------------------------------------------------------
 
 
-def _loss(out, y, task):
+def _loss(out, y, task, kind="mse"):
+    """The training loss over the labelled entries: binary cross-entropy on logits for
+    classification; for regression, on the normalised targets, ``kind`` "mse", "l1" or "huber"
+    (quadratic below 1 normalised unit, linear above)."""
     ok = torch.isfinite(y)
     if not ok.any():
         return out.sum() * 0.0
     if task == "classification":
         return torch.nn.functional.binary_cross_entropy_with_logits(out[ok], y[ok])
+    if kind == "l1":
+        return torch.nn.functional.l1_loss(out[ok], y[ok])
+    if kind == "huber":
+        return torch.nn.functional.huber_loss(out[ok], y[ok], delta=1.0)
     return torch.nn.functional.mse_loss(out[ok], y[ok])
 
 
@@ -624,7 +633,7 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
                       for i in order[k : k + per_process]]
             batch = make_batch(picked).to(device)
             y = batch.y if config.task == "classification" else normalizer.encode(batch.y)
-            loss = _loss(ddp_model(batch), y, config.task)
+            loss = _loss(ddp_model(batch), y, config.task, config.loss)
             value = float(loss.detach())
             if _any_process(not math.isfinite(value), world):  # before the step: the weights stay good
                 raise _diverged(

@@ -7,14 +7,18 @@ larger.
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from .radii import MAX_Z
 
-__all__ = ["FeatureSettings", "node_features", "gaussian_expansion", "PERIOD", "GROUP", "NUM_GROUP_SLOTS"]
+__all__ = ["FeatureSettings", "node_features", "gaussian_expansion", "element_properties", "ELEMENT_FEATURES", "PERIOD",
+           "GROUP", "NUM_GROUP_SLOTS"]
 
 
 def _periods_and_groups():
@@ -41,16 +45,53 @@ def _periods_and_groups():
 PERIOD, GROUP = _periods_and_groups()
 NUM_GROUP_SLOTS = 19
 
+#: The element encodings of :class:`FeatureSettings` and their widths (``None``: the table's columns).
+ELEMENT_FEATURES = ("onehot", "period_group", "properties", "onehot+properties")
+
+
+@functools.cache
+def element_properties() -> tuple[tuple[str, ...], np.ndarray]:
+    """The property columns and a ``(MAX_Z + 1, P)`` float32 table of them, standardised per column.
+
+    Read from ``element_properties.json`` (pymatgen's periodic table and the Cordero radii, written
+    by ``tools/element_table.py``): each column is shifted and scaled to mean 0 and standard
+    deviation 1 over the elements H .. Lr that have a value; an element without one gets 0 (the
+    mean). Row 0 (no element) is all zeros.
+
+    >>> names, table = element_properties()
+    >>> names[0], table.shape
+    ('electronegativity', (104, 11))
+    >>> bool(table[9, 0] > table[55, 0])   # F is more electronegative than Cs
+    True
+    """
+    data = json.loads((Path(__file__).with_name("element_properties.json")).read_text())
+    raw = np.full((MAX_Z + 1, len(data["columns"])), np.nan)
+    for z, row in data["rows"].items():
+        raw[int(z)] = [np.nan if v is None else v for v in row]
+    values = raw[1:]
+    mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+    table = np.where(np.isnan(raw), 0.0, (raw - mean) / np.where(std > 0, std, 1.0))
+    table[0] = 0.0
+    table = table.astype(np.float32)
+    table.setflags(write=False)
+    return tuple(data["columns"]), table
+
 
 @dataclass(frozen=True)
 class FeatureSettings:
     """How node and edge features are made.
 
-    ``element``: ``"onehot"`` (one-hot Z, 103) or ``"period_group"`` (one-hot period, 7, and
-    group, 19 with the f-block); ``cell_onehot``: append the one-hot cell index inside the
+    ``element``: ``"onehot"`` (one-hot Z, 103, the paper's), ``"period_group"`` (one-hot
+    period, 7, and group, 19 with the f-block), ``"properties"`` (period and group one-hot and 11
+    standardised physical properties: electronegativity, radii, ionisation energy, electron
+    affinity, mass, molar volume, Mendeleev number, oxidation states; :func:`element_properties`),
+    or ``"onehot+properties"`` (both); ``cell_onehot``: append the one-hot cell index inside the
     supercell (the symmetry breaking of Section 5); ``hubbard``: append the GGA+U flag;
     Gaussian edge expansion ``exp(-(d - mu)^2 / width^2)`` with ``num_gaussians`` centres
-    evenly from 0 to ``max_distance``.
+    evenly from 0 to ``max_distance`` (the paper's: 20 centres to 6 A, width 0.6 A).
+
+    >>> FeatureSettings().node_dim(8), FeatureSettings(element="onehot+properties", cell_onehot=False).node_dim(8)
+    (112, 141)
     """
 
     element: str = "onehot"
@@ -61,13 +102,16 @@ class FeatureSettings:
     width: float = 0.6
 
     def __post_init__(self) -> None:
-        if self.element not in ("onehot", "period_group"):
-            raise ValueError(f"expected element features 'onehot' or 'period_group', got {self.element!r}")
-        if self.num_gaussians < 1 or not self.width > 0:
-            raise ValueError(f"expected num_gaussians >= 1 and width > 0, got {self.num_gaussians}, {self.width}")
+        if self.element not in ELEMENT_FEATURES:
+            raise ValueError(f"expected element features among {list(ELEMENT_FEATURES)}, got {self.element!r}")
+        if self.num_gaussians < 1 or not self.width > 0 or not self.max_distance > 0:
+            raise ValueError(f"expected num_gaussians >= 1, width > 0 and max_distance > 0, got {self.num_gaussians}, "
+                             f"{self.width}, {self.max_distance}")
 
     def node_dim(self, num_cells: int) -> int:
-        element = MAX_Z if self.element == "onehot" else 7 + NUM_GROUP_SLOTS
+        element = {"onehot": MAX_Z, "period_group": 7 + NUM_GROUP_SLOTS,
+                   "properties": 7 + NUM_GROUP_SLOTS + len(element_properties()[0]),
+                   "onehot+properties": MAX_Z + 7 + NUM_GROUP_SLOTS + len(element_properties()[0])}[self.element]
         return element + (num_cells if self.cell_onehot else 0) + (1 if self.hubbard else 0)
 
 
@@ -80,12 +124,15 @@ def node_features(atomic_number: torch.Tensor, cell_index: torch.Tensor, num_cel
     (torch.Size([2, 112]), 1, 1)
     """
     z = atomic_number.long()
-    if settings.element == "onehot":
-        parts = [torch.nn.functional.one_hot(z - 1, MAX_Z)]
-    else:
+    parts = []
+    if settings.element in ("onehot", "onehot+properties"):
+        parts.append(torch.nn.functional.one_hot(z - 1, MAX_Z))
+    if settings.element != "onehot":
         period = torch.as_tensor(PERIOD, device=z.device)[z]
         group = torch.as_tensor(GROUP, device=z.device)[z]
-        parts = [torch.nn.functional.one_hot(period - 1, 7), torch.nn.functional.one_hot(group - 1, NUM_GROUP_SLOTS)]
+        parts += [torch.nn.functional.one_hot(period - 1, 7), torch.nn.functional.one_hot(group - 1, NUM_GROUP_SLOTS)]
+    if settings.element.endswith("properties"):
+        parts.append(torch.tensor(element_properties()[1], device=z.device)[z])  # a copy: the table is read-only
     if settings.cell_onehot:
         parts.append(torch.nn.functional.one_hot(cell_index.long(), num_cells))
     if settings.hubbard:

@@ -277,3 +277,35 @@ def test_doctests_of_both_packages_are_collected():
     opts = config["tool"]["pytest"]["ini_options"]
     assert {"crystalgroups", "ecn"} <= set(opts["testpaths"]) and "--doctest-modules" in opts["addopts"]
     assert "-ra" in opts["addopts"].split()  # every skip is listed with its reason
+
+
+# -- the loss and the feature settings of a run ----------------------------------------------------------
+
+
+def test_losses_by_their_values():
+    import torch
+
+    out = torch.tensor([[0.0], [3.0], [1.0]])
+    y = torch.tensor([[0.5], [1.0], [float("nan")]])  # the unlabelled entry is left out
+    assert float(train_module._loss(out, y, "regression")) == pytest.approx((0.25 + 4.0) / 2)
+    assert float(train_module._loss(out, y, "regression", "mse")) == pytest.approx((0.25 + 4.0) / 2)
+    assert float(train_module._loss(out, y, "regression", "l1")) == pytest.approx((0.5 + 2.0) / 2)
+    # huber, delta 1: quadratic 0.5 d^2 below 1, linear |d| - 0.5 above
+    assert float(train_module._loss(out, y, "regression", "huber")) == pytest.approx((0.5 * 0.25 + 1.5) / 2)
+    with pytest.raises(ValueError, match="expected loss 'mse', 'l1' or 'huber', got 'mae'"):
+        TrainConfig(loss="mae")
+
+
+def test_a_run_takes_its_element_and_gaussian_settings(tmp_path):
+    import torch
+
+    config = TrainConfig(**SMALL, epochs=1, limit_train=16, limit_val=8, limit_test=8, loss="l1",
+                         element_features="onehot+properties", gaussians=41, gaussian_max=8.0, gaussian_width=0.2)
+    train(config, tmp_path / "run")
+    payload = torch.load(tmp_path / "run" / "best.pt", weights_only=False)
+    assert payload["model_config"]["edge_in"] == 41
+    assert payload["model_config"]["node_in"] == 103 + 26 + 11 + 1  # one-hot, period+group, properties, GGA+U
+    assert payload["config"]["loss"] == "l1" and payload["config"]["gaussian_width"] == 0.2
+    # the same settings make the batches of evaluation: the checkpoint evaluates without a shape error
+    metrics = train_module.evaluate_checkpoint(tmp_path / "run" / "best.pt", data="perov5", split="val", limit=8)
+    assert math.isfinite(metrics["mae"])
