@@ -7,6 +7,10 @@
    is at least 30x.
 2. The whole of perov_5 (train + val + test, 18,928 structures, CIF parsing included) built with
    ``ecn.data.build_graphs`` in 2 worker processes, without cache. The target is under 2 minutes.
+3. The Isayev bonds with the first, smaller tessellation (``isayev_neighbors``, 4.5 A, kept where
+   it provably gives the true cells) against the whole 6 A tessellation, on ``--inner-sample``
+   structures of each dataset: how often the smaller one is kept, whether the bonds are equal
+   (they must be, bit for bit), and the time of each, best of 3, in the same process.
 
     python benchmarks/graph_speed.py [--sample 60] [--workers 2] [--json FILE]
 """
@@ -24,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-from _util import write_json_atomic  # noqa: E402
+from _util import cpu_name, write_json_atomic  # noqa: E402
 
 from ecn.data import BuildLimits, build_graphs, crystal_from_cif, crystal_graph, iter_csv_rows  # noqa: E402
 
@@ -60,6 +64,51 @@ def per_structure(path: Path, sample: int) -> dict:
             "pymatgen_ms": 1000 * float(np.mean(theirs)), "ratio": float(np.sum(theirs) / np.sum(ours))}
 
 
+def inner_tessellation(path: Path, sample: int) -> dict:
+    from ecn.data import neighbors
+    from ecn.data.graph import GraphSettings, reduced_basis
+
+    rows = list(iter_csv_rows(path))
+    step = max(1, len(rows) // sample)
+    crystals = [reduced_basis(crystal_from_cif(row["cif"], id=row["id"]), GraphSettings())
+                for row in rows[::step][:sample]]
+    kept = 0
+    inner = neighbors._exact_inner_tessellation
+
+    def counted(*args):
+        nonlocal kept
+        vor = inner(*args)
+        kept += vor is not None
+        return vor
+
+    def bonds(first_radius):
+        neighbors._FIRST_RADIUS = first_radius
+        return [neighbors.isayev_neighbors(c.lattice, c.frac, c.numbers) for c in crystals]
+
+    default = neighbors._FIRST_RADIUS
+    try:
+        neighbors._exact_inner_tessellation = counted
+        fast = bonds(default)
+        neighbors._exact_inner_tessellation = inner
+        whole = bonds(float("inf"))
+        equal = sum(all(np.array_equal(getattr(a, f), getattr(b, f)) for f in ("src", "dst", "image", "distance"))
+                    for a, b in zip(fast, whole))
+        times = {}
+        for name, radius in (("first_tessellation", default), ("whole_tessellation", float("inf"))):
+            best = float("inf")
+            for _ in range(3):
+                t0 = time.perf_counter()
+                bonds(radius)
+                best = min(best, time.perf_counter() - t0)
+            times[name] = 1000 * best / len(crystals)
+    finally:
+        neighbors._FIRST_RADIUS = default
+        neighbors._exact_inner_tessellation = inner
+    return {"structures": len(crystals), "first_radius": default, "kept": kept, "kept_share": kept / len(crystals),
+            "bonds_equal": equal, "first_ms": times["first_tessellation"], "whole_ms": times["whole_tessellation"],
+            "speedup": times["whole_tessellation"] / times["first_tessellation"]}
+
+
 def full_build(data_dir: Path, workers: int) -> dict:
     start = time.perf_counter()
     total, skipped = 0, 0
@@ -82,6 +131,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", default=os.environ.get("ECN_DATA_DIR", "../shared/data"))
     parser.add_argument("--sample", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--inner-sample", type=int, default=600)
+    parser.add_argument("--only-inner", action="store_true", help="part 3 only (merged into an existing --json)")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     data = Path(args.data_dir)
@@ -90,6 +141,25 @@ def main(argv=None) -> int:
         f"Python {platform.python_version()}"
     )
     result = {"per_structure": {}}
+    if args.only_inner and args.json and Path(args.json).exists():
+        import json
+
+        result = json.loads(Path(args.json).read_text())
+    result["inner_tessellation"] = {}
+    for name, path in (
+        ("perov_5", data / "perov_5" / "test.csv.gz"),
+        ("carbon_24", data / "carbon_24" / "test.csv.gz"),
+    ):
+        r = inner_tessellation(path, args.inner_sample)
+        result["inner_tessellation"][name] = r
+        print(f"{name:<10} Isayev bonds, {r['structures']} structures: the {r['first_radius']} A tessellation kept for "
+              f"{100 * r['kept_share']:.0f} %, bonds equal for {r['bonds_equal']}; {r['first_ms']:.2f} ms against "
+              f"{r['whole_ms']:.2f} ms for the whole 6 A one ({r['speedup']:.2f}x)")
+    result["machine"] = {"cpu": cpu_name(), "cores": os.cpu_count(), "load_average": list(os.getloadavg())}
+    if args.only_inner:
+        if args.json:
+            write_json_atomic(args.json, result)
+        return 0
     for name, path in (
         ("perov_5", data / "perov_5" / "test.csv.gz"),
         ("carbon_24", data / "carbon_24" / "test.csv.gz"),

@@ -33,7 +33,7 @@ from .nn.layers import ColorLinear, ECNLayer, _EdgeFunction
 from .nn.scatter import scatter_mean, scatter_sum
 
 __all__ = ["ModelConfig", "build_model", "MODELS", "CrystalModel", "num_colors_for", "SUPERCELL_MODELS",
-           "LENGTH_ONLY_MODELS"]
+           "LENGTH_ONLY_MODELS", "COMPRESSIBLE_MODELS"]
 
 #: model name -> (colour group for ecn.data, graph settings as a dict for GraphSettings)
 MODELS = {
@@ -54,6 +54,13 @@ SUPERCELL_MODELS = ("ecn-s", "ecn-p1", "ecn-g", "egnn")
 #: that colour refinement cannot tell apart give them the same output (:mod:`ecn.data.frames`).
 #: Not the E(n) model, which reads the bond vectors.
 LENGTH_ONLY_MODELS = ("ecn-s", "ecn-p1", "ecn-g", "mpnn", "cgcnn", "megnet")
+
+
+#: The models whose layers sum messages of ``(h_i, h_j, e_ij, colour, same_site)`` only, so that a
+#: batch with equal edges merged and counted (``collate(..., compress_edges=True)``) gives the same
+#: outputs; training uses it. Not CGCNN (batch normalisation over the edges), MEGNet (means over
+#: the edges) or the E(n) model (bond vectors).
+COMPRESSIBLE_MODELS = ("ecn-s", "ecn-p1", "ecn-g", "mpnn")
 
 
 def num_colors_for(model: str, supercell=None) -> int:
@@ -172,6 +179,9 @@ class CrystalModel(nn.Module):
                 f"{self.config.name} model), got one coloured with {batch.num_edge_colors}: a larger "
                 "supercell or another group than the model was built for"
             )
+        if getattr(batch, "edge_weight", None) is not None and self.config.name not in COMPRESSIBLE_MODELS:
+            raise ValueError(f"expected a batch without compressed edges for {self.config.name} (its layers read "
+                             f"every edge; compressible: {list(COMPRESSIBLE_MODELS)}), got a compressed one")
         out = self._forward(batch)
         if self.config.readout == "node" and not batch.quotient and batch.num_cells > 1:
             out = _per_site(out, batch)
@@ -253,7 +263,7 @@ class _ECNBlock(nn.Module):
         self.layer = ECNLayer(width, edge_dim, num_colors, delta=delta, norm=norm)
 
     def forward(self, h, e, batch, state):
-        return self.layer(h, batch.edge_index, e, batch.edge_color, batch.same_site), e
+        return self.layer(h, batch.edge_index, e, batch.edge_color, batch.same_site, batch.edge_weight), e
 
 
 class _CGCNNBlock(nn.Module):

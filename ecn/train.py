@@ -38,7 +38,15 @@ from .data.materials_project import split_indices
 from .data.radii import SYMBOLS
 from .data.sources import DATASETS
 from .metrics import classification_metrics, regression_metrics
-from .models import LENGTH_ONLY_MODELS, MODELS, SUPERCELL_MODELS, ModelConfig, build_model, num_colors_for
+from .models import (
+    COMPRESSIBLE_MODELS,
+    LENGTH_ONLY_MODELS,
+    MODELS,
+    SUPERCELL_MODELS,
+    ModelConfig,
+    build_model,
+    num_colors_for,
+)
 
 __all__ = ["train", "evaluate_checkpoint", "predict_files", "load_graphs", "model_from_checkpoint", "RunExistsError",
            "RunFailed", "RunInterrupted"]
@@ -72,7 +80,7 @@ def feature_settings(config: TrainConfig) -> FeatureSettings:
                            width=config.gaussian_width)
 
 
-def collater(config: TrainConfig, frames: bool = True) -> Collater:
+def collater(config: TrainConfig, frames: bool = True, compress: bool = False) -> Collater:
     """The batch maker of a run: the model's colours, the targets, the quotient form where it applies,
     and (``frames``, for evaluation and prediction) every tied gauge of each structure, which the model
     averages over so that a prediction depends on the crystal alone (``docs/concepts.md``, "Gauge"),
@@ -80,7 +88,8 @@ def collater(config: TrainConfig, frames: bool = True) -> Collater:
     return Collater(MODELS[config.model][0], tuple(config.targets), feature_settings(config),
                     quotient=config.model in SUPERCELL_MODELS and config.uses_quotient,
                     frames=frames and config.gauge == "tree" and config.model in SUPERCELL_MODELS,
-                    per_site=config.readout == "node", merge_frames=config.model in LENGTH_ONLY_MODELS)
+                    per_site=config.readout == "node", merge_frames=config.model in LENGTH_ONLY_MODELS,
+                    compress_edges=compress and config.model in COMPRESSIBLE_MODELS)
 
 
 _FILE_SPLITS = ("train", "val", "test")
@@ -593,7 +602,8 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
         if world > 1
         else model
     )  # every other model uses all its parameters in every step (DDP checks)
-    make_batch = collater(config, frames=False)  # training: one gauge per structure, drawn each epoch
+    # training: one gauge per structure, drawn each epoch; equal edges merged (the same sums, fewer messages)
+    make_batch = collater(config, frames=False, compress=True)
     frame_group = MODELS[config.model][0] if config.gauge == "tree" else None
     frame_basis = frame_group is not None and config.cell_onehot  # the one-hot labels cells: average bases too
     bar = None

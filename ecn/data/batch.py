@@ -24,7 +24,7 @@ from .features import FeatureSettings, gaussian_expansion, node_features
 from .frames import distinct_frames
 from .graph import CrystalGraph
 
-__all__ = ["Batch", "collate", "Collater", "make_loader", "target_rows"]
+__all__ = ["Batch", "collate", "Collater", "make_loader", "target_rows", "compress_edges_of"]
 
 
 @dataclass
@@ -56,6 +56,7 @@ class Batch:
     frames_per_site: bool = True  # False: gauges merged as wholes (valid for graph-level readouts only)
     num_structures: int = 0
     structure_sites: torch.Tensor | None = None  # (structures,) unit-cell sites of each structure
+    edge_weight: torch.Tensor | None = None  # (E,) float32 multiplicity of each edge of a compressed batch
 
     @property
     def cell_weight(self) -> float:
@@ -87,7 +88,7 @@ class Batch:
         return (
             f"Batch(graphs={self.num_graphs}, nodes={self.num_nodes}, edges={self.edge_index.shape[1]}, "
             f"node_dim={self.x.shape[1]}, edge_colors={self.num_edge_colors}, targets={list(self.target_names)}"
-            f"{form})"
+            f"{form}{', compressed' if self.edge_weight is not None else ''})"
         )
 
 
@@ -101,6 +102,7 @@ def collate(
     frames: bool = False,
     per_site: bool = False,
     merge_frames: bool = False,
+    compress_edges: bool = False,
 ) -> Batch:
     """Concatenate graphs into a :class:`Batch`, with features and the edge colours of ``group``.
 
@@ -117,7 +119,10 @@ def collate(
     into one slot, weighted by their count (:func:`ecn.data.frames.distinct_frames`): as wholes, or
     site by site with ``per_site=True``. ``per_site=True`` also collates per-site targets
     (:func:`target_rows`), for a model with ``readout="node"`` (which refuses a batch whose gauges
-    were merged as wholes).
+    were merged as wholes). ``compress_edges=True`` keeps one edge of each set
+    of edges with the same end sites, colour, same-site flag and float32 length, and its count as
+    ``edge_weight`` (:func:`compress_edges`): a layer that sums messages of ``(h_i, h_j, e_ij,
+    colour)`` (the ECN layer) computes the same sums from fewer messages.
 
     >>> from ecn.data.structures import Crystal
     >>> from ecn.data.graph import crystal_graph
@@ -131,7 +136,7 @@ def collate(
         raise ValueError("expected at least one graph to collate, got none")
     if frames and (group == "P-1" or features.cell_onehot or any(g.num_frames > 1 for g in graphs)):
         return _collate_frames(graphs, group, target_names, features, symprec, quotient and merge_frames, quotient,
-                               per_site)
+                               per_site, compress_edges)
     sizes = {g.supercell for g in graphs}
     if len(sizes) != 1:
         raise ValueError(f"expected graphs of one supercell size, got {sorted(map(str, sizes))}")
@@ -178,15 +183,24 @@ def collate(
     cell_index = cat(nodes["cell_index"])
     hubbard = torch.from_numpy(np.repeat([float(g.targets.get("hubbard", 0.0)) for g in graphs], counts))
     edge_length = cat(edges["edge_length"]).to(torch.float32)
+    edge_color = np.concatenate(colors).astype(np.int64)
+    same_site = np.concatenate(edges["same_site"])
+    edge_vector = cat(edges["edge_vector"]).to(torch.float32)
+    edge_weight = None
+    if compress_edges:
+        keep, count = compress_edges_of(edge_index, edge_color, same_site, edge_length.numpy())
+        edge_index, edge_color, same_site = edge_index[:, keep], edge_color[keep], same_site[keep]
+        edge_length, edge_vector = edge_length[keep], edge_vector[keep]
+        edge_weight = torch.from_numpy(count.astype(np.float32))
     y = torch.from_numpy(target_rows(graphs, target_names, per_site)).to(torch.float32)
     return Batch(
         x=node_features(atomic_number, cell_index, num_cells, hubbard, features),
         edge_index=torch.from_numpy(edge_index),
         edge_attr=gaussian_expansion(edge_length, features),
         edge_length=edge_length,
-        edge_vector=cat(edges["edge_vector"]).to(torch.float32),
-        edge_color=torch.from_numpy(np.concatenate(colors).astype(np.int64)),
-        same_site=cat(edges["same_site"]),
+        edge_vector=edge_vector,
+        edge_color=torch.from_numpy(edge_color),
+        same_site=torch.from_numpy(same_site),
         atomic_number=atomic_number,
         site_index=cat(nodes["site_index"]),
         cell_index=cell_index,
@@ -201,10 +215,33 @@ def collate(
         quotient=quotient,
         num_structures=len(graphs),
         structure_sites=torch.tensor([g.num_sites for g in graphs], dtype=torch.int64),
+        edge_weight=edge_weight,
     )
 
 
-def _collate_frames(graphs, group, target_names, features, symprec, merge, quotient, per_site) -> Batch:
+def compress_edges_of(edge_index: np.ndarray, color: np.ndarray, same_site: np.ndarray, length: np.ndarray):
+    """``(keep, count)``: the first edge of each set of edges with equal ``(i, j, colour, same_site,
+    length)`` (lengths compared as float32 bit patterns), in edge order, and the size of its set.
+
+    In a symmetric crystal an atom often meets one neighbour site at several periodic images at
+    the same distance and in the same colour (in a cubic perovskite an A cation sees each of the
+    three anion sites at four images): their messages are equal, so one message times the count
+    gives the same sum. Nothing is rounded: lengths that differ in one float32 bit stay apart.
+
+    >>> keep, count = compress_edges_of(np.array([[0, 0, 0, 1], [1, 1, 1, 0]]), np.array([0, 0, 1, 0]),
+    ...                                 np.zeros(4, bool), np.array([2.0, 2.0, 2.0, 2.0], np.float32))
+    >>> keep.tolist(), count.tolist()
+    ([0, 2, 3], [2, 1, 1])
+    """
+    bits = np.ascontiguousarray(length, dtype=np.float32).view(np.int32).astype(np.int64)
+    key = np.stack([edge_index[0], edge_index[1], color, same_site.astype(np.int64), bits], axis=1)
+    _, first, count = np.unique(key, axis=0, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")  # the kept edges in their original order
+    return first[order], count[order]
+
+
+def _collate_frames(graphs, group, target_names, features, symprec, merge, quotient, per_site,
+                    compress_edges=False) -> Batch:
     per_graph = [g.frames(group, symprec, basis=features.cell_onehot) for g in graphs]
     if merge:  # gauges no message-passing network can tell apart are run once, weighted by their count
         chosen = distinct_frames(per_graph, lambda f: f.quotient_colors(group, symprec)[0], per_site=per_site)
@@ -213,7 +250,7 @@ def _collate_frames(graphs, group, target_names, features, symprec, merge, quoti
     expanded = [f for frames, _ in chosen for f in frames]
     owner = [k for k, (frames, _) in enumerate(chosen) for _ in frames]
     weight = [w for _, weights in chosen for w in weights]
-    batch = collate(expanded, group, (), features, symprec, quotient)
+    batch = collate(expanded, group, (), features, symprec, quotient, compress_edges=compress_edges)
     # site n of slot s is site n of structure owner[s], whose sites start at start[owner[s]]
     sites = np.array([g.num_sites for g in graphs], dtype=np.int64)
     start = np.cumsum(sites) - sites
@@ -283,10 +320,11 @@ class Collater:
     frames: bool = False
     per_site: bool = False
     merge_frames: bool = False
+    compress_edges: bool = False
 
     def __call__(self, graphs):
         return collate(graphs, self.group, self.target_names, self.features, self.symprec, self.quotient, self.frames,
-                       self.per_site, self.merge_frames)
+                       self.per_site, self.merge_frames, self.compress_edges)
 
 
 def make_loader(

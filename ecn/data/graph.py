@@ -19,7 +19,7 @@ import crystalgroups
 from crystalgroups import Supercell
 
 from .neighbors import NeighborError, isayev_neighbors, radius_neighbors
-from .structures import Crystal, to_crystal
+from .structures import Crystal, reduced_lattice, to_crystal
 
 __all__ = ["CrystalGraph", "crystal_graph", "GraphSettings", "GROUPS", "GAUGES", "GraphError", "tree_gauge",
            "reduced_basis", "tree_gauges"]
@@ -633,7 +633,7 @@ def reduced_basis(crystal: Crystal, settings: GraphSettings) -> Crystal:
     sizes = settings.supercell
     if settings.gauge != "tree" or not _is_sizes(sizes) or len(set(sizes)) != 1:
         return crystal
-    _, T = crystalgroups.Lattice(crystal.lattice).reduced()
+    _, T = reduced_lattice(crystal.lattice)
     if np.array_equal(T, np.eye(3, dtype=T.dtype)):
         return crystal
     T_inv = np.rint(np.linalg.inv(T)).astype(np.int64)

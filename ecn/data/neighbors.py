@@ -28,6 +28,7 @@ import numpy as np
 from scipy.spatial import Voronoi, cKDTree
 
 from .radii import RADIUS_BY_Z
+from .structures import reduced_lattice
 
 __all__ = ["UnitCellEdges", "isayev_neighbors", "radius_neighbors", "NeighborError"]
 
@@ -49,45 +50,70 @@ class UnitCellEdges:
         return len(self.src)
 
 
-def _images_within(lattice: np.ndarray, frac: np.ndarray, radius: float):
+def _images_within(lattice: np.ndarray, frac: np.ndarray, radius: float, return_distance: bool = False):
     """All periodic images (wrapped positions + integer shifts) within ``radius`` of some atom.
 
     Returns ``(site, shift, cart, wrap)`` sorted by ``(site, shift)``, where ``shift`` is relative to
-    the wrapped position ``frac - floor(frac)`` and ``wrap = floor(frac)``. The search runs in the
+    the wrapped position ``frac - floor(frac)`` and ``wrap = floor(frac)`` (and, with
+    ``return_distance``, each image's distance to the nearest atom of the cell). The search runs in the
     Niggli-reduced cell, so its cost does not blow up for very oblique cells, and the shifts are
     mapped back to the basis as given.
     """
-    import crystalgroups
-
     wrap = np.floor(frac).astype(np.int64)
     wrapped = frac - wrap
-    reduced, T = crystalgroups.Lattice(lattice).reduced()
+    basis, T = reduced_lattice(lattice)
     T_inv = np.linalg.inv(T)
     red_frac = wrapped @ T_inv
     red_wrapped = red_frac - np.floor(red_frac)
-    recip = np.linalg.inv(reduced.basis).T
+    recip = np.linalg.inv(basis).T
     spacing = 1.0 / np.linalg.norm(recip, axis=1)  # distance between lattice planes
     reach = np.ceil(radius / spacing).astype(np.int64) + 1
-    axes = [np.arange(-r, r + 1) for r in reach]
-    box = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    box = _box(*reach.tolist())
     # the roots are the atoms at their wrapped positions in the basis as given; in reduced
     # coordinates they sit at red_frac, whose integer parts the box must follow
-    floors = np.unique(np.floor(red_frac).astype(np.int64), axis=0)
-    shifts = np.unique((box[None, :, :] + floors[:, None, :]).reshape(-1, 3), axis=0)
+    floors = _unique_rows(np.floor(red_frac).astype(np.int64))
+    shifts = box if len(floors) == 1 and not floors.any() else _unique_rows(
+        (box[None, :, :] + floors[:, None, :]).reshape(-1, 3))
     n = len(frac)
     site = np.repeat(np.arange(n), len(shifts))
     red_points = red_wrapped[site] + np.tile(shifts, (n, 1))
-    cart = red_points @ reduced.basis
+    cart = red_points @ basis
     roots = wrapped @ lattice
     tree = cKDTree(roots)
     dist, _ = tree.query(cart, k=1, distance_upper_bound=radius + 1e-8)
     keep = np.isfinite(dist)
-    site, cart = site[keep], cart[keep]
+    site, cart, dist = site[keep], cart[keep], dist[keep]
     # the same points in the basis as given: integer shifts from each atom's wrapped position
     shift = np.rint(red_points[keep] @ T - wrapped[site]).astype(np.int64)
     cart = (wrapped[site] + shift) @ lattice  # recomputed in the given basis: exact, as pymatgen does
     order = np.lexsort((shift[:, 2], shift[:, 1], shift[:, 0], site))
+    if return_distance:
+        return site[order], shift[order], cart[order], wrap, dist[order]
     return site[order], shift[order], cart[order], wrap
+
+
+@functools.lru_cache(maxsize=64)
+def _box(r0: int, r1: int, r2: int) -> np.ndarray:
+    """Integer shifts ``[-r0, r0] x [-r1, r1] x [-r2, r2]``, ``(K, 3)``, in lexicographic order (read-only)."""
+    box = np.stack(np.meshgrid(np.arange(-r0, r0 + 1), np.arange(-r1, r1 + 1), np.arange(-r2, r2 + 1),
+                               indexing="ij"), -1).reshape(-1, 3)
+    box.setflags(write=False)
+    return box
+
+
+def _unique_rows(rows: np.ndarray) -> np.ndarray:
+    """``np.unique(rows, axis=0)`` for small integer rows ``(K, 3)``, through one integer key per row.
+
+    >>> _unique_rows(np.array([[1, 0, -1], [0, 0, 0], [1, 0, -1]])).tolist()
+    [[0, 0, 0], [1, 0, -1]]
+    """
+    low = rows.min(axis=0)
+    span = rows.max(axis=0) - low + 1
+    key = np.unique(((rows[:, 0] - low[0]) * span[1] + rows[:, 1] - low[1]) * span[2] + rows[:, 2] - low[2])
+    out = np.empty((len(key), 3), dtype=rows.dtype)
+    key, out[:, 2] = np.divmod(key, span[2])
+    out[:, 0], out[:, 1] = np.divmod(key, span[1])
+    return out + low
 
 
 def _check_radii(numbers: np.ndarray) -> None:
@@ -122,25 +148,32 @@ def isayev_neighbors(lattice, frac, numbers, tol: float = 0.5, cutoff: float = 6
     frac = np.asarray(frac, dtype=float)
     numbers = np.asarray(numbers, dtype=np.int64)
     _check_radii(numbers)
-    site, shift, cart, wrap = _images_within(lattice, frac, cutoff)
+    site, shift, cart, wrap, near = _images_within(lattice, frac, cutoff, return_distance=True)
     if len(cart) < 5:
         raise NeighborError(f"expected at least 5 atoms within {cutoff} A to tessellate, got {len(cart)}")
-    root_of_site = np.full(len(frac), -1)
+    vor = None
+    if neighbor_tol > 0 and cutoff > _FIRST_RADIUS:
+        # The atoms' Voronoi cells are usually decided by a smaller neighbourhood: tessellate that
+        # first, and keep it where it provably gives the same cells (else tessellate the whole one).
+        inner = near <= _FIRST_RADIUS
+        vor = _exact_inner_tessellation(cart[inner], np.all(shift[inner] == 0, axis=1), _FIRST_RADIUS, neighbor_tol)
+        if vor is not None:
+            site, shift, cart = site[inner], shift[inner], cart[inner]
     is_root = np.all(shift == 0, axis=1)
-    root_of_site[site[is_root]] = np.flatnonzero(is_root)
-    try:
-        vor = Voronoi(cart)
-    except Exception as exc:  # Qhull errors: coplanar or duplicate points
-        raise NeighborError(f"Voronoi tessellation failed (overlapping or degenerate atoms?): {exc}") from exc
+    if vor is None:
+        try:
+            vor = Voronoi(cart)
+        except Exception as exc:  # Qhull errors: coplanar or duplicate points
+            raise NeighborError(f"Voronoi tessellation failed (overlapping or degenerate atoms?): {exc}") from exc
     pairs = vor.ridge_points
     # A root's ridge that runs to infinity means the neighbourhood was too small (pymatgen raises too).
     ridge_vertices = vor.ridge_vertices
     if any(-1 in ridge_vertices[k] for k in np.flatnonzero(is_root[pairs[:, 0]] | is_root[pairs[:, 1]])):
         raise NeighborError(f"unbounded Voronoi cell around an atom: the {cutoff} A neighbourhood is too sparse")
     if neighbor_tol > 0:
-        pairs = np.unique(
-            np.concatenate([np.sort(pairs, axis=1), _cospherical_pairs(vor, cart, is_root, neighbor_tol)]), axis=0
-        )
+        both = np.concatenate([np.sort(pairs, axis=1), _cospherical_pairs(vor, cart, is_root, neighbor_tol)])
+        key = np.unique(both[:, 0] * len(cart) + both[:, 1])  # the rows of np.unique(both, axis=0)
+        pairs = np.stack([key // len(cart), key % len(cart)], axis=1)
     src_list, dst_list = [], []
     for a, b in ((0, 1), (1, 0)):
         mask = is_root[pairs[:, a]]
@@ -157,6 +190,37 @@ def isayev_neighbors(lattice, frac, numbers, tol: float = 0.5, cutoff: float = 6
         i, j, image, d = _with_reverses(i, j, image, d)
     order = np.lexsort((d, image[:, 2], image[:, 1], image[:, 0], j, i))
     return UnitCellEdges(i[order], j[order], image[order], d[order])
+
+
+#: Radius (A) of the neighbourhood tessellated first by :func:`isayev_neighbors` (with ``neighbor_tol > 0``).
+_FIRST_RADIUS = 4.5
+
+
+def _exact_inner_tessellation(cart: np.ndarray, is_root: np.ndarray, radius: float, neighbor_tol: float):
+    """The Voronoi tessellation of ``cart`` (every image within ``radius`` of an atom of the cell) if
+    it gives each atom of the cell its true Voronoi cell, else ``None``.
+
+    Leaving out points can only enlarge a cell. A point ``q`` outside the set is more than
+    ``radius`` from the root ``p``, so the plane bisecting ``p q`` lies more than ``radius / 2``
+    from ``p``; if every vertex of ``p``'s cell lies within ``R_p < radius / 2`` of ``p`` (less the
+    tolerance), no such plane cuts the cell, and it is the true one, with the same faces. The
+    near-degenerate spheres of :func:`_cospherical_pairs` (centred at those vertices, radius at
+    most ``R_p``) hold only points within ``2 R_p + neighbor_tol`` of ``p``, all in the set.
+    """
+    if len(cart) < 5:
+        return None
+    try:
+        vor = Voronoi(cart)
+    except Exception:  # let the whole neighbourhood decide, and report
+        return None
+    for p in np.flatnonzero(is_root):
+        region = vor.regions[vor.point_region[p]]
+        if not region or -1 in region:
+            return None
+        reach = np.sqrt(((vor.vertices[region] - cart[p]) ** 2).sum(axis=1).max())
+        if 2 * reach + 4 * neighbor_tol >= radius:
+            return None
+    return vor
 
 
 def _with_reverses(i, j, image, d):

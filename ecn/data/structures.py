@@ -7,6 +7,7 @@ when an object of theirs is converted.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 
@@ -17,6 +18,32 @@ __all__ = ["Crystal", "StructureError", "to_crystal", "crystal_from_cif"]
 
 class StructureError(ValueError):
     """A structure that cannot be used; the message says what was expected and what came."""
+
+
+def reduced_lattice(lattice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(basis, T)``: the Niggli-reduced basis (rows) of a lattice and ``T`` with ``basis = T @ lattice``.
+
+    :meth:`crystalgroups.Lattice.reduced`, remembered for the last 1,024 lattices: building one graph
+    asks for the same reduction several times (the reduced basis, the closest atoms, the images
+    within the cutoff). The arrays are read-only.
+
+    >>> lattice = np.array([[1.0, 0, 0], [1, 1, 0], [0, 0, 1]])
+    >>> basis, T = reduced_lattice(lattice)
+    >>> np.allclose(basis @ basis.T, np.eye(3)), bool(np.allclose(T @ lattice, basis)), round(np.linalg.det(T))
+    (True, True, 1)
+    """
+    lattice = np.ascontiguousarray(lattice, dtype=np.float64)
+    return _reduced_lattice(lattice.tobytes(), lattice.shape)
+
+
+@functools.lru_cache(maxsize=1024)
+def _reduced_lattice(data: bytes, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    import crystalgroups
+
+    reduced, T = crystalgroups.Lattice(np.frombuffer(data, dtype=np.float64).reshape(shape)).reduced()
+    basis = np.array(reduced.basis)
+    basis.setflags(write=False)
+    return basis, T
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,16 +101,16 @@ class Crystal:
         """
         from scipy.spatial import cKDTree
 
-        import crystalgroups
-
-        reduced, T = crystalgroups.Lattice(self.lattice).reduced()
+        basis, T = reduced_lattice(self.lattice)
         frac = self.frac @ np.linalg.inv(T)  # coordinates in the reduced basis
         frac = frac - np.floor(frac)
-        shifts = np.stack(np.meshgrid(*[np.arange(-2, 3)] * 3, indexing="ij"), -1).reshape(-1, 3)
-        pts = (frac[None, :, :] + shifts[:, None, :]).reshape(-1, 3) @ reduced.basis
-        roots = frac @ reduced.basis
+        pts = (frac[None, :, :] + _SHIFTS_2[:, None, :]).reshape(-1, 3) @ basis
+        roots = frac @ basis
         d, _ = cKDTree(pts).query(roots, k=2)
         return float(d[:, 1].min())
+
+
+_SHIFTS_2 = np.stack(np.meshgrid(*[np.arange(-2, 3)] * 3, indexing="ij"), -1).reshape(-1, 3)
 
 
 def to_crystal(obj, id: str = "") -> Crystal:

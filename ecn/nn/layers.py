@@ -2,10 +2,10 @@
 
 Shapes (``N`` nodes, ``E`` edges, ``F`` node features, ``D`` edge features, ``C`` colours):
 ``h (N, F)``, ``edge_index (2, E)``, ``edge_attr (E, D)``, ``edge_color (E,)`` in ``0 .. C-1``,
-``same_site (E,)`` bool. An edge ``(i, j)`` of :mod:`ecn.data` lists atom ``j`` as a neighbour
-of atom ``i`` (row 0 the atom, row 1 its neighbour), so each atom ``i`` aggregates the messages
-``m_ij`` of its neighbours, as in CGCNN; for the symmetric bond graphs of the paper this is the
-same as the other direction.
+``same_site (E,)`` bool, optionally ``edge_weight (E,)``. An edge ``(i, j)`` of :mod:`ecn.data`
+lists atom ``j`` as a neighbour of atom ``i`` (row 0 the atom, row 1 its neighbour), so each atom
+``i`` aggregates the messages ``m_ij`` of its neighbours, as in CGCNN; for the symmetric bond graphs
+of the paper this is the same as the other direction.
 """
 
 from __future__ import annotations
@@ -213,13 +213,17 @@ class ECNLayer(nn.Module):
             if module is not self and hasattr(module, "reset_parameters"):
                 module.reset_parameters()
 
-    def forward(self, h, edge_index, edge_attr, edge_color, same_site):
+    def forward(self, h, edge_index, edge_attr, edge_color, same_site, edge_weight=None):
+        """``edge_weight`` (optional, ``(E,)``): each edge's message counts this many times in the sum,
+        as if the edge were listed that often (a compressed batch, :func:`ecn.data.batch.compress_edges_of`)."""
         i, j = edge_index
         m = self.edge(h, i, j, edge_attr, edge_color)  # phi_e^alpha(h_i, h_j, e_ij)
         if self.same is not None:  # runs on an empty selection too, so every parameter takes part
             idx = torch.nonzero(same_site, as_tuple=True)[0]
             m = m.index_add(0, idx, self.same(h, i[idx], j[idx], edge_attr[idx], edge_color[idx]))
         m = torch.sigmoid(self.gate(m)) * m
+        if edge_weight is not None:
+            m = m * edge_weight[:, None].to(m.dtype)
         agg = scatter_sum(m, i, h.shape[0])
         if self.norm is not None:
             agg = self.norm(agg)

@@ -236,3 +236,39 @@ def test_the_tree_gauge_keeps_the_bonds_and_puts_tree_bonds_inside_a_cell(perov,
         # applying the gauge again changes nothing
         again = tree_gauge(n, i, j, tree.unit_edge_image, tree.unit_edge_length)
         assert not again.any()
+
+
+def test_the_inner_tessellation_gives_the_bonds_of_the_whole_neighbourhood(perov, carbon, monkeypatch):
+    """isayev_neighbors first tessellates 4.5 A around the atoms and keeps it only where that provably
+    gives the true Voronoi cells; the bonds must be those of the whole 6 A tessellation, bit for bit."""
+    from ecn.data import neighbors
+
+    calls = {"kept": 0, "refused": 0}
+    inner = neighbors._exact_inner_tessellation
+
+    def counted(*args):
+        vor = inner(*args)
+        calls["kept" if vor is not None else "refused"] += 1
+        return vor
+
+    rattled = [Crystal(c.lattice, c.frac + np.random.default_rng(0).normal(0, 1e-3, c.frac.shape), c.numbers)
+               for c in perov[:4]]
+    cubic = [Crystal(np.eye(3) * a, [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]],
+                     [38, 22, 8, 8, 8]) for a in (3.9, 4.6)]  # exact ties: zero-area faces everywhere
+    crystals = perov + carbon + rattled + cubic
+    monkeypatch.setattr(neighbors, "_exact_inner_tessellation", counted)
+    fast = [neighbors.isayev_neighbors(c.lattice, c.frac, c.numbers) for c in crystals]
+    monkeypatch.setattr(neighbors, "_FIRST_RADIUS", 100.0)  # never tried: the whole 6 A neighbourhood
+    whole = [neighbors.isayev_neighbors(c.lattice, c.frac, c.numbers) for c in crystals]
+    for c, a, b in zip(crystals, fast, whole):
+        for field in ("src", "dst", "image", "distance"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=f"{c.id}: {field}")
+    assert calls["kept"] >= len(crystals) // 2 and calls["kept"] + calls["refused"] == len(crystals), calls
+    # a too-small radius is refused, never trusted
+    monkeypatch.setattr(neighbors, "_FIRST_RADIUS", 3.0)
+    calls.update(kept=0, refused=0)
+    small = [neighbors.isayev_neighbors(c.lattice, c.frac, c.numbers) for c in crystals]
+    assert calls["refused"] > 0
+    for a, b in zip(small, whole):
+        np.testing.assert_array_equal(a.image, b.image)
+        np.testing.assert_array_equal(a.dst, b.dst)

@@ -226,3 +226,67 @@ def test_norm_is_refused_where_the_layer_has_none():
         build_model("cgcnn", norm="batch")
     with pytest.raises(ValueError, match="expected norm 'none' or 'batch', got 'layer'"):
         TrainConfig(norm="layer")
+
+
+# -- compressed batches: equal edges merged and counted ------------------------------------------------
+
+
+def _float64(batch):
+    from dataclasses import replace
+
+    return replace(batch, **{k: getattr(batch, k).double() for k in ("x", "edge_attr", "edge_length", "edge_vector",
+                                                                       "positions")})
+
+
+@pytest.mark.parametrize("neighbors", ["isayev", "radius"])
+@pytest.mark.parametrize("name,quotient", [("ecn-s", True), ("ecn-p1", True), ("ecn-g", True), ("ecn-s", False),
+                                           ("mpnn", False)])
+def test_compressed_batches_give_the_same_outputs_and_gradients(real_crystals, name, quotient, neighbors):
+    """Training merges edges with equal end sites, colour, same-site flag and float32 length, and
+    counts them (``collate(..., compress_edges=True)``): the ECN layer's sums, and every output and
+    gradient, are those of the full batch (float64, 1e-12), in training mode with batch norm too."""
+    supercell = (2, 2, 2) if name != "mpnn" else (1, 1, 1)
+    graphs = [crystal_graph(c, supercell=supercell, neighbors=neighbors) for c in real_crystals]
+    for readout, norm in (("mean", "none"), ("node", "batch"), ("sum", "none")):
+        torch.manual_seed(1)
+        model = build_model(name, node_in=FeatureSettings(cell_onehot=False).node_dim(1), width=12, edge_dim=6,
+                            layers=2, readout=readout, norm=norm, num_colors=num_colors_for(name, supercell)).double()
+        model.train()
+        results = []
+        for compress in (False, True):
+            batch = _float64(collate(graphs, MODELS[name][0], features=FeatureSettings(cell_onehot=False),
+                                     quotient=quotient, compress_edges=compress))
+            model.zero_grad()
+            out = model(batch)
+            (out * torch.linspace(-1, 1, out.numel(), dtype=out.dtype).reshape(out.shape)).sum().backward()
+            results.append((batch, out.detach(), [p.grad.clone() for p in model.parameters()]))
+        (full, out_full, grad_full), (small, out_small, grad_small) = results
+        assert small.edge_weight is not None and full.edge_weight is None
+        if neighbors == "radius":  # 12 neighbours and more: some meet one site at several images alike
+            assert small.edge_index.shape[1] < full.edge_index.shape[1]
+        assert float(small.edge_weight.sum()) == full.edge_index.shape[1]  # and every edge is counted
+        assert torch.allclose(out_full, out_small, rtol=0, atol=1e-12), (readout, norm)
+        for a, b in zip(grad_full, grad_small):
+            assert torch.allclose(a, b, rtol=0, atol=1e-11), (readout, norm)
+
+
+def test_compression_keeps_edges_that_differ_in_any_field():
+    from ecn.data.batch import compress_edges_of
+
+    edge_index = np.array([[0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 2, 1]])
+    color = np.array([0, 0, 1, 0, 0, 0])
+    same_site = np.array([False, False, False, True, False, False])
+    length = np.array([2.0, 2.0, 2.0, 2.0, 2.0, np.nextafter(np.float32(2.0), np.float32(3.0))], np.float32)
+    keep, count = compress_edges_of(edge_index, color, same_site, length)
+    assert keep.tolist() == [0, 2, 3, 4, 5] and count.tolist() == [2, 1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("name", ["cgcnn", "megnet", "egnn"])
+def test_models_that_read_every_edge_refuse_a_compressed_batch(real_crystals, name):
+    supercell = (2, 2, 2) if name == "egnn" else (1, 1, 1)
+    graphs = [crystal_graph(c, supercell=supercell) for c in real_crystals[:2]]
+    batch = collate(graphs, MODELS[name][0], features=FeatureSettings(cell_onehot=False), quotient=name == "egnn",
+                    compress_edges=True)
+    model = build_model(name, node_in=FeatureSettings(cell_onehot=False).node_dim(1), width=8, edge_dim=4, layers=1)
+    with pytest.raises(ValueError, match="expected a batch without compressed edges"):
+        model(batch)
