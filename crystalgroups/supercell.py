@@ -164,9 +164,24 @@ class Supercell:
         grid.setflags(write=False)
         return grid
 
+    @functools.cached_property
+    def _layout(self) -> tuple[np.ndarray | None, np.ndarray]:
+        """The diagonal of a diagonal Hermite form (``None`` otherwise) and the row-major strides of ``sizes``."""
+        sizes = np.array(self.sizes, dtype=np.int64)
+        strides = np.ones(self.dim, dtype=np.int64)
+        strides[:-1] = np.cumprod(sizes[::-1])[::-1][1:]
+        return (sizes if self.is_diagonal else None), strides
+
     def reduce(self, x) -> np.ndarray:
-        """Reduce lattice coordinates (rows of ``x``) to their canonical representatives."""
+        """Reduce lattice coordinates (rows of ``x``) to their canonical representatives.
+
+        >>> Supercell.diagonal(2, 2, 2).reduce([[3, -1, 4]]).tolist()
+        [[1, 1, 0]]
+        """
         x = np.array(x, dtype=np.int64, ndmin=2)
+        diagonal, _ = self._layout
+        if diagonal is not None:  # the sublattice is diag(n) Z^d: each coordinate modulo its own n
+            return np.mod(x, diagonal)
         H = self.hnf
         for j in range(self.dim - 1, -1, -1):
             q = np.floor_divide(x[:, j], H[j, j])
@@ -174,9 +189,13 @@ class Supercell:
         return x
 
     def index(self, x) -> np.ndarray:
-        """The cell index of each row of lattice coordinates ``x`` (reduced modulo the sublattice)."""
-        r = self.reduce(x)
-        return np.ravel_multi_index(tuple(r.T), self.sizes).astype(np.int64)
+        """The cell index of each row of lattice coordinates ``x`` (reduced modulo the sublattice),
+        row-major in ``sizes`` (``np.ravel_multi_index``).
+
+        >>> Supercell.diagonal(2, 2, 2).index([[1, 0, 1], [-1, 2, 0]]).tolist()
+        [5, 4]
+        """
+        return self.reduce(x) @ self._layout[1]
 
     def is_compatible(self, W) -> bool:
         """Whether the point operation ``W`` maps the sublattice onto itself (``M^-1 W M`` integral)."""

@@ -117,3 +117,17 @@ def test_cell_counts_in_messages_do_not_overflow():
     with pytest.raises(CrystalGroupsError, match="1,000,000,000,000,000,000 cells"):
         pattern("cP", (10**6, 10**6, 10**6))
     assert Supercell.diagonal(2**20, 2**20, 2**20).num_cells == 2**60
+
+
+@given(st.one_of(supercell_matrices(3), st.tuples(*[st.integers(1, 5)] * 3).map(lambda n: Supercell.diagonal(*n))),
+       st.lists(st.lists(st.integers(-30, 30), min_size=3, max_size=3), min_size=1, max_size=30))
+def test_reduce_and_index_on_both_paths(sc, points):
+    """Diagonal sublattices take a modulo per coordinate; both paths give the coset representative,
+    and the index is np.ravel_multi_index of it in ``sizes``."""
+    x = np.array(points)
+    r = sc.reduce(x)
+    assert np.all((r >= 0) & (r < np.array(sc.sizes)))
+    diff = np.linalg.solve(sc.matrix.astype(float), (x - r).T.astype(float))
+    assert np.allclose(diff, np.rint(diff))
+    np.testing.assert_array_equal(sc.index(x), np.ravel_multi_index(tuple(r.T), sc.sizes))
+    assert sc.index(x).dtype == np.int64
