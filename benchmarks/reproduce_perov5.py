@@ -95,6 +95,12 @@ VARIANTS = {
         "elements",
         "radius graph, batch normalisation, one-hot Z and 37 element properties (period, group, 11 physical)",
     ),
+    "cgcnn+props+fine+l1": (
+        "cgcnn",
+        ["element_features=onehot+properties", "gaussians=41", "gaussian_max=8.0", "gaussian_width=0.2", "loss=l1"],
+        "combined",
+        "element properties, CGCNN's Gaussians, L1 loss (the inputs and loss of the best ECN variant)",
+    ),
     "ecn-s+radius+bn+props+fine+l1": (
         "ecn-s",
         ["neighbors=radius", "norm=batch", "element_features=onehot+properties", "gaussians=41", "gaussian_max=8.0",
@@ -180,8 +186,9 @@ def run_all(plan: list, args: argparse.Namespace) -> dict:
             or (args.ablation_seeds if name in VARIANTS and VARIANTS[name][2] in ("ablation", "gauge") else args.seeds)
         )
     ]
-    # the table first (its ECN runs, 8x the graph, before the baselines), the variants last
-    jobs.sort(key=lambda job: (job[0] in VARIANTS, not job[0].startswith("ecn")))
+    # the names of --first in their order, then the table (its ECN runs before the baselines), the variants last
+    first = {name: k for k, name in enumerate(args.first)}
+    jobs.sort(key=lambda job: (first.get(job[0], len(first)), job[0] in VARIANTS, not job[0].startswith("ecn")))
     results = {name: {} for name, _ in plan}
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(run_one, name, overrides, seed, args): (name, seed) for name, overrides, seed in jobs}
@@ -418,6 +425,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-publish", action="store_true", help="no checkpoints or figures in RESULTS")
     parser.add_argument("--ablation-seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--jobs", type=int, default=1, help="runs side by side (CPU: one thread each)")
+    parser.add_argument("--first", nargs="*", default=[], metavar="NAME",
+                        help="run these models or variants before the others, in this order")
     parser.add_argument("--set", action="append", default=[], help="extra key=value settings for every run")
     parser.add_argument("--runs", default="runs/perov5")
     parser.add_argument("--results", default="docs/results")
@@ -434,6 +443,9 @@ def main(argv=None) -> int:
         if not sep or not seeds_of[name] or (name not in MODELS and name not in VARIANTS):
             parser.error(f"expected --seeds-of NAME=K,K,... with a model or variant name, got {item!r}")
     args.seeds_of = seeds_of
+    unknown = [name for name in args.first if name not in MODELS and name not in VARIANTS]
+    if unknown:
+        parser.error(f"expected --first with model or variant names, got {unknown}")
     if args.status:
         return status(args)
     studies = {"ablation"} if args.ablation else set()
