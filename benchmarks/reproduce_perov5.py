@@ -241,6 +241,24 @@ def publish(name: str, runs: list, args: argparse.Namespace) -> dict:
     }
 
 
+def _still_published(names: list, results: dict, args: argparse.Namespace) -> dict:
+    """The entries of an earlier ``RESULTS/perov5.json`` for ``names`` whose checkpoint file is still the
+    one published from this table's run: its config beside it is the run's ``config.yaml``."""
+    previous = Path(args.results) / "perov5.json"
+    if not previous.exists():
+        return {}
+    kept = {}
+    for name, entry in json.loads(previous.read_text()).get("published", {}).items():
+        if name not in names or not entry.get("checkpoint"):
+            continue
+        config = Path(entry["checkpoint"]).with_suffix(".yaml")
+        run_config = Path(args.runs) / f"{name}-seed{entry['seed']}" / "config.yaml"
+        if (config.exists() and run_config.exists() and entry["seed"] in [r["seed"] for r in results[name]]
+                and config.read_text() == run_config.read_text()):
+            kept[name] = entry
+    return kept
+
+
 def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
     """Validation MAE per epoch (every run) and test parity plots (published checkpoints)."""
     import csv
@@ -267,6 +285,11 @@ def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
     ax.legend(fontsize=8)
     fig.savefig(out / "perov5_curves.png", dpi=110)
 
+    # parity plots of the published seeds whose run folder holds its test predictions
+    published = {n: p for n, p in published.items()
+                 if (Path(args.runs) / f"{n}-seed{p['seed']}" / "predictions.csv").exists()}
+    if not published:
+        return
     fig = Figure(figsize=(3.2 * min(3, len(published)), 3.2 * math.ceil(len(published) / 3)), layout="constrained")
     for k, (name, pub) in enumerate(published.items()):
         ax = fig.add_subplot(math.ceil(len(published) / 3), min(3, len(published)), k + 1)
@@ -291,7 +314,10 @@ def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
 def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
     Path(args.results).mkdir(parents=True, exist_ok=True)
     main_rows = {name: _row(runs) for name, runs in results.items() if name not in VARIANTS}
-    published = {} if args.no_publish else {name: publish(name, results[name], args) for name in main_rows}
+    chosen = [] if args.no_publish else [n for n in main_rows if args.publish is None or n in args.publish]
+    published = {name: publish(name, results[name], args) for name in chosen}
+    if args.publish is not None:  # the other rows keep what an earlier start published, while it still holds
+        published.update(_still_published([n for n in main_rows if n not in chosen], results, args))
     if published:
         figures({n: r for n, r in results.items() if n in main_rows}, published, args)
     extra = f"; changed settings: {', '.join(args.set)}" if args.set else ""
@@ -423,6 +449,8 @@ def main(argv=None) -> int:
     parser.add_argument("--variants", nargs="*", default=[], choices=sorted(VARIANTS), help="variants by name")
     parser.add_argument("--checkpoints", default="", help="publish into this folder (default: RESULTS/checkpoints)")
     parser.add_argument("--no-publish", action="store_true", help="no checkpoints or figures in RESULTS")
+    parser.add_argument("--publish", nargs="+", metavar="NAME",
+                        help="publish only these models; the others keep an earlier start's entry while it holds")
     parser.add_argument("--ablation-seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--jobs", type=int, default=1, help="runs side by side (CPU: one thread each)")
     parser.add_argument("--first", nargs="*", default=[], metavar="NAME",

@@ -84,3 +84,18 @@ def test_named_variants_screening_without_publishing_then_publishing_elsewhere(t
     assert not (tmp_path / "results" / "checkpoints").exists()
     bad = subprocess.run([*common, "--seeds-of", "nope=1"], env=env, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "expected --seeds-of NAME=K,K,..." in bad.stderr
+    bad = subprocess.run([*common, "--first", "nope"], env=env, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "expected --first with model or variant names" in bad.stderr
+    # --publish: one more model published; mpnn keeps its entry while its checkpoint is still its run's
+    more = [*common[:3], "mpnn", "cgcnn", *common[4:], "--results", str(tmp_path / "fresh"), "--checkpoints",
+            str(tmp_path / "published"), "--publish", "cgcnn"]
+    subprocess.run(more, env=env, capture_output=True, text=True, timeout=900, check=True)
+    summary = json.loads((tmp_path / "fresh" / "perov5.json").read_text())
+    assert set(summary["published"]) == {"mpnn", "cgcnn"} and summary["published"]["cgcnn"]["reproduced"]
+    assert (tmp_path / "published" / "perov5-cgcnn.pt").is_file()
+    # once the mpnn file is replaced by another run's, the table no longer claims it
+    (tmp_path / "published" / "perov5-mpnn.yaml").write_text("model: mpnn\nepochs: 1000\n")
+    subprocess.run(more, env=env, capture_output=True, text=True, timeout=900, check=True)
+    summary = json.loads((tmp_path / "fresh" / "perov5.json").read_text())
+    assert set(summary["published"]) == {"cgcnn"}
+    assert "| MPNN (unit cell) |" in (table := (tmp_path / "fresh" / "perov5.md").read_text()) and "not published" in table
