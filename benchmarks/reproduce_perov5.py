@@ -14,7 +14,9 @@ paper's exact input, the cell one-hot on the explicit supercell; a 3x3x3 superce
 ``--gauge-study`` ECN-S_Lambda on the atoms' images as the files give them (no tree gauge, Qhull's
 own faces), ``--graph-study`` the MPNN and ECN-S_Lambda on CGCNN's radius graph and CGCNN on the
 paper's bonds; ``--variants`` names variants one by one. ``--no-publish`` leaves checkpoints and
-figures out (a screening budget).
+figures out (a screening budget); ``--publish NAME...`` publishes only those models, and the
+others keep the entry of an earlier start as long as the file it names is still their run's
+(its ``.yaml`` is the run's ``config.yaml``). ``--first NAME...`` runs those first.
 
     python benchmarks/reproduce_perov5.py --epochs 8 --set lr_schedule=cosine --jobs 2 --ablation --graph-study
     python benchmarks/reproduce_perov5.py --epochs 1000 --device cuda --jobs 3 --results docs/results/full

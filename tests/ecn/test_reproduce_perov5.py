@@ -98,4 +98,5 @@ def test_named_variants_screening_without_publishing_then_publishing_elsewhere(t
     subprocess.run(more, env=env, capture_output=True, text=True, timeout=900, check=True)
     summary = json.loads((tmp_path / "fresh" / "perov5.json").read_text())
     assert set(summary["published"]) == {"cgcnn"}
-    assert "| MPNN (unit cell) |" in (table := (tmp_path / "fresh" / "perov5.md").read_text()) and "not published" in table
+    table = (tmp_path / "fresh" / "perov5.md").read_text()
+    assert "| MPNN (unit cell) |" in table and "not published" in table
