@@ -70,6 +70,37 @@ def test_roc_auc_counts_ties_half_and_is_undefined_with_one_class():
     assert roc_auc(np.array([0.9, 0.1]), np.array([0, 1])) == 0.0  # a perfectly wrong ranking
 
 
+def test_roc_auc_with_one_class_is_nan_without_a_warning():
+    """Either class empty: NaN straight away (not 0 / 0, which numpy answers with a RuntimeWarning)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(roc_auc(np.array([1.0, 2.0]), np.array([1, 1])))
+        assert math.isnan(roc_auc(np.array([1.0, 2.0]), np.array([0, 0])))
+        assert math.isnan(roc_auc(np.array([]), np.array([], dtype=int)))
+
+
+def test_classification_decisions_and_cross_entropy_at_the_edges():
+    """Class 1 only for p > 0.5 (logit > 0; a logit of exactly 0 or of -0.5 is class 0); each
+    target's own ROC-AUC; the cross-entropy stays finite for confidently wrong logits (log(p + eps))."""
+    z = np.array([[0.0, 3.0], [-0.5, -2.0], [60.0, 1.0], [-60.0, -1.0]])
+    y = np.array([[0.0, 1.0], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    m = classification_metrics(z, y, ["a", "b"])
+    assert m["precision_0_a"] == pytest.approx(2 / 3)  # decided 0: rows 0, 1, 3 (logits 0, -0.5, -60)
+    assert m["precision_1_a"] == 0.0 and m["accuracy_a"] == pytest.approx(2 / 4)
+    # per target: a's positive (-60) is below every negative, b ranks 3 > 1 > -1 > -2 with positives 3, -1
+    assert m["roc_auc_a"] == 0.0 and m["roc_auc_b"] == pytest.approx(3 / 4)
+    assert m["roc_auc"] == pytest.approx(3 / 8)
+    eps = 1e-12
+    sig = lambda v: 1 / (1 + math.exp(-v))
+    ce_a = -(math.log(1 - sig(0.0) + eps) + math.log(1 - sig(-0.5) + eps) + math.log(1 - sig(60.0) + eps)
+             + math.log(sig(-60.0) + eps)) / 4
+    assert math.isfinite(m["cross_entropy"]) and ce_a > 13  # two confidently wrong rows, -log(1e-12) each, of 4
+    ce_b = -(math.log(sig(3.0)) + math.log(1 - sig(-2.0)) + math.log(1 - sig(1.0)) + math.log(sig(-1.0))) / 4
+    assert m["cross_entropy"] == pytest.approx((ce_a + ce_b) / 2, rel=1e-6)
+
+
 def test_score_lower_is_better_validation_mae_or_minus_roc_auc():
     reg = TrainConfig()
     cls = TrainConfig(task="classification", targets=("stable",))
