@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Crystal", "StructureError", "to_crystal", "crystal_from_cif"]
+__all__ = ["Crystal", "StructureError", "to_crystal", "crystal_from_cif", "reduced_lattice"]
 
 
 class StructureError(ValueError):
