@@ -81,7 +81,7 @@ def test_roc_auc_with_one_class_is_nan_without_a_warning():
         assert math.isnan(roc_auc(np.array([]), np.array([], dtype=int)))
 
 
-def test_classification_decisions_and_cross_entropy_at_the_edges():
+def test_classification_metrics_decisions_and_cross_entropy_at_the_edges():
     """Class 1 only for p > 0.5 (logit > 0; a logit of exactly 0 or of -0.5 is class 0); each
     target's own ROC-AUC; the cross-entropy stays finite for confidently wrong logits (log(p + eps))."""
     z = np.array([[0.0, 3.0], [-0.5, -2.0], [60.0, 1.0], [-60.0, -1.0]])
