@@ -10,9 +10,12 @@ tests run by this interpreter (the project's ``.venv``), one thread, one mutant 
 ``python tools/mutation.py run [MODULE ...] [--timeout S]``
     `cosmic-ray <https://cosmic-ray.readthedocs.io>`_ (a maintained mutation tool) on each core module with that
     module's fast test selection (``SELECTION`` below); per module: killed, survived, timed out, incompetent, and
-    the survivors' diffs. cosmic-ray lives in its own virtual environment (``--tool-venv``, default
-    ``~/.cache/ecn-mutation/venv``, created with ``pip install cosmic-ray`` on first use), so the project's
-    environment is not changed. Writes ``benchmarks/results/mutation_<module>.json`` and prints a table.
+    the survivors' diffs. A module's session (a copy of the tree and cosmic-ray's database) lives in
+    ``--work-dir`` until the module is finished: started again on the same code, an interrupted run goes on with
+    the mutants not yet run; on changed code or tests it starts anew. cosmic-ray lives in its own virtual
+    environment (``--tool-venv``, default ``~/.cache/ecn-mutation/venv``, created with ``pip install cosmic-ray``
+    on first use), so the project's environment is not changed. Writes
+    ``benchmarks/results/mutation_<module>.json`` and prints a table.
 
 Runs are CPU-heavy (a test process per mutant): about 3-6 s per mutant on a 2-core machine.
 """
@@ -21,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -185,33 +190,73 @@ def _outcomes(db: Path) -> dict:
     return {**counts, "survivors": survivors}
 
 
+def _tree_fingerprint() -> str:
+    """sha256 over the tracked files' names and contents as they are in the working tree: a mutation session is
+    resumed only on the code and tests it was started on."""
+    digest = hashlib.sha256()
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
+    for name in sorted(f for f in files if f):
+        src = REPO / name.decode()
+        if src.is_file():
+            digest.update(name + b"\0" + hashlib.sha256(src.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _work_dir(root: Path, module: str, timeout: float, fingerprint: str) -> Path:
+    """The session folder of one module's run: ``ROOT/<module>-<key>``, the key naming the tree, the selection and
+    the timeout. Folders of the same module with another key (older code) are removed."""
+    name = module.replace("/", "_").removesuffix(".py")
+    key = hashlib.sha256(f"{fingerprint}|{SELECTION[module]}|{timeout}".encode()).hexdigest()[:16]
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.glob(f"{name}-*"):
+        if old.name != f"{name}-{key}":
+            shutil.rmtree(old, ignore_errors=True)
+    return root / f"{name}-{key}"
+
+
 def run(args) -> int:
     bin_dir = _tool(Path(args.tool_venv).expanduser())
     modules = args.modules or list(SELECTION)
-    table = []
     for module in modules:
         if module not in SELECTION:
             raise SystemExit(f"expected a core module among {list(SELECTION)}, got {module!r}")
-        with tempfile.TemporaryDirectory(prefix="ecn-mutation-") as tmp:
-            copy = Path(tmp)
+    fingerprint = _tree_fingerprint()
+    table = []
+    for module in modules:
+        work = _work_dir(Path(args.work_dir).expanduser(), module, args.timeout, fingerprint)
+        copy, db, ready = work / "tree", work / "session.sqlite", work / "initialised"
+        if not ready.exists():  # a new session: copy the tree, let cosmic-ray list the mutants
+            shutil.rmtree(work, ignore_errors=True)
+            copy.mkdir(parents=True)
             _copy_tree(copy)
-            config = copy / "cosmic-ray.toml"
             command = _test_command(SELECTION[module]).replace('"', '\\"')
-            config.write_text(f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {args.timeout}\n'
-                              f'excluded-modules = []\ntest-command = "{command}"\n\n'
-                              '[cosmic-ray.distributor]\nname = "local"\n')
-            db = copy / "session.sqlite"
-            env = _env(copy)
-            t0 = time.perf_counter()
-            subprocess.run([str(bin_dir / "cosmic-ray"), "init", str(config), str(db)], cwd=copy, env=env, check=True)
-            subprocess.run([str(bin_dir / "cosmic-ray"), "exec", str(config), str(db)], cwd=copy, env=env, check=True)
-            result = _outcomes(db)
+            (work / "cosmic-ray.toml").write_text(
+                f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {args.timeout}\n'
+                f'excluded-modules = []\ntest-command = "{command}"\n\n'
+                '[cosmic-ray.distributor]\nname = "local"\n')
+            subprocess.run([str(bin_dir / "cosmic-ray"), "init", str(work / "cosmic-ray.toml"), str(db)], cwd=copy,
+                           env=_env(copy), check=True)
+            ready.write_text(fingerprint + "\n")
+        else:
+            done = _outcomes(db)
+            print(f"{module}: resuming {work} ({done['mutants'] - done['not_run']} of {done['mutants']} mutants "
+                  "already run)", flush=True)
+        spent = float((work / "seconds").read_text()) if (work / "seconds").exists() else 0.0
+        t0 = time.perf_counter()
+        try:  # cosmic-ray runs only the mutants without a result, so an interrupted run goes on where it stopped
+            subprocess.run([str(bin_dir / "cosmic-ray"), "exec", str(work / "cosmic-ray.toml"), str(db)], cwd=copy,
+                           env=_env(copy), check=True)
+        finally:
+            (work / "seconds").write_text(f"{spent + time.perf_counter() - t0:.0f}\n")
+        result = _outcomes(db)
+        seconds = float((work / "seconds").read_text())
         result = {"module": module, "tests": SELECTION[module], "tool": "cosmic-ray", "timeout_s": args.timeout,
-                  "date": datetime.date.today().isoformat(), "seconds": round(time.perf_counter() - t0),
+                  "date": datetime.date.today().isoformat(), "seconds": round(seconds),
                   "command": f"python tools/mutation.py run {module}", **result}
         name = module.replace("/", "_").removesuffix(".py")
         (RESULTS / f"mutation_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
         table.append(result)
+        shutil.rmtree(work, ignore_errors=True)
         print(f"{module}: {result['killed']} killed, {result['survived']} survived, {result['timed_out']} timed out, "
               f"{result['incompetent']} incompetent of {result['mutants']} (kill rate {result['kill_rate']})",
               flush=True)
@@ -232,6 +277,8 @@ def main(argv=None) -> int:
     r.add_argument("modules", nargs="*", help=f"default: all of {list(SELECTION)}")
     r.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant before it counts as timed out")
     r.add_argument("--tool-venv", default="~/.cache/ecn-mutation/venv")
+    r.add_argument("--work-dir", default="~/.cache/ecn-mutation/runs",
+                   help="where each module's session lives until it finishes; an interrupted run resumes from it")
     args = parser.parse_args(argv)
     return planted(args) if args.command == "planted" else run(args)
 
