@@ -12,7 +12,9 @@ tests run by this interpreter (the project's ``.venv``), one thread, one mutant 
     module's fast test selection (``SELECTION`` below); per module: killed, survived, timed out, incompetent, and
     the survivors' diffs. A module's session (a copy of the tree and cosmic-ray's database) lives in
     ``--work-dir`` until the module is finished: started again on the same code, an interrupted run goes on with
-    the mutants not yet run; on changed code or tests it starts anew. cosmic-ray lives in its own virtual
+    the mutants not yet run; on changed code or tests it starts anew. ``--survivors`` (after tests were added for
+    the survivors) runs again only the mutants that the module's last finished run did not kill, keeping its
+    kills; the module itself must be unchanged (checked by its sha256). cosmic-ray lives in its own virtual
     environment (``--tool-venv``, default ``~/.cache/ecn-mutation/venv``, created with ``pip install cosmic-ray``
     on first use), so the project's environment is not changed. Writes
     ``benchmarks/results/mutation_<module>.json`` and prints a table.
@@ -191,31 +193,51 @@ def _outcomes(db: Path) -> dict:
 
 
 def _tree_fingerprint() -> str:
-    """sha256 over the tracked files' names and contents as they are in the working tree: a mutation session is
-    resumed only on the code and tests it was started on."""
+    """sha256 over the tracked files' names and contents as they are in the working tree (this script left out: it
+    does not change what a test does): a mutation session is resumed only on the code and tests it started on."""
     digest = hashlib.sha256()
     files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
-    for name in sorted(f for f in files if f):
+    for name in sorted(f for f in files if f and f != b"tools/mutation.py"):
         src = REPO / name.decode()
         if src.is_file():
             digest.update(name + b"\0" + hashlib.sha256(src.read_bytes()).digest())
     return digest.hexdigest()
 
 
-def _work_dir(root: Path, module: str, timeout: float, fingerprint: str) -> Path:
-    """The session folder of one module's run: ``ROOT/<module>-<key>``, the key naming the tree, the selection and
-    the timeout. Folders of the same module with another key (older code) are removed."""
-    name = module.replace("/", "_").removesuffix(".py")
-    key = hashlib.sha256(f"{fingerprint}|{SELECTION[module]}|{timeout}".encode()).hexdigest()[:16]
-    root.mkdir(parents=True, exist_ok=True)
-    for old in root.glob(f"{name}-*"):
-        if old.name != f"{name}-{key}":
-            shutil.rmtree(old, ignore_errors=True)
-    return root / f"{name}-{key}"
+def _module_name(module: str) -> str:
+    return module.replace("/", "_").removesuffix(".py")
+
+
+def _module_sha256(module: str) -> str:
+    return hashlib.sha256((REPO / module).read_bytes()).hexdigest()
+
+
+def _finished_run(root: Path, module: str) -> Path | None:
+    """The newest finished session of ``module`` under ``root`` (its database and ``finished`` marker kept)."""
+    done = [d for d in root.glob(f"{_module_name(module)}-*") if (d / "finished").exists()]
+    return max(done, key=lambda d: (d / "finished").stat().st_mtime) if done else None
+
+
+def _start_from_survivors(previous: Path, module: str, db: Path) -> int:
+    """Copy the finished session's database and forget every result but the kills, so that ``exec`` runs the
+    survivors (and timed-out or incompetent mutants) again on today's tests. Valid only when the module is the one
+    that session mutated (the mutants are positions in its text): checked by its sha256."""
+    recorded = (previous / "module.sha256").read_text().strip()
+    if recorded != _module_sha256(module):
+        raise SystemExit(f"expected {module} as the finished run at {previous} mutated it (sha256 {recorded[:12]}), "
+                         f"got a changed file (sha256 {_module_sha256(module)[:12]}): run it in full")
+    shutil.copyfile(previous / "session.sqlite", db)
+    con = sqlite3.connect(db)
+    with con:
+        kept = con.execute("SELECT COUNT(*) FROM work_results WHERE test_outcome = 'KILLED'").fetchone()[0]
+        con.execute("DELETE FROM work_results WHERE test_outcome IS NULL OR test_outcome != 'KILLED'")
+    con.close()
+    return kept
 
 
 def run(args) -> int:
     bin_dir = _tool(Path(args.tool_venv).expanduser())
+    root = Path(args.work_dir).expanduser()
     modules = args.modules or list(SELECTION)
     for module in modules:
         if module not in SELECTION:
@@ -223,9 +245,19 @@ def run(args) -> int:
     fingerprint = _tree_fingerprint()
     table = []
     for module in modules:
-        work = _work_dir(Path(args.work_dir).expanduser(), module, args.timeout, fingerprint)
+        name = _module_name(module)
+        mode = "survivors" if args.survivors else "full"
+        key = hashlib.sha256(f"{fingerprint}|{SELECTION[module]}|{args.timeout}|{mode}".encode()).hexdigest()[:16]
+        work = root / f"{name}-{key}"
         copy, db, ready = work / "tree", work / "session.sqlite", work / "initialised"
-        if not ready.exists():  # a new session: copy the tree, let cosmic-ray list the mutants
+        if (work / "finished").exists():
+            print(f"{module}: already finished on this tree ({work}); its JSON is in {RESULTS}", flush=True)
+            continue
+        if not ready.exists():  # a new session: copy the tree, list the mutants (or take the last run's survivors)
+            previous = _finished_run(root, module) if args.survivors else None
+            if args.survivors and previous is None:
+                raise SystemExit(f"expected a finished run of {module} under {root} to take the survivors from, "
+                                 "found none: run it in full first")
             shutil.rmtree(work, ignore_errors=True)
             copy.mkdir(parents=True)
             _copy_tree(copy)
@@ -234,8 +266,14 @@ def run(args) -> int:
                 f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {args.timeout}\n'
                 f'excluded-modules = []\ntest-command = "{command}"\n\n'
                 '[cosmic-ray.distributor]\nname = "local"\n')
-            subprocess.run([str(bin_dir / "cosmic-ray"), "init", str(work / "cosmic-ray.toml"), str(db)], cwd=copy,
-                           env=_env(copy), check=True)
+            if previous is not None:
+                kept = _start_from_survivors(previous, module, db)
+                print(f"{module}: {kept} mutants killed by the run at {previous} kept, the others run again",
+                      flush=True)
+            else:
+                subprocess.run([str(bin_dir / "cosmic-ray"), "init", str(work / "cosmic-ray.toml"), str(db)],
+                               cwd=copy, env=_env(copy), check=True)
+            (work / "module.sha256").write_text(_module_sha256(module) + "\n")
             ready.write_text(fingerprint + "\n")
         else:
             done = _outcomes(db)
@@ -248,15 +286,19 @@ def run(args) -> int:
                            env=_env(copy), check=True)
         finally:
             (work / "seconds").write_text(f"{spent + time.perf_counter() - t0:.0f}\n")
-        result = _outcomes(db)
         seconds = float((work / "seconds").read_text())
-        result = {"module": module, "tests": SELECTION[module], "tool": "cosmic-ray", "timeout_s": args.timeout,
-                  "date": datetime.date.today().isoformat(), "seconds": round(seconds),
-                  "command": f"python tools/mutation.py run {module}", **result}
-        name = module.replace("/", "_").removesuffix(".py")
+        command = f"python tools/mutation.py run {module}" + (" --survivors" if args.survivors else "")
+        result = {"module": module, "module_sha256": _module_sha256(module), "tests": SELECTION[module],
+                  "tool": "cosmic-ray", "timeout_s": args.timeout, "date": datetime.date.today().isoformat(),
+                  "seconds": round(seconds), "survivors_rerun": bool(args.survivors), "command": command,
+                  **_outcomes(db)}
         (RESULTS / f"mutation_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
         table.append(result)
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(copy, ignore_errors=True)  # the database stays, for a later --survivors run
+        (work / "finished").write_text(datetime.datetime.now().isoformat() + "\n")
+        for other in root.glob(f"{name}-*"):
+            if other != work:
+                shutil.rmtree(other, ignore_errors=True)
         print(f"{module}: {result['killed']} killed, {result['survived']} survived, {result['timed_out']} timed out, "
               f"{result['incompetent']} incompetent of {result['mutants']} (kill rate {result['kill_rate']})",
               flush=True)
@@ -278,7 +320,10 @@ def main(argv=None) -> int:
     r.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant before it counts as timed out")
     r.add_argument("--tool-venv", default="~/.cache/ecn-mutation/venv")
     r.add_argument("--work-dir", default="~/.cache/ecn-mutation/runs",
-                   help="where each module's session lives until it finishes; an interrupted run resumes from it")
+                   help="where each module's session lives; an interrupted run resumes from it")
+    r.add_argument("--survivors", action="store_true",
+                   help="run again only the mutants that the module's last finished run did not kill (after adding "
+                        "tests; the module itself must be unchanged)")
     args = parser.parse_args(argv)
     return planted(args) if args.command == "planted" else run(args)
 
