@@ -348,3 +348,98 @@ def test_pattern_takes_pymatgen_and_ase_objects_without_importing_them_itself():
     for obj in (cu, cu.lattice, al, al.cell):
         assert pattern(obj, (2, 2, 2), warn=False) == want
         assert bravais_type(obj) == "cF" and Lattice(obj).dim == 3
+
+
+# -- what the mutation run of patterns.py found untested (docs/contributing.md) ---------------------------
+
+
+def test_sparse_check_names_the_one_edge_whose_colour_is_not_its_parents():
+    from crystalgroups import SparsePattern
+    from crystalgroups.examples import graphene_pattern
+
+    full, sparse = graphene_pattern()
+    k = 5  # one edge, not the first, gets another kept colour
+    colours = sparse.edge_colors.copy()
+    colours[k] = (colours[k] + 1) % sparse.num_edge_colors
+    report = SparsePattern(sparse.edge_index, colours, sparse.kept_colors, full).check()
+    src, dst = sparse.edge_index
+    parent = int(full.edge_colors[src[k], dst[k]])
+    assert report.colors_not_invariant[0] == (
+        f"edge {k} {(int(src[k]), int(dst[k]))} has colour {int(colours[k])}, which is not its parent colour {parent}"
+    )
+
+
+def test_the_check_names_the_first_node_a_generator_moves_to_another_colour():
+    # The 3-cycle 0 -> 1 -> 2 -> 0 does not preserve the node colours (0, 0, 1): node 0 keeps its
+    # colour (its image 1 has colour 0), node 1 is the first whose image (2) has another colour.
+    beta, g = np.array([0, 0, 1]), np.array([1, 2, 0])
+    p = symmetric_pattern(3)
+    bad = Pattern._make(beta, p.edge_colors, g[None], "C3, split nodes", 3, {})
+    report = check_equivariance_condition(bad)
+    assert "generator 0 maps node 1 of colour 0 to node 2 of colour 1" in report.colors_not_invariant
+
+
+def test_generator_errors_shorten_long_rows_after_20_points_only():
+    for n, shortened in ((20, False), (21, True)):
+        row = list(range(n))
+        row[0] = 1  # not a permutation
+        with pytest.raises(CrystalGroupsError) as info:
+            Pattern(np.zeros(n, dtype=int), np.where(np.eye(n, dtype=bool), 0, 1), [row])
+        assert str(info.value).endswith(f"{row[:20]}...") is shortened
+        assert str(info.value).endswith(f"{row[:20]}") is not shortened
+
+
+def test_canonical_labels_are_recognised_across_blocks():
+    from crystalgroups.patterns import _is_canonical
+
+    for block in (1, 2, 3, 1 << 20):
+        assert _is_canonical(np.array([0, 1, 2, 3, 1, 4]), block=block)
+        assert not _is_canonical(np.array([0, 1, 3, 2]), block=block)
+        assert not _is_canonical(np.array([0, 2, 1]), block=block)
+
+
+def test_the_symmetric_pattern_reports_the_stabiliser_of_a_point_as_its_point_group():
+    for sizes in ((2, 2), (3, 1), (2, 2, 2)):
+        n = math.prod(sizes)
+        meta = pattern("S", sizes).metadata
+        assert meta["point_group_order"] == math.factorial(n - 1)
+        assert meta["group_order"] == meta["permutation_group_order"] == math.factorial(n)
+
+
+def _limit_pattern_guards(monkeypatch, limit):
+    import functools
+
+    from crystalgroups import _validate
+    from crystalgroups import patterns as patterns_module
+
+    monkeypatch.setattr(patterns_module, "check_dense_size",
+                        functools.partial(_validate.check_dense_size, limit=limit))
+
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_pattern_size_guards_at_their_exact_limits(monkeypatch, n):
+    from crystalgroups.errors import SizeLimitError
+
+    cyclic = PermutationGroup([list(range(1, n)) + [0]])
+    two = symmetric_pattern(2)
+    _limit_pattern_guards(monkeypatch, n * n)  # exactly n^2 entries pass
+    assert symmetric_pattern(n).num_nodes == n
+    assert pattern_from_group(cyclic).num_edge_colors == n
+    _limit_pattern_guards(monkeypatch, n * n - 1)  # one entry fewer is refused, with the sizes named
+    with pytest.raises(SizeLimitError, match=f"got {n * n:,} .{n:,} x {n:,} points."):
+        symmetric_pattern(n)
+    with pytest.raises(SizeLimitError, match=f"got {n * n:,} .{n:,} x {n:,} points."):
+        pattern_from_group(cyclic)
+    cells = LatticeGroup("P-1", (n, 1))
+    _limit_pattern_guards(monkeypatch, n * n)
+    assert pattern_from_group(cells).num_nodes == n
+    _limit_pattern_guards(monkeypatch, n * n - 1)
+    with pytest.raises(SizeLimitError, match=f"got {n * n:,} .{n:,} x {n:,} cells."):
+        pattern_from_group(cells)
+    _limit_pattern_guards(monkeypatch, 10**6)
+    left = symmetric_pattern(n)
+    _limit_pattern_guards(monkeypatch, (2 * n) ** 2)
+    assert left.product(two).num_nodes == 2 * n
+    _limit_pattern_guards(monkeypatch, (2 * n) ** 2 - 1)
+    with pytest.raises(SizeLimitError, match=f"got {(2 * n) ** 2:,} .{2 * n:,} x {2 * n:,} nodes."):
+        left.product(two)
