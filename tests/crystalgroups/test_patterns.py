@@ -20,7 +20,12 @@ from crystalgroups import (
     pattern_from_group,
     symmetric_pattern,
 )
-from crystalgroups.errors import CrystalGroupsError, ExcessSymmetryWarning, IncompatibleSupercellError
+from crystalgroups.errors import (
+    CrystalGroupsError,
+    CrystalGroupsTypeError,
+    ExcessSymmetryWarning,
+    IncompatibleSupercellError,
+)
 from crystalgroups.orbits import pair_orbits, product_generators
 from crystalgroups.testing import (
     assert_colors_invariant,
@@ -443,3 +448,136 @@ def test_pattern_size_guards_at_their_exact_limits(monkeypatch, n):
     _limit_pattern_guards(monkeypatch, (2 * n) ** 2 - 1)
     with pytest.raises(SizeLimitError, match=f"got {(2 * n) ** 2:,} .{2 * n:,} x {2 * n:,} nodes."):
         left.product(two)
+
+
+def test_pattern_takes_group_and_supercell_by_keyword_and_warn_only_by_keyword():
+    assert pattern(group="cP", supercell=(2, 2, 2), warn=False) == pattern("cP", (2, 2, 2), warn=False)
+    with pytest.raises(TypeError):
+        pattern("cP", (2, 2, 2), False)
+    for bad in (1, 0, "yes"):
+        with pytest.raises(CrystalGroupsTypeError, match="expected warn as True, False or None"):
+            pattern("cP", (2, 2, 2), warn=bad)
+
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    ({"edge_colors": [0, 1]}, "expected edge colours as a 2-D array, got shape (2,)"),
+    ({"node_colors": 0}, "expected node colours as a 1-D array, got shape ()"),
+    ({"group_order": 0}, "expected group_order as a positive integer, got 0"),
+    ({"group_order": 2.5}, "expected group_order as a positive integer, got 2.5"),
+    ({"group_order": True}, "expected group_order as a positive integer, got True"),
+])
+def test_hand_made_pattern_fields_are_checked(kwargs, fragment):
+    fields = {"node_colors": [0, 0], "edge_colors": [[0, 1], [1, 0]], "generators": [[1, 0]], **kwargs}
+    with pytest.raises(CrystalGroupsError) as info:
+        Pattern(**fields)
+    assert str(info.value) == fragment
+
+
+def test_the_check_takes_other_generators_and_refuses_bad_ones():
+    p = pattern("cP", (2, 2, 2), warn=False)
+    assert check_equivariance_condition(p, generators=p.generators).ok
+    sub = check_equivariance_condition(p, generators=p.generators[:1])  # a subgroup: colours kept, orbits smaller
+    assert sub.colors_not_invariant == () and "node colour 0 spans several node orbits" in sub.classes_not_single_orbits
+    for bad in ([[0, 1, 2]], [[0] * 8], [list(range(9))]):
+        with pytest.raises(CrystalGroupsError, match="expected generators that are permutations of the pattern's 8"):
+            check_equivariance_condition(p, generators=bad)
+
+
+def test_restrict_names_the_valid_node_range():
+    with pytest.raises(CrystalGroupsError) as info:
+        pattern("P-1", (2, 2, 2)).restrict([[0, 3], [9, 1]])
+    assert str(info.value) == "expected node indices in 0..7, got 0..9"
+
+
+def test_names_and_metadata_describe_the_supercell():
+    diagonal = pattern("cP", (2, 2, 2), warn=False)
+    assert diagonal.group_name.endswith("on 2 x 2 x 2") and diagonal.metadata["supercell"] == [2, 2, 2]
+    matrix = [[2, 1, 0], [0, 2, 0], [0, 0, 1]]
+    skew = pattern("P-1", matrix, warn=False)
+    assert skew.metadata["supercell"] == np.array(matrix).tolist() or skew.metadata["supercell"] == np.array(
+        matrix).T.tolist()
+    assert "columns [[" in skew.group_name and " x " not in skew.group_name
+
+
+def test_to_networkx_has_every_ordered_pair_but_no_loops(monkeypatch):
+    p = pattern("tP", (2, 2, 1), warn=False)
+    g = p.to_networkx()
+    n = p.num_nodes
+    assert g.number_of_nodes() == n and g.number_of_edges() == n * (n - 1)
+    assert not any(i == j for i, j in g.edges)
+    assert all(g.edges[i, j]["color"] == p.edge_colors[i, j] for i, j in itertools.permutations(range(n), 2))
+    # its size guard counts the ordered pairs, against its own limit of 4,000,000
+    from crystalgroups import _validate
+    from crystalgroups import patterns as patterns_module
+
+    calls = []
+
+    def record(entries, what, shape="", limit=_validate.MAX_DENSE_ENTRIES):
+        calls.append((entries, limit))
+        return _validate.check_dense_size(entries, what, shape, limit)
+
+    monkeypatch.setattr(patterns_module, "check_dense_size", record)
+    p.to_networkx()
+    assert calls == [(n * n, 4_000_000)]
+
+
+def test_the_excess_symmetry_warning_points_at_the_callers_line():
+    spec, size = "cF", (2, 2, 2)  # a pattern with excess symmetry
+    assert pattern(spec, size, warn=False).automorphisms_exceed_group
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ExcessSymmetryWarning)
+        pattern(spec, size)
+    assert caught and caught[0].filename == __file__
+
+
+def _brute_coloured_automorphisms(p: Pattern) -> int:
+    """Permutations preserving both the edge and the node colours, by enumeration."""
+    n, count = p.num_nodes, 0
+    E, beta = p.edge_colors, p.node_colors
+    for s in itertools.permutations(range(n)):
+        s = np.array(s)
+        count += bool(np.array_equal(beta[s], beta) and np.array_equal(E[np.ix_(s, s)], E))
+    return count
+
+
+@given(st.integers(3, 6), st.lists(st.permutations(range(6)), min_size=1, max_size=2))
+def test_excess_symmetry_of_intransitive_groups_matches_brute_force(n, perms):
+    gens = [[int(v) for v in perm if v < n] for perm in perms]  # permutations of 0..n-1 (the rest dropped)
+    p = pattern_from_group(PermutationGroup(gens))
+    aut = _brute_coloured_automorphisms(p)
+    assert aut >= p.permutation_group_order
+    assert p.automorphisms_exceed_group == (aut > p.permutation_group_order)
+
+
+def test_several_node_colours_refine_the_existing_ones():
+    # the product of P-1 on 2 cells with two atom kinds: node (cell, atom) has the atom's colour
+    atoms = Pattern([0, 1], [[0, 1], [2, 3]], [[0, 1]], "two kinds")
+    p = pattern("P-1", (2, 1, 1)).product(atoms)
+    assert p.node_colors.tolist() == [0, 1, 0, 1]
+    split = p.with_node_colors([0, 0, 0, 0])  # nothing new: the old colours stay
+    assert split.node_colors.tolist() == [0, 1, 0, 1]
+    both = p.with_node_colors([0, 1, 0, 1])
+    assert both.node_colors.tolist() == [0, 1, 0, 1]
+    three = Pattern([0, 0, 1], [[0, 1, 2], [1, 0, 2], [3, 3, 4]], [[1, 0, 2]], "three")
+    assert three.with_node_colors([0, 0, 0]).node_colors.tolist() == [0, 0, 1]
+    assert three.with_node_colors([1, 1, 0]).node_colors.tolist() == [0, 0, 1]
+
+
+def test_products_with_more_than_256_colours_number_them_canonically():
+    cells = pattern("P1", (17, 17), warn=False)
+    assert cells.num_edge_colors == 289
+    both = cells.product(symmetric_pattern(2))
+    pairs = cells.edge_colors[:, None, :, None] * 2 + symmetric_pattern(2).edge_colors[None, :, None, :]
+    expected = np.unique(pairs.reshape(578, 578), return_inverse=True)[1].reshape(578, 578)
+    from crystalgroups.orbits import canonical_labels
+
+    np.testing.assert_array_equal(both.edge_colors, canonical_labels(expected))
+    assert both.num_edge_colors == 578
+
+
+def test_the_automorphism_search_gives_up_at_its_budget():
+    from crystalgroups.patterns import _automorphisms_exceed
+
+    p = pattern("cI", (4, 4, 4), warn=False)  # its search takes between 300 and 1,000 steps
+    assert _automorphisms_exceed(p, budget=300) is None
+    assert _automorphisms_exceed(p, budget=1000) is False
