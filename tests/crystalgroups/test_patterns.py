@@ -581,3 +581,84 @@ def test_the_automorphism_search_gives_up_at_its_budget():
     p = pattern("cI", (4, 4, 4), warn=False)  # its search takes between 300 and 1,000 steps
     assert _automorphisms_exceed(p, budget=300) is None
     assert _automorphisms_exceed(p, budget=1000) is False
+
+
+@pytest.mark.parametrize("generators", [[[1, 0], [0]], [[2**70, 0]], [["a", "b"]]])
+def test_generators_that_are_not_an_integer_array_get_a_clear_error(generators):
+    with pytest.raises(CrystalGroupsError, match="expected generators as rows of an integer array"):
+        Pattern([0, 0], [[0, 1], [1, 0]], generators)
+
+
+def test_the_default_excess_check_runs_up_to_64_cells_only(monkeypatch):
+    from crystalgroups import patterns as patterns_module
+
+    assert patterns_module.EXCESS_CHECK_MAX_CELLS == 64
+    searched = []
+    real = patterns_module._automorphisms_exceed
+    monkeypatch.setattr(patterns_module, "_automorphisms_exceed", lambda p: searched.append(p.num_nodes) or real(p))
+    for sizes in ((8, 8), (5, 13), (4, 4, 4), (1, 5, 13)):
+        pattern("P-1", sizes)
+    assert searched == [64, 64]
+    pattern("P-1", (5, 13), warn=True)
+    assert searched == [64, 64, 65]
+
+
+def _first_colour_break(sparse):
+    """Independently: for each generator mapping the edge set onto itself, the first edge whose image has
+    another colour, as the check's message."""
+    src, dst = sparse.edge_index
+    edges = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(src, dst))}
+    out = []
+    for g_index, g in enumerate(sparse.parent.generators):
+        images = [(int(g[a]), int(g[b])) for a, b in zip(src, dst)]
+        if not all(e in edges for e in images):
+            continue
+        for k, e in enumerate(images):
+            if sparse.edge_colors[edges[e]] != sparse.edge_colors[k]:
+                out.append(f"generator {g_index} maps edge {(int(src[k]), int(dst[k]))} of colour "
+                           f"{int(sparse.edge_colors[k])} to an edge of colour {int(sparse.edge_colors[edges[e]])}")
+                break
+    return out
+
+
+@pytest.mark.parametrize("k", [0, 3, 17])
+def test_the_sparse_check_finds_a_colour_split_inside_one_parent_colour(k):
+    from crystalgroups import SparsePattern
+    from crystalgroups.examples import graphene_pattern
+
+    full, sparse = graphene_pattern()
+    # edge k alone gets a new colour with the same parent colour: parent colours agree, invariance fails
+    colours = sparse.edge_colors.copy()
+    colours[k] = sparse.num_edge_colors
+    kept = np.append(sparse.kept_colors, sparse.kept_colors[sparse.edge_colors[k]])
+    split = SparsePattern(sparse.edge_index, colours, kept, full)
+    report = split.check()
+    expected = _first_colour_break(split)
+    assert expected and list(report.colors_not_invariant) == expected
+    assert not _first_colour_break(sparse) and sparse.check().ok
+    # a generator that does not map the edge set onto itself is skipped, not compared
+    swap = np.array([2, 1, 0, 3, 4, 5, 6, 7])  # two A atoms exchanged: bonds go to non-bonds
+    edges = set(zip(*sparse.edge_index.tolist()))
+    assert {(int(swap[a]), int(swap[b])) for a, b in edges} != edges
+    other = SparsePattern(sparse.edge_index, colours, kept,
+                          Pattern._make(full.node_colors, full.edge_colors, swap[None], "swap", 2, {}))
+    assert _first_colour_break(other) == [] and other.check().ok
+
+
+def test_the_check_names_the_first_pair_a_generator_moves_to_another_colour():
+    p = pattern("cP", (2, 2, 2), warn=False)
+    split = p.edge_colors.copy()
+    split[0, 1] = p.num_edge_colors
+    bad = Pattern(p.node_colors, split, p.generators, "split", p.group_order)
+    report = check_equivariance_condition(bad)
+    alpha = bad.edge_colors
+    for k, g in enumerate(bad.generators):
+        moved = alpha[np.ix_(g, g)]
+        if not np.array_equal(moved, alpha):
+            i, j = next((i, j) for i in range(8) for j in range(8) if moved[i, j] != alpha[i, j])
+            assert report.colors_not_invariant[0] == (
+                f"generator {k} maps the pair {(i, j)} of colour {alpha[i, j]} to the pair "
+                f"{(int(g[i]), int(g[j]))} of colour {alpha[g[i], g[j]]}")
+            break
+    else:
+        raise AssertionError("expected a generator that moves the split pair")
