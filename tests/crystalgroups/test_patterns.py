@@ -578,9 +578,9 @@ def test_products_with_more_than_256_colours_number_them_canonically():
 def test_the_automorphism_search_gives_up_at_its_budget():
     from crystalgroups.patterns import _automorphisms_exceed
 
-    p = pattern("cI", (4, 4, 4), warn=False)  # its search takes between 300 and 1,000 steps
-    assert _automorphisms_exceed(p, budget=300) is None
-    assert _automorphisms_exceed(p, budget=1000) is False
+    p = pattern("cI", (4, 4, 4), warn=False)  # its search takes 478 steps: a budget is the most it may take
+    assert _automorphisms_exceed(p, budget=477) is None
+    assert _automorphisms_exceed(p, budget=478) is False
 
 
 @pytest.mark.parametrize("generators", [[[1, 0], [0]], [[2**70, 0]], [["a", "b"]]])
@@ -662,3 +662,56 @@ def test_the_check_names_the_first_pair_a_generator_moves_to_another_colour():
             break
     else:
         raise AssertionError("expected a generator that moves the split pair")
+
+
+@pytest.mark.parametrize("colours", [
+    np.array([[0, 1], [1, 0]], dtype=complex),
+    np.array([["0", "1"], ["1", "0"]]),
+    np.array([[0, 1], [1, 0]], dtype=object),
+    np.array([[True, False], [False, True]]),
+])
+def test_colours_of_a_non_numeric_dtype_are_refused(colours):
+    with pytest.raises(CrystalGroupsTypeError) as info:
+        Pattern([0, 0], colours, [[1, 0]])
+    assert str(info.value) == f"expected edge colours as an integer array, got dtype {colours.dtype}"
+
+
+def test_canonical_labels_edge_cases():
+    from crystalgroups.patterns import _is_canonical
+
+    assert _is_canonical(np.array([], dtype=np.int64))
+    assert not _is_canonical(np.array([1, 0])) and not _is_canonical(np.array([0, 0, 2, 1]))
+
+
+def test_patterns_compare_by_both_colourings_and_are_frozen():
+    import dataclasses
+
+    p = pattern("cP", (2, 2, 2), warn=False)
+    assert p == Pattern(p.node_colors, p.edge_colors, p.generators, "another name")
+    other_edges = Pattern(p.node_colors, pattern("P-1", (2, 2, 2)).edge_colors, p.generators)
+    other_nodes = Pattern(np.arange(8) % 2, p.edge_colors, np.arange(8)[None])
+    assert p != other_edges and p != other_nodes and p != "cP"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.group_name = "x"
+    report = p.check()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.colors_not_invariant = ()
+    sparse = p.restrict([[0, 1], [1, 0]])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sparse.edge_colors = None
+
+
+def test_lattice_group_patterns_are_named_after_their_group_unless_named():
+    from crystalgroups import LatticeGroup
+
+    group = LatticeGroup("cP", (2, 2, 2))
+    assert pattern_from_group(group).group_name == f"{group.point_group.name} on 2 x 2 x 2"
+    assert pattern_from_group(group, name="mine").group_name == "mine"
+
+
+def test_new_node_colours_combine_with_every_old_one():
+    # the trivial group preserves any colouring; old (0, 1, 0, 1) with new (0, 0, 1, 1) gives four classes
+    p = Pattern([0, 1, 0, 1], np.arange(16).reshape(4, 4), [np.arange(4)])
+    assert p.with_node_colors([0, 0, 1, 1]).node_colors.tolist() == [0, 1, 2, 3]
+    assert p.with_node_colors([0, 0, 2, 2]).node_colors.tolist() == [0, 1, 2, 3]
+    assert p.with_node_colors([1, 1, 1, 1]).node_colors.tolist() == [0, 1, 0, 1]
