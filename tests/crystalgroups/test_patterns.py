@@ -715,3 +715,19 @@ def test_new_node_colours_combine_with_every_old_one():
     assert p.with_node_colors([0, 0, 1, 1]).node_colors.tolist() == [0, 1, 2, 3]
     assert p.with_node_colors([0, 0, 2, 2]).node_colors.tolist() == [0, 1, 2, 3]
     assert p.with_node_colors([1, 1, 1, 1]).node_colors.tolist() == [0, 1, 0, 1]
+
+
+def test_ragged_colours_get_a_clear_error():
+    with pytest.raises(CrystalGroupsError, match="expected edge colours as an integer array, got"):
+        Pattern([0, 0], [[0, 1], [1]], [[1, 0]])
+
+
+def test_excess_symmetry_of_a_large_intransitive_group():
+    # A4 on {0..3} x S4 on {4..7}: order 288, two node orbits. A4 is 2-transitive, so its pair colours are
+    # S4's, and S4 x S4 (order 576) preserves the pattern: excess, found only after more than 256 automorphisms
+    a4 = [[1, 2, 0, 3, 4, 5, 6, 7], [1, 0, 3, 2, 4, 5, 6, 7]]
+    s4 = [[0, 1, 2, 3, 5, 6, 7, 4], [0, 1, 2, 3, 5, 4, 6, 7]]
+    p = pattern_from_group(PermutationGroup(a4 + s4))
+    assert p.permutation_group_order == 288 and p.num_node_colors == 2
+    assert _brute_coloured_automorphisms(p) == 576
+    assert p.automorphisms_exceed_group is True
