@@ -731,3 +731,18 @@ def test_excess_symmetry_of_a_large_intransitive_group():
     assert p.permutation_group_order == 288 and p.num_node_colors == 2
     assert _brute_coloured_automorphisms(p) == 576
     assert p.automorphisms_exceed_group is True
+
+
+def test_generator_errors_name_the_first_bad_row_and_the_shape():
+    with pytest.raises(CrystalGroupsError) as info:
+        Pattern([0, 0], [[0, 1], [1, 0]], [[1, 0], [0, 0], [1, 1]])
+    assert str(info.value) == "expected generators that are permutations of 0..1, got row 1: [0, 0]"
+    with pytest.raises(CrystalGroupsError) as info:
+        Pattern([0, 0], [[0, 1], [1, 0]], [[[1, 0], [0, 1]]])
+    assert str(info.value) == "expected generators of degree 2, got shape (1, 2, 2)"
+
+
+def test_the_check_takes_generators_of_more_than_256_nodes():
+    cells = pattern("P1", (17, 17), warn=False)
+    assert cells.num_nodes == 289
+    assert check_equivariance_condition(cells, generators=cells.generators).ok
