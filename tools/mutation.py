@@ -14,7 +14,9 @@ tests run by this interpreter (the project's ``.venv``), one thread, one mutant 
     ``--work-dir`` until the module is finished: started again on the same code, an interrupted run goes on with
     the mutants not yet run; on changed code or tests it starts anew. ``--survivors`` (after tests were added for
     the survivors) runs again only the mutants that the module's last finished run did not kill, keeping its
-    kills; the module itself must be unchanged (checked by its sha256). cosmic-ray lives in its own virtual
+    kills; the module itself must be unchanged (checked by its sha256). ``--continue`` finishes the module's
+    unfinished session on the copy of the tree it started with, whatever has changed since (the JSON names the
+    commit it measured). cosmic-ray lives in its own virtual
     environment (``--tool-venv``, default ``~/.cache/ecn-mutation/venv``, created with ``pip install cosmic-ray``
     on first use), so the project's environment is not changed. Writes
     ``benchmarks/results/mutation_<module>.json`` and prints a table.
@@ -249,6 +251,12 @@ def run(args) -> int:
         mode = "survivors" if args.survivors else "full"
         key = hashlib.sha256(f"{fingerprint}|{SELECTION[module]}|{args.timeout}|{mode}".encode()).hexdigest()[:16]
         work = root / f"{name}-{key}"
+        if args.continue_run:  # the module's unfinished session, on the copy of the tree it started with
+            unfinished = [d for d in root.glob(f"{name}-*") if (d / "initialised").exists()
+                          and not (d / "finished").exists()]
+            if not unfinished:
+                raise SystemExit(f"expected an unfinished session of {module} under {root} to continue, found none")
+            work = max(unfinished, key=lambda d: (d / "initialised").stat().st_mtime)
         copy, db, ready = work / "tree", work / "session.sqlite", work / "initialised"
         if (work / "finished").exists():
             print(f"{module}: already finished on this tree ({work}); its JSON is in {RESULTS}", flush=True)
@@ -274,6 +282,10 @@ def run(args) -> int:
                 subprocess.run([str(bin_dir / "cosmic-ray"), "init", str(work / "cosmic-ray.toml"), str(db)],
                                cwd=copy, env=_env(copy), check=True)
             (work / "module.sha256").write_text(_module_sha256(module) + "\n")
+            head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
+            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                                   capture_output=True, text=True).stdout.strip()
+            (work / "commit").write_text(head.strip() + (" plus uncommitted changes" if dirty else "") + "\n")
             ready.write_text(fingerprint + "\n")
         else:
             done = _outcomes(db)
@@ -288,7 +300,9 @@ def run(args) -> int:
             (work / "seconds").write_text(f"{spent + time.perf_counter() - t0:.0f}\n")
         seconds = float((work / "seconds").read_text())
         command = f"python tools/mutation.py run {module}" + (" --survivors" if args.survivors else "")
-        result = {"module": module, "module_sha256": _module_sha256(module), "tests": SELECTION[module],
+        tree = (work / "commit").read_text().strip() if (work / "commit").exists() else "unknown"
+        module_sha = (work / "module.sha256").read_text().strip()
+        result = {"module": module, "module_sha256": module_sha, "tree": tree, "tests": SELECTION[module],
                   "tool": "cosmic-ray", "timeout_s": args.timeout, "date": datetime.date.today().isoformat(),
                   "seconds": round(seconds), "survivors_rerun": bool(args.survivors), "command": command,
                   **_outcomes(db)}
@@ -321,6 +335,9 @@ def main(argv=None) -> int:
     r.add_argument("--tool-venv", default="~/.cache/ecn-mutation/venv")
     r.add_argument("--work-dir", default="~/.cache/ecn-mutation/runs",
                    help="where each module's session lives; an interrupted run resumes from it")
+    r.add_argument("--continue", dest="continue_run", action="store_true",
+                   help="finish the module's unfinished session on the tree it started with (its own copy), even "
+                        "if the code or tests have changed since")
     r.add_argument("--survivors", action="store_true",
                    help="run again only the mutants that the module's last finished run did not kill (after adding "
                         "tests; the module itself must be unchanged)")
