@@ -746,3 +746,18 @@ def test_the_check_takes_generators_of_more_than_256_nodes():
     cells = pattern("P1", (17, 17), warn=False)
     assert cells.num_nodes == 289
     assert check_equivariance_condition(cells, generators=cells.generators).ok
+
+
+def test_integral_float_colours_and_the_trivial_group_order_are_accepted():
+    whole = Pattern(np.zeros(2), np.array([[0.0, 1.0], [1.0, 0.0]]), [[1, 0]], group_order=2)
+    assert whole == Pattern([0, 0], [[0, 1], [1, 0]], [[1, 0]]) and whole.edge_colors.dtype == np.int64
+    trivial = Pattern([0, 1], [[0, 1], [2, 3]], [[0, 1]], group_order=1)
+    assert trivial.group_order == 1 and trivial.check().ok
+
+
+def test_excess_symmetry_found_at_the_first_automorphism_outside_a_trivial_group():
+    # the identity alone, on a colouring that the swap also preserves: |Aut| = 2 > 1
+    p = Pattern([0, 0], [[0, 1], [1, 0]], [[0, 1]])
+    assert p.permutation_group_order == 1 and _brute_coloured_automorphisms(p) == 2
+    assert p.automorphisms_exceed_group is True
+    assert Pattern([0, 0], [[0, 1], [2, 0]], [[0, 1]]).automorphisms_exceed_group is False
