@@ -420,7 +420,7 @@ def status(args: argparse.Namespace) -> int:
                      "best_epoch": int(best["epoch"]), "median_seconds_per_epoch": seconds[len(seconds) // 2],
                      "finished": finished, "test_mae": metrics.get("test_mae")})
     meta = {"hardware": hardware(args.device, args.jobs), "date": time.strftime("%Y-%m-%d %H:%M"),
-            "command": "python benchmarks/reproduce_perov5.py --status " + " ".join(sys.argv[1:])}
+            "command": f"python benchmarks/reproduce_perov5.py --status --runs {args.runs} --results {args.results}"}
     out = Path(args.results)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "perov5_progress.json", {"meta": meta, "runs": rows})

@@ -53,6 +53,8 @@ def test_reproduce_script_writes_table_checkpoints_and_figures(tmp_path, data_di
     progress = json.loads((tmp_path / "status" / "perov5_progress.json").read_text())
     assert {r["run"] for r in progress["runs"]} >= {"ecn-s-seed0", "cgcnn-seed1", "ecn-s+3x3x3-seed0"}
     assert all(r["finished"] and r["epochs"] == 2 for r in progress["runs"])
+    assert progress["meta"]["command"] == (f"python benchmarks/reproduce_perov5.py --status --runs {tmp_path / 'runs'} "
+                                           f"--results {tmp_path / 'status'}")
     assert (results / "perov5_curves.png").stat().st_size > 0 and (results / "perov5_parity.png").stat().st_size > 0
     # a second start reads the finished runs: nothing is trained again
     stamp = (tmp_path / "runs" / "ecn-s-seed0" / "last.pt").stat().st_mtime_ns
