@@ -50,7 +50,8 @@ SELECTION = {
     "crystalgroups/patterns.py": "tests/crystalgroups/test_patterns.py tests/crystalgroups/test_subgroups.py",
     "crystalgroups/groups.py": "crystalgroups/groups.py tests/crystalgroups/test_groups.py "
                                "tests/crystalgroups/test_subgroups.py",
-    "crystalgroups/lattice.py": "crystalgroups/lattice.py tests/crystalgroups/test_lattice.py",
+    "crystalgroups/lattice.py": "crystalgroups/lattice.py tests/crystalgroups/test_reduction.py "
+                                "tests/crystalgroups/test_lattice.py",
     "ecn/nn/layers.py": "ecn/nn/layers.py tests/ecn/test_models.py tests/ecn/test_models_full_groups.py",
     "ecn/train.py": "tests/ecn/test_behaviour.py",
     "ecn/metrics.py": "ecn/metrics.py tests/ecn/test_behaviour.py -k 'metrics or roc or score'",
