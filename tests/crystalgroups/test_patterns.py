@@ -761,3 +761,14 @@ def test_excess_symmetry_found_at_the_first_automorphism_outside_a_trivial_group
     assert p.permutation_group_order == 1 and _brute_coloured_automorphisms(p) == 2
     assert p.automorphisms_exceed_group is True
     assert Pattern([0, 0], [[0, 1], [2, 0]], [[0, 1]]).automorphisms_exceed_group is False
+
+
+def test_lattice_patterns_say_they_are_translation_invariant_and_others_do_not():
+    from crystalgroups import LatticeGroup
+
+    for p in (pattern("cP", (2, 2, 2), warn=False), pattern("P1", (3, 2)),
+              pattern_from_group(LatticeGroup("hR", (2, 2, 2)))):
+        assert p.metadata["translation_invariant"] is True
+        row = p.edge_colors[0]  # then every row is row 0 permuted by a translation
+        assert all(sorted(r) == sorted(row) for r in p.edge_colors.tolist())
+    assert "translation_invariant" not in pattern_from_group(PermutationGroup([[1, 2, 0, 3]])).metadata
