@@ -170,3 +170,62 @@ def test_non_permutation_generators_are_rejected():
         PermutationGroup([[0, 0, 1]])
     with pytest.raises(CrystalGroupsError, match="expected generators"):
         PermutationGroup([[0, 1], [0, 1, 2]])
+
+
+# -- every error of groups.py, by its exact message (what the mutation run of the module checks) -------------
+
+def _long_bad(n, row):
+    gens = [list(range(n)) for _ in range(row + 1)]
+    gens[row][0] = 1
+    return gens
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: SymOp(np.eye(2, dtype=int), t=[1, 2, 3]), "expected t as 2 integers, got [1, 2, 3]"),
+    (lambda: SymOp(np.eye(2, dtype=int), t=[0.5, 0]), "expected t as 2 integers, got [0.5, 0.0]"),
+    (lambda: SymOp([[2, 0], [0, 1]]), "expected W with determinant +-1 (a lattice automorphism), got [[2, 0], [0, 1]]"),
+    (lambda: PointGroup.from_generators([]), "expected at least one generator, or dim for the trivial group"),
+    (lambda: PointGroup.from_generators([np.eye(2, dtype=int), np.eye(3, dtype=int)]),
+     "expected generators of one size, got sizes [2, 3]"),
+    (lambda: PointGroup.from_generators([[[2, 0], [0, 1]]]),
+     "expected unimodular generators (det +-1), got [[2, 0], [0, 1]]"),
+    (lambda: PointGroup.from_generators([[[1, 1], [0, 1]]]),
+     "expected generators of a finite point group (at most 48 elements), got matrices that generate more"),
+    (lambda: PointGroup.from_elements([np.diag([1, -1])]),
+     "expected a group closed under multiplication, got 1 matrices that are not (for a float lattice this means "
+     "the tolerance is inconsistent: try a larger or smaller tol)"),
+    (lambda: bravais_group("cP").point_group.conjugate(np.diag([2, 1, 1])),
+     "expected a unimodular change of basis (det +-1), got [[2, 0, 0], [0, 1, 0], [0, 0, 1]]"),
+    (lambda: PermutationGroup([[1, 0], [0]]), "expected generators as rows of an integer array, got [[1, 0], [0]]"),
+    (lambda: PermutationGroup([[[0, 1]]]), "expected generators as rows of a 2-D integer array, got shape (1, 1, 2)"),
+    (lambda: PermutationGroup(np.empty((0, 0), dtype=int)), "expected generators, or a degree for the trivial group"),
+    (lambda: PermutationGroup([[1, 0]], degree=3), "expected permutations of degree 3, got degree 2"),
+    (lambda: PermutationGroup([[1, 0, 2], [0, 0, 1]]), "expected permutations of 0..2, got [0, 0, 1]"),
+    (lambda: PermutationGroup(_long_bad(20, 1)), f"expected permutations of 0..19, got {[1] + list(range(1, 20))}"),
+    (lambda: PermutationGroup(_long_bad(21, 1)),
+     f"expected permutations of 0..20, got {[1] + list(range(1, 20))}... (row 1)"),
+    (lambda: symmetric_group(4).elements(limit=23), "expected a group of at most 23 elements to enumerate, got 24"),
+    (lambda: symmetric_group(0), "expected a positive number of points, got 0"),
+    (lambda: symmetric_group(True), "expected a positive number of points, got True"),
+    (lambda: symmetric_group(2.0), "expected a positive number of points, got 2.0"),
+    (lambda: LatticeGroup("S", (2, 2, 2)),
+     "expected a point group, a Bravais type or 'P-1'/'P1' for a LatticeGroup, got 'S' (the symmetric group is "
+     "symmetric_group(n))"),
+    (lambda: LatticeGroup(bravais_group("tp").point_group, (2, 2, 2)),
+     "expected a 2-dimensional supercell for this point group, got 3 dimensions"),
+])
+def test_every_error_of_the_groups_module_by_its_message(make, message):
+    with pytest.raises(CrystalGroupsError) as info:
+        make()
+    assert str(info.value) == message
+
+
+def test_the_edges_of_what_groups_accept():
+    assert SymOp(np.eye(2, dtype=int), t=[1.0, 2.0]).t.tolist() == [1, 2]
+    assert PointGroup.from_generators([], dim=3).order == 1
+    trivial = PermutationGroup(np.empty((0, 0), dtype=int), degree=3)
+    assert (trivial.order, trivial.degree) == (1, 3)
+    assert symmetric_group(4).elements(limit=24).shape == (24, 4)
+    assert symmetric_group(1).order == 1 and symmetric_group(np.int64(3)).order == 6
+    s3 = symmetric_group(3)
+    assert s3.contains([1, 0, 2]) and not s3.contains([0, 1]) and not s3.contains([0, 0, 1])
