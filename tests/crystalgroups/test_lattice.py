@@ -101,3 +101,48 @@ def test_exact_metrics_of_every_type_both_ways():
         a = point_group_of_metric(t.gram)
         b = point_group_of_metric(t.gram, complete_last=False)
         assert len(a) == t.order and [W.tolist() for W in a] == [W.tolist() for W in b]
+
+
+# -- the errors and limits of the symmetry search, exactly --------------------------------------------------
+
+@pytest.mark.parametrize("metric,message", [
+    (np.eye(4), "expected a 2x2 or 3x3 metric, got shape (4, 4)"),
+    (np.ones(3), "expected a 2x2 or 3x3 metric, got shape (3,)"),
+    (np.ones((2, 3)), "expected a 2x2 or 3x3 metric, got shape (2, 3)"),
+    (np.array([[1.0, np.nan], [np.nan, 1.0]]), "expected a finite real metric, got [[1.0, nan], [nan, 1.0]]"),
+    (np.array([["1", "0"], ["0", "1"]]), "expected a finite real metric, got [['1', '0'], ['0', '1']]"),
+    (np.array([[1.0, 2.0], [2.0, 1.0]]), "expected a positive-definite metric, got [[1.0, 2.0], [2.0, 1.0]]"),
+])
+def test_metric_errors_by_their_message(metric, message):
+    from crystalgroups.lattice import point_group_of_metric
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(LatticeError) as info:
+            point_group_of_metric(metric)
+    assert str(info.value) == message
+
+
+def test_the_tolerance_may_be_a_quarter_of_the_smallest_height_and_no_more():
+    from crystalgroups.lattice import MAX_TOL_FRACTION, point_group_of_metric
+
+    assert MAX_TOL_FRACTION == 0.25
+    assert len(point_group_of_metric(np.eye(2), tol=0.25)) == 8  # the unit square: heights 1
+    with pytest.raises(LatticeError) as info:
+        point_group_of_metric(np.eye(2), tol=0.2501)
+    assert str(info.value).startswith("expected a tolerance well below the size of the cell (tol <= 0.25 x its "
+                                      "smallest height, here 0.25), got tol=0.2501")
+
+
+def test_the_search_box_holds_every_point_and_is_bounded_exactly(monkeypatch):
+    from crystalgroups import lattice
+
+    box = lattice._box(np.array([0.0, 0.5]), np.array([1.0, 1.5]))
+    expected = [(x, y) for x in (-1, 0, 1) for y in (-1, 0, 1, 2)]
+    assert sorted(map(tuple, box.tolist())) == expected
+    monkeypatch.setattr(lattice, "MAX_SEARCH_POINTS", 12)
+    assert len(lattice._box(np.array([0.0, 0.5]), np.array([1.0, 1.5]))) == 12
+    monkeypatch.setattr(lattice, "MAX_SEARCH_POINTS", 11)
+    with pytest.raises(LatticeError) as info:
+        lattice._box(np.array([0.0, 0.5]), np.array([1.0, 1.5]))
+    assert "would enumerate 12 lattice points (limit 11)" in str(info.value)
