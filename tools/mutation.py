@@ -52,7 +52,7 @@ SELECTION = {
                                "tests/crystalgroups/test_subgroups.py",
     "crystalgroups/lattice.py": "crystalgroups/lattice.py tests/crystalgroups/test_reduction.py "
                                 "tests/crystalgroups/test_lattice.py",
-    "ecn/nn/layers.py": "ecn/nn/layers.py tests/ecn/test_models.py tests/ecn/test_models_full_groups.py",
+    "ecn/nn/layers.py": "ecn/nn/layers.py tests/ecn/test_layers.py",
     "ecn/train.py": "tests/ecn/test_behaviour.py",
     "ecn/metrics.py": "ecn/metrics.py tests/ecn/test_behaviour.py -k 'metrics or roc or score'",
     "ecn/data/build.py": "tests/ecn/test_behaviour.py -k 'cache or build' tests/ecn/test_data_build.py",
