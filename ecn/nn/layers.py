@@ -155,13 +155,6 @@ class ColorEdgeLinear(nn.Module):
                 f"num_colors={self.num_colors}")
 
 
-def _pick(y: torch.Tensor, color: torch.Tensor) -> torch.Tensor:
-    """``y[k, color[k]]`` for ``y (E, C, H)``, as one ``index_select`` on rows ``k * C + color[k]``."""
-    E, C, H = y.shape
-    rows = torch.arange(E, device=color.device) * C + color
-    return torch.index_select(y.reshape(E * C, H), 0, rows)
-
-
 class _EdgeFunction(nn.Module):
     """``phi_e^alpha``: first layer per colour, hidden and output layers shared (paper A.7)."""
 

@@ -150,3 +150,15 @@ def test_the_layers_describe_themselves():
     assert ECNLayer(4, 2, 3, delta=False, norm="batch").extra_repr() == (
         "node_dim=4, edge_dim=2, num_colors=3, delta=False, norm=batch")
     assert ECNLayer(4, 2, 3, delta=False).same is None and ECNLayer(4, 2, 3, hidden=7).edge.first.out_features == 7
+
+
+@pytest.mark.parametrize("colors", [1, 3])
+def test_no_rows_give_no_output_but_still_reach_the_first_colours_weights(colors):
+    weight = torch.randn(colors, 4, 3, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(colors, 3, dtype=torch.float64, requires_grad=True)
+    for b in (bias, None):
+        out = color_matmul(torch.zeros(0, 4, dtype=torch.float64), weight, torch.zeros(0, dtype=torch.long), b)
+        assert out.shape == (0, 3)
+        out.sum().backward()
+        assert weight.grad is not None and not weight.grad.any()
+    assert bias.grad is not None and not bias.grad.any()
