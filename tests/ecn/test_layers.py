@@ -63,6 +63,7 @@ def _graph(nodes, edges, colors, edge_dim, seed):
 
 @pytest.mark.parametrize("nodes,edges,colors,gather", [
     (5, 40, 2, True),  # many edges per node and colour: project every node per colour, gather per edge
+    (4, 40, 3, True),  # the same with a number of colours that is not a power of two (rows node * C + colour)
     (9, 12, 8, False),  # few edges: each edge multiplied by its own colour's weights
     (4, 10, 1, None),  # one colour: no colour at all
     (3, 0, 3, False),  # no edges: only the node update
