@@ -132,6 +132,8 @@ def test_initial_weights_are_uniform_within_the_fan_in_bound():
     (lambda: ECNLayer(4, 2, 2, norm="layer"), ValueError, "expected norm 'none' or 'batch', got 'layer'"),
     (lambda: ColorLinear(3, 2, num_colors=2)(torch.zeros(2, 3), torch.tensor([0, 2])), ValueError,
      "expected colours in 0..1, got 0..2"),
+    (lambda: ColorLinear(3, 2, num_colors=2)(torch.zeros(2, 3), torch.tensor([0, 5])), ValueError,
+     "expected colours in 0..1, got 0..5"),
     (lambda: ColorLinear(3, 2, num_colors=2)(torch.zeros(2, 3), torch.tensor([-1, 1])), ValueError,
      "expected colours in 0..1, got -1..1"),
     (lambda: ColorEdgeLinear(3, 1, 2, num_colors=3)(torch.zeros(2, 3), torch.tensor([0]), torch.tensor([1]),
