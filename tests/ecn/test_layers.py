@@ -165,3 +165,20 @@ def test_no_rows_give_no_output_but_still_reach_the_first_colours_weights(colors
         out.sum().backward()
         assert weight.grad is not None and not weight.grad.any()
     assert bias.grad is not None and not bias.grad.any()
+
+
+def test_colours_need_not_start_at_zero_and_norm_may_come_from_a_file():
+    torch.manual_seed(5)
+    layer = ColorLinear(4, 3, num_colors=3).double()
+    x = torch.randn(3, 4, dtype=torch.float64)
+    expected = torch.stack([x[k] @ layer.weight[c] + layer.bias[c] for k, c in enumerate([1, 2, 2])])
+    torch.testing.assert_close(layer(x, torch.tensor([1, 2, 2])), expected, rtol=0, atol=1e-12)
+    read = "".join(["bat", "ch"])  # a string built at run time, as one read from a settings file is
+    assert isinstance(ECNLayer(4, 2, 2, norm=read).norm, torch.nn.BatchNorm1d)
+    assert ECNLayer(4, 2, 2, norm="".join(["no", "ne"])).norm is None
+
+
+def test_initial_weights_take_both_signs():
+    torch.manual_seed(6)
+    for w in (*ColorEdgeLinear(10, 5, 8, num_colors=2).parameters(), *ColorLinear(16, 8, num_colors=3).parameters()):
+        assert w.min() < -0.5 * w.abs().max() and w.max() > 0.5 * w.abs().max()
