@@ -106,12 +106,15 @@ PLANTED = [
 ]
 
 
+def _tracked_files() -> list[bytes]:
+    """The tracked files' paths (``git ls-files``), as bytes, sorted."""
+    out = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    return sorted(name for name in out.split(b"\0") if name)
+
+
 def _copy_tree(dest: Path) -> None:
     """The tracked files (as they are in the working tree) into ``dest``."""
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
-    for name in files:
-        if not name:
-            continue
+    for name in _tracked_files():
         src = REPO / name.decode()
         if src.is_file():
             target = dest / name.decode()
@@ -199,12 +202,19 @@ def _tree_fingerprint() -> str:
     """sha256 over the tracked files' names and contents as they are in the working tree (this script left out: it
     does not change what a test does): a mutation session is resumed only on the code and tests it started on."""
     digest = hashlib.sha256()
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
-    for name in sorted(f for f in files if f and f != b"tools/mutation.py"):
+    for name in (f for f in _tracked_files() if f != b"tools/mutation.py"):
         src = REPO / name.decode()
         if src.is_file():
             digest.update(name + b"\0" + hashlib.sha256(src.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def _tree_commit() -> str:
+    """HEAD's commit, and whether the tracked files differ from it: what a session measured."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                           capture_output=True, text=True).stdout.strip()
+    return head + (" plus uncommitted changes" if dirty else "")
 
 
 def _module_name(module: str) -> str:
@@ -283,10 +293,7 @@ def run(args) -> int:
                 subprocess.run([str(bin_dir / "cosmic-ray"), "init", str(work / "cosmic-ray.toml"), str(db)],
                                cwd=copy, env=_env(copy), check=True)
             (work / "module.sha256").write_text(_module_sha256(module) + "\n")
-            head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
-            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                                   capture_output=True, text=True).stdout.strip()
-            (work / "commit").write_text(head.strip() + (" plus uncommitted changes" if dirty else "") + "\n")
+            (work / "commit").write_text(_tree_commit() + "\n")
             ready.write_text(fingerprint + "\n")
         else:
             done = _outcomes(db)
