@@ -27,6 +27,7 @@ Runs are CPU-heavy (a test process per mutant): about 3-6 s per mutant on a 2-co
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime
 import hashlib
 import json
@@ -174,16 +175,75 @@ def _tool(venv: Path) -> Path:
     return venv / "bin"
 
 
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    r"""The (row, column) start and end of every annotation in ``source`` (rows from 1, columns in characters from
+    0, as cosmic-ray counts them): arguments, return values and annotated assignments.
+
+    Under ``from __future__ import annotations`` (every core module has it) an annotation is kept as a string and
+    never evaluated by the code or its tests, so a mutant inside one cannot change behaviour: it is equivalent by
+    construction, and mutmut does not generate such mutants at all. A module without that import gets no spans.
+
+    >>> source = "from __future__ import annotations\ndef f(x: int | None = 0) -> list[int]:\n    y: int = 1"
+    >>> annotation_spans(source)
+    [((2, 9), (2, 19)), ((2, 28), (2, 37)), ((3, 7), (3, 10))]
+    >>> annotation_spans("def f(x: int | None = None): pass")
+    []
+    """
+    tree = ast.parse(source)
+    future = any(isinstance(node, ast.ImportFrom) and node.module == "__future__"
+                 and any(alias.name == "annotations" for alias in node.names) for node in tree.body)
+    if not future:
+        return []
+    lines = source.splitlines()
+
+    def column(row: int, byte_offset: int) -> int:  # ast counts UTF-8 bytes, cosmic-ray (parso) characters
+        return len(lines[row - 1].encode()[:byte_offset].decode())
+
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            args = [*a.posonlyargs, *a.args, *a.kwonlyargs, *(x for x in (a.vararg, a.kwarg) if x is not None)]
+            found += [x.annotation for x in args if x.annotation is not None]
+            if node.returns is not None:
+                found.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+    return sorted(((n.lineno, column(n.lineno, n.col_offset)), (n.end_lineno, column(n.end_lineno, n.end_col_offset)))
+                  for n in found)
+
+
+def skip_annotation_mutants(db: Path, source: str) -> int:
+    """Mark every mutant of the session ``db`` that lies wholly inside an annotation of ``source`` as skipped (the
+    result cosmic-ray's own filters give, so ``exec`` does not run it); returns how many. See
+    :func:`annotation_spans` for why such a mutant is equivalent."""
+    spans = annotation_spans(source)
+    con = sqlite3.connect(db)
+    with con:
+        rows = con.execute("SELECT job_id, start_pos_row, start_pos_col, end_pos_row, end_pos_col "
+                           "FROM mutation_specs").fetchall()
+        skipped = [job for job, r0, c0, r1, c1 in rows
+                   if any(start <= (r0, c0) and (r1, c1) <= end for start, end in spans)]
+        con.executemany("INSERT OR REPLACE INTO work_results (worker_outcome, output, test_outcome, diff, job_id) "
+                        "VALUES ('SKIPPED', 'inside an annotation (never evaluated)', NULL, '', ?)",
+                        [(job,) for job in skipped])
+    con.close()
+    return len(skipped)
+
+
 def _outcomes(db: Path) -> dict:
     con = sqlite3.connect(db)
     rows = con.execute("SELECT worker_outcome, test_outcome, diff FROM work_results").fetchall()
     total = con.execute("SELECT COUNT(*) FROM work_items").fetchone()[0]
     con.close()
-    counts = {"mutants": total, "killed": 0, "survived": 0, "timed_out": 0, "incompetent": 0, "not_run": 0}
+    counts = {"mutants": total, "killed": 0, "survived": 0, "timed_out": 0, "incompetent": 0, "skipped": 0,
+              "not_run": 0}
     survivors = []
     for worker, test, diff in rows:
         worker, test = str(worker).lower(), str(test or "").lower()
-        if "timeout" in worker:
+        if "skipped" in worker:
+            counts["skipped"] += 1
+        elif "timeout" in worker:
             counts["timed_out"] += 1
         elif "survived" in test:
             counts["survived"] += 1
@@ -292,6 +352,8 @@ def run(args) -> int:
             else:
                 subprocess.run([str(bin_dir / "cosmic-ray"), "init", str(work / "cosmic-ray.toml"), str(db)],
                                cwd=copy, env=_env(copy), check=True)
+            skipped = skip_annotation_mutants(db, (copy / module).read_text())
+            print(f"{module}: {skipped} mutants inside annotations skipped (never evaluated)", flush=True)
             (work / "module.sha256").write_text(_module_sha256(module) + "\n")
             (work / "commit").write_text(_tree_commit() + "\n")
             ready.write_text(fingerprint + "\n")
@@ -322,7 +384,8 @@ def run(args) -> int:
             if other != work:
                 shutil.rmtree(other, ignore_errors=True)
         print(f"{module}: {result['killed']} killed, {result['survived']} survived, {result['timed_out']} timed out, "
-              f"{result['incompetent']} incompetent of {result['mutants']} (kill rate {result['kill_rate']})",
+              f"{result['incompetent']} incompetent, {result['skipped']} skipped (annotations) of "
+              f"{result['mutants']} (kill rate {result['kill_rate']})",
               flush=True)
     print("\n| module | mutants | killed | survived | timed out | kill rate |\n|---|---|---|---|---|---|")
     for r in table:

@@ -1,0 +1,98 @@
+"""tools/mutation.py: which mutants count as equivalent by construction (inside annotations), and how a session's
+outcomes are counted. The mutation runs themselves are too slow for the suite (see docs/contributing.md)."""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import importlib.util
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("mutation_tool", REPO / "tools" / "mutation.py")
+mutation = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(mutation)
+
+
+def _segment(source: str, start: tuple[int, int], end: tuple[int, int]) -> str:
+    lines = source.splitlines()
+    if start[0] == end[0]:
+        return lines[start[0] - 1][start[1]:end[1]]
+    return "\n".join([lines[start[0] - 1][start[1]:], *lines[start[0]:end[0] - 1], lines[end[0] - 1][:end[1]]])
+
+
+def test_docstring_examples():
+    failed, tried = doctest.testmod(mutation)
+    assert tried >= 3 and failed == 0
+
+
+@pytest.mark.parametrize("module", ["ecn/nn/layers.py", "crystalgroups/patterns.py", "ecn/train.py"])
+def test_annotation_spans_of_a_core_module_are_its_annotations(module):
+    source = (REPO / module).read_text()
+    spans = mutation.annotation_spans(source)
+    texts = [_segment(source, start, end) for start, end in spans]
+    # independently: every annotation string that Python stores (PEP 563) for the module's top-level functions,
+    # classes' methods and class attributes appears among the spans' texts as often as it is stored
+    stored = []
+    for node in ast.parse(source).body:
+        for item in [node, *(node.body if isinstance(node, ast.ClassDef) else [])]:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                a = item.args
+                stored += [ast.unparse(x.annotation) for x in [*a.posonlyargs, *a.args, *a.kwonlyargs]
+                           if x.annotation is not None]
+                stored += [ast.unparse(item.returns)] if item.returns is not None else []
+    assert len(stored) > 10
+    unparsed = [ast.unparse(ast.parse(t, mode="eval").body) for t in texts]  # each span is a whole expression
+    for text in set(stored):
+        assert unparsed.count(text) >= stored.count(text), text
+
+
+def test_annotation_spans_need_postponed_annotations():
+    assert mutation.annotation_spans("def f(x: int | None = None) -> int:\n    return 1\n") == []
+    assert mutation.annotation_spans("from __future__ import annotations\ndef f(x: 'é', y: int | None): pass\n") \
+        == [((2, 9), (2, 12)), ((2, 17), (2, 27))]  # columns in characters, not UTF-8 bytes
+
+
+def _session(path: Path, specs: list[tuple[int, int, int, int]]) -> Path:
+    """A database with cosmic-ray's tables (the columns tools/mutation.py reads), one mutant per span."""
+    db = path / "session.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE work_items (job_id VARCHAR PRIMARY KEY)")
+    con.execute("CREATE TABLE mutation_specs (start_pos_row INTEGER, start_pos_col INTEGER, end_pos_row INTEGER, "
+                "end_pos_col INTEGER, job_id VARCHAR PRIMARY KEY)")
+    con.execute("CREATE TABLE work_results (worker_outcome VARCHAR, output TEXT, test_outcome VARCHAR, diff TEXT, "
+                "job_id VARCHAR PRIMARY KEY)")
+    for i, (r0, c0, r1, c1) in enumerate(specs):
+        con.execute("INSERT INTO work_items VALUES (?)", (f"job{i}",))
+        con.execute("INSERT INTO mutation_specs VALUES (?, ?, ?, ?, ?)", (r0, c0, r1, c1, f"job{i}"))
+    con.commit()
+    con.close()
+    return db
+
+
+def test_only_mutants_wholly_inside_an_annotation_are_skipped(tmp_path):
+    source = "from __future__ import annotations\ndef f(x: int | None = 1 + 2) -> int:\n    return x\n"
+    assert mutation.annotation_spans(source) == [((2, 9), (2, 19)), ((2, 32), (2, 35))]
+    db = _session(tmp_path, [
+        (2, 13, 2, 14),  # the | of the annotation: skipped
+        (2, 9, 2, 19),   # the whole annotation: skipped
+        (2, 24, 2, 25),  # the + of the default value, evaluated: kept
+        (2, 17, 2, 23),  # from inside the annotation into the default: kept
+        (2, 32, 2, 35),  # the return annotation: skipped
+        (3, 11, 3, 12),  # the body: kept
+    ])
+    assert mutation.skip_annotation_mutants(db, source) == 3
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO work_results VALUES ('NORMAL', '', 'KILLED', '', 'job2')")
+    con.execute("INSERT INTO work_results VALUES ('NORMAL', '', 'SURVIVED', 'the diff', 'job3')")
+    con.commit()
+    skipped = {job for (job,) in con.execute("SELECT job_id FROM work_results WHERE worker_outcome = 'SKIPPED'")}
+    con.close()
+    assert skipped == {"job0", "job1", "job4"}
+    counts = mutation._outcomes(db)
+    assert counts["skipped"] == 3 and counts["killed"] == 1 and counts["survived"] == 1
+    assert counts["not_run"] == 1 and counts["mutants"] == 6
+    assert counts["kill_rate"] == 0.5 and counts["survivors"] == ["the diff"]  # skipped mutants are not in the rate
