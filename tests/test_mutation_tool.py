@@ -96,3 +96,41 @@ def test_only_mutants_wholly_inside_an_annotation_are_skipped(tmp_path):
     assert counts["skipped"] == 3 and counts["killed"] == 1 and counts["survived"] == 1
     assert counts["not_run"] == 1 and counts["mutants"] == 6
     assert counts["kill_rate"] == 0.5 and counts["survivors"] == ["the diff"]  # skipped mutants are not in the rate
+
+
+def test_each_mutant_runs_the_tests_that_execute_it(tmp_path):
+    """A tiny project: the coverage map of its selection, then mutants run through the session's test command."""
+    copy, work = tmp_path / "tree", tmp_path / "work"
+    (copy / "pkg").mkdir(parents=True)
+    (copy / "tools").mkdir()
+    work.mkdir()
+    (copy / "tools" / "_mutation_coverage.py").write_text((REPO / "tools" / "_mutation_coverage.py").read_text())
+    (copy / "pkg" / "__init__.py").write_text("")
+    module = "pkg/m.py"
+    source = ("from __future__ import annotations\nLIMIT = 3\n\n\ndef small(x: int) -> bool:\n"
+              "    return x < LIMIT\n\n\ndef double(x):\n    y = [x,\n         x]\n    return sum(y)\n")
+    (copy / module).write_text(source)
+    (copy / "test_m.py").write_text("from pkg.m import double, small\n\n\ndef test_small():\n    assert small(2)\n"
+                                    "    assert not small(3)\n\n\ndef test_double():\n    assert double(2) == 4\n\n\n"
+                                    "def test_other():\n    assert True\n")
+    lines = mutation._coverage_map(work, copy, module, "test_m.py")
+    assert lines["2"] == [""] and lines["5"] == [""]  # import time: the constant and the def line
+    assert lines["6"] == ["test_m.py::test_small"]
+    assert lines["10"] == lines["12"] == ["test_m.py::test_double"] and "11" not in lines  # one statement, two lines
+    (work / "select.json").write_text(mutation.json.dumps(
+        {"module": module, "selection": "test_m.py", "pristine": source, "lines": lines}))
+
+    def run(mutated: str):
+        (copy / module).write_text(mutated)
+        proc = mutation.subprocess.run([mutation.sys.executable, str(REPO / "tools" / "mutation.py"), "tests",
+                                        str(work)], cwd=copy, capture_output=True, text=True,
+                                       env={**mutation.os.environ, "PYTHONPATH": str(copy)})
+        return proc.returncode, proc.stdout.strip().splitlines()[-1]
+
+    assert run(source.replace("x < LIMIT", "x <= LIMIT"))[0] == 1  # killed by test_small alone
+    status, summary = run(source.replace("x < LIMIT", "x < LIMIT  # same"))
+    assert status == 0 and summary.startswith("1 passed")  # survived: only test_small ran
+    status, summary = run(source.replace("         x]", "         -x]"))  # second line of a statement
+    assert status == 1 and summary.startswith("1 failed")
+    status, summary = run(source.replace("LIMIT = 3", "LIMIT = 3  # same"))  # import time: every test
+    assert status == 0 and summary.startswith("3 passed")

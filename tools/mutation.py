@@ -29,9 +29,11 @@ from __future__ import annotations
 import argparse
 import ast
 import datetime
+import difflib
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -258,6 +260,92 @@ def _outcomes(db: Path) -> dict:
     return {**counts, "survivors": survivors}
 
 
+def statement_starts(source: str) -> dict[int, int]:
+    r"""Each line of ``source`` that belongs to a statement, mapped to the first line of the innermost statement
+    it belongs to (a compound statement's header lines to the header): the unit in which both coverage.py's
+    measured lines and a mutant's changed lines are compared.
+
+    >>> statement_starts("x = (1,\n     2)\nif x:\n    y = [x,\n         x]\n")
+    {1: 1, 2: 1, 3: 3, 4: 4, 5: 4}
+    """
+    starts = {}
+    for node in ast.walk(ast.parse(source)):  # breadth first: an inner statement overrides the one around it
+        if isinstance(node, ast.stmt):
+            for line in range(node.lineno, node.end_lineno + 1):
+                starts[line] = node.lineno
+    return dict(sorted(starts.items()))
+
+
+def changed_lines(before: str, after: str) -> list[int]:
+    r"""The lines of ``before`` (from 1) that ``after`` replaces or deletes; for a pure insertion, the lines on both
+    sides of it.
+
+    >>> changed_lines("a\nb\nc\n", "a\nB\nc\n"), changed_lines("a\nb\n", "a\nx\nb\n"), changed_lines("a", "a")
+    ([2], [1, 2], [])
+    """
+    out = set()
+    matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False)
+    for tag, i1, i2, _, _ in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            out.update(range(i1 + 1, i2 + 1))
+        elif tag == "insert":
+            out.update({i1, i1 + 1} - {0})
+    return sorted(out)
+
+
+def covering_tests(pristine: str, mutated: str, lines: dict[str, list[str]]) -> list[str] | None:
+    r"""The node ids of the tests that execute what ``mutated`` changes in ``pristine``, from ``lines`` (statement
+    start -> node ids, as :func:`_coverage_map` measured them); ``None`` (run the whole selection) when a changed
+    statement runs at import time (every test depends on it) or was not seen executing in the test process (it may
+    run in a subprocess, or nowhere).
+
+    >>> covering_tests("a = 1\nb = 2\n", "a = 1\nb = 3\n", {"1": [""], "2": ["t.py::x", "t.py::y"]})
+    ['t.py::x', 't.py::y']
+    >>> covering_tests("a = 1\nb = 2\n", "a = 0\nb = 2\n", {"1": [""], "2": ["t.py::x"]}) is None
+    True
+    """
+    starts = statement_starts(pristine)
+    ids: set[str] = set()
+    for line in changed_lines(pristine, mutated):
+        found = lines.get(str(starts.get(line, line)))
+        if not found or "" in found:
+            return None
+        ids.update(found)
+    return sorted(ids) or None
+
+
+def _coverage_map(work: Path, copy: Path, module: str, selection: str) -> dict[str, list[str]]:
+    """Run ``selection`` once on the unmutated copy under coverage.py (``tools/_mutation_coverage.py``): statement
+    start of ``module`` -> node ids of the tests that execute it ("" for import time). Also the check that the
+    unmutated selection passes."""
+    out = work / "coverage.json"
+    env = {**_env(copy), "MUTATION_MODULE": module, "MUTATION_COVERAGE_OUT": str(out),
+           "PYTHONPATH": f"{copy}{os.pathsep}{copy / 'tools'}"}
+    proc = subprocess.run([sys.executable, *PYTEST.split(), "-p", "_mutation_coverage", *shlex.split(selection)],
+                          cwd=copy, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"expected the unmutated selection of {module} to pass, got exit status {proc.returncode}:"
+                         f"\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+    starts = statement_starts((copy / module).read_text())
+    by_start: dict[str, set[str]] = {}
+    for line, ids in json.loads(out.read_text()).items():
+        by_start.setdefault(str(starts.get(int(line), int(line))), set()).update(ids)
+    return {line: sorted(ids) for line, ids in by_start.items()}
+
+
+def run_covering_tests(args) -> int:
+    """The test command of a session (cosmic-ray runs it in the mutated copy): the selection's tests that execute
+    the mutated statements, or the whole selection (see :func:`covering_tests`); pytest's exit status."""
+    info = json.loads((Path(args.work) / "select.json").read_text())
+    base = [sys.executable, *PYTEST.split()]
+    ids = covering_tests(info["pristine"], Path(info["module"]).read_text(), info["lines"])
+    if ids is not None:
+        status = subprocess.run(base + ids).returncode
+        if status not in (4, 5):  # 4: an id pytest could not resolve, 5: nothing collected: whole selection then
+            return status
+    return subprocess.run(base + shlex.split(info["selection"])).returncode
+
+
 def _tree_fingerprint() -> str:
     """sha256 over the tracked files' names and contents as they are in the working tree (this script left out: it
     does not change what a test does): a mutation session is resumed only on the code and tests it started on."""
@@ -319,7 +407,7 @@ def run(args) -> int:
     table = []
     for module in modules:
         name = _module_name(module)
-        mode = "survivors" if args.survivors else "full"
+        mode = ("survivors" if args.survivors else "full") + ("|whole selection" if args.all_tests else "")
         key = hashlib.sha256(f"{fingerprint}|{SELECTION[module]}|{args.timeout}|{mode}".encode()).hexdigest()[:16]
         work = root / f"{name}-{key}"
         if args.continue_run:  # the module's unfinished session, on the copy of the tree it started with
@@ -340,7 +428,16 @@ def run(args) -> int:
             shutil.rmtree(work, ignore_errors=True)
             copy.mkdir(parents=True)
             _copy_tree(copy)
-            command = _test_command(SELECTION[module]).replace('"', '\\"')
+            if args.all_tests:
+                command = _test_command(SELECTION[module]).replace('"', '\\"')
+            else:  # each mutant against the tests that execute it
+                lines = _coverage_map(work, copy, module, SELECTION[module])
+                (work / "select.json").write_text(json.dumps(
+                    {"module": module, "selection": SELECTION[module], "pristine": (copy / module).read_text(),
+                     "lines": lines}))
+                command = f"{sys.executable} tools/mutation.py tests {work}"
+                print(f"{module}: {len(lines)} statements executed by the selection, each mutant runs the tests that "
+                      "execute it", flush=True)
             (work / "cosmic-ray.toml").write_text(
                 f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {args.timeout}\n'
                 f'excluded-modules = []\ntest-command = "{command}"\n\n'
@@ -369,12 +466,16 @@ def run(args) -> int:
         finally:
             (work / "seconds").write_text(f"{spent + time.perf_counter() - t0:.0f}\n")
         seconds = float((work / "seconds").read_text())
-        command = f"python tools/mutation.py run {module}" + (" --survivors" if args.survivors else "")
+        command = (f"python tools/mutation.py run {module}" + (" --survivors" if args.survivors else "")
+                   + (" --all-tests" if args.all_tests else ""))
         tree = (work / "commit").read_text().strip() if (work / "commit").exists() else "unknown"
         module_sha = (work / "module.sha256").read_text().strip()
         result = {"module": module, "module_sha256": module_sha, "tree": tree, "tests": SELECTION[module],
                   "tool": "cosmic-ray", "timeout_s": args.timeout, "date": datetime.date.today().isoformat(),
                   "seconds": round(seconds), "survivors_rerun": bool(args.survivors), "command": command,
+                  "tests_per_mutant": "whole selection" if not (work / "select.json").exists() else
+                  "the selection's tests that execute the mutated statement (whole selection for import-time "
+                  "statements and statements not executed in the test process)",
                   **_outcomes(db)}
         (RESULTS / f"mutation_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
         table.append(result)
@@ -412,8 +513,12 @@ def main(argv=None) -> int:
     r.add_argument("--survivors", action="store_true",
                    help="run again only the mutants that the module's last finished run did not kill (after adding "
                         "tests; the module itself must be unchanged)")
+    r.add_argument("--all-tests", action="store_true",
+                   help="run every mutant against the module's whole selection, not only the tests that execute it")
+    t = sub.add_parser("tests", help="(used by cosmic-ray) the tests that execute the current mutant")
+    t.add_argument("work", help="the session folder (its select.json)")
     args = parser.parse_args(argv)
-    return planted(args) if args.command == "planted" else run(args)
+    return {"planted": planted, "run": run, "tests": run_covering_tests}[args.command](args)
 
 
 if __name__ == "__main__":
