@@ -16,7 +16,8 @@ own faces), ``--graph-study`` the MPNN and ECN-S_Lambda on CGCNN's radius graph 
 paper's bonds; ``--variants`` names variants one by one. ``--no-publish`` leaves checkpoints and
 figures out (a screening budget); ``--publish NAME...`` publishes only those models, and the
 others keep the entry of an earlier start as long as the file it names is still their run's
-(its ``.yaml`` is the run's ``config.yaml``). ``--first NAME...`` runs those first.
+(its ``.yaml`` is the run's ``config.yaml``). ``--publish-variant VARIANT=NAME`` publishes a
+variant's best seed as ``perov5-NAME`` (``ecn.load("perov5-NAME")``). ``--first NAME...`` runs those first.
 
     python benchmarks/reproduce_perov5.py --epochs 8 --set lr_schedule=cosine --jobs 2 --ablation --graph-study
     python benchmarks/reproduce_perov5.py --epochs 1000 --device cuda --jobs 3 --results docs/results/full
@@ -216,9 +217,10 @@ def _row(runs: list) -> dict:
     }
 
 
-def publish(name: str, runs: list, args: argparse.Namespace) -> dict:
+def publish(name: str, runs: list, args: argparse.Namespace, as_name: str = "") -> dict:
     """Copy the best seed's (lowest validation MAE) best checkpoint and config into the results
-    folder, then evaluate the copy on the test split as a user would, and compare."""
+    folder (as ``perov5-NAME``, or ``perov5-AS_NAME`` for a variant), then evaluate the copy on the
+    test split as a user would, and compare."""
     import yaml
 
     from ecn.train import evaluate_checkpoint
@@ -227,7 +229,7 @@ def publish(name: str, runs: list, args: argparse.Namespace) -> dict:
     run_dir = Path(args.runs) / f"{name}-seed{chosen['seed']}"
     folder = Path(args.checkpoints or Path(args.results) / "checkpoints")
     folder.mkdir(parents=True, exist_ok=True)
-    checkpoint, config = folder / f"perov5-{name}.pt", folder / f"perov5-{name}.yaml"
+    checkpoint, config = folder / f"perov5-{as_name or name}.pt", folder / f"perov5-{as_name or name}.yaml"
     write_bytes_atomic(checkpoint, (run_dir / "best.pt").read_bytes())
     write_text_atomic(config, (run_dir / "config.yaml").read_text())
     limit = yaml.safe_load(config.read_text()).get("limit_test", 0)  # 0 (all) in the real runs
@@ -253,12 +255,21 @@ def _still_published(names: list, results: dict, args: argparse.Namespace) -> di
     for name, entry in json.loads(previous.read_text()).get("published", {}).items():
         if name not in names or not entry.get("checkpoint"):
             continue
+        run = entry.get("variant", name)  # a published variant is kept under its published name
         config = Path(entry["checkpoint"]).with_suffix(".yaml")
-        run_config = Path(args.runs) / f"{name}-seed{entry['seed']}" / "config.yaml"
-        if (config.exists() and run_config.exists() and entry["seed"] in [r["seed"] for r in results[name]]
+        run_config = Path(args.runs) / f"{run}-seed{entry['seed']}" / "config.yaml"
+        if (config.exists() and run_config.exists() and entry["seed"] in [r["seed"] for r in results.get(run, [])]
                 and config.read_text() == run_config.read_text()):
             kept[name] = entry
     return kept
+
+
+def _previous_variant_names(args: argparse.Namespace) -> list:
+    """The published names of variants in an earlier ``RESULTS/perov5.json``."""
+    previous = Path(args.results) / "perov5.json"
+    if not previous.exists():
+        return []
+    return [n for n, e in json.loads(previous.read_text()).get("published", {}).items() if "variant" in e]
 
 
 def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
@@ -289,13 +300,14 @@ def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
 
     # parity plots of the published seeds whose run folder holds its test predictions
     published = {n: p for n, p in published.items()
-                 if (Path(args.runs) / f"{n}-seed{p['seed']}" / "predictions.csv").exists()}
+                 if (Path(args.runs) / f"{p.get('variant', n)}-seed{p['seed']}" / "predictions.csv").exists()}
     if not published:
         return
     fig = Figure(figsize=(3.2 * min(3, len(published)), 3.2 * math.ceil(len(published) / 3)), layout="constrained")
     for k, (name, pub) in enumerate(published.items()):
         ax = fig.add_subplot(math.ceil(len(published) / 3), min(3, len(published)), k + 1)
-        rows = list(csv.DictReader((Path(args.runs) / f"{name}-seed{pub['seed']}" / "predictions.csv").open()))
+        run = f"{pub.get('variant', name)}-seed{pub['seed']}"
+        rows = list(csv.DictReader((Path(args.runs) / run / "predictions.csv").open()))
         true = np.array([float(r["heat_all_true"]) for r in rows])
         pred = np.array([float(r["heat_all_pred"]) for r in rows])
         ax.scatter(true, pred, s=2, alpha=0.4)
@@ -320,6 +332,12 @@ def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
     published = {name: publish(name, results[name], args) for name in chosen}
     if args.publish is not None:  # the other rows keep what an earlier start published, while it still holds
         published.update(_still_published([n for n in main_rows if n not in chosen], results, args))
+    if not args.no_publish:  # variants only when named, published under their own names
+        for variant, as_name in args.publish_variant.items():
+            if results.get(variant):
+                published[as_name] = {**publish(variant, results[variant], args, as_name), "variant": variant}
+        earlier = _previous_variant_names(args)
+        published.update(_still_published([n for n in earlier if n not in published], results, args))
     if published:
         figures({n: r for n, r in results.items() if n in main_rows}, published, args)
     extra = f"; changed settings: {', '.join(args.set)}" if args.set else ""
@@ -345,7 +363,14 @@ def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
             f"{statistics.mean(row['epoch_seconds']) / 60:.0f} min | {checkpoint} |"
         )
     variant_rows = {name: _row(runs) for name, runs in results.items() if name in VARIANTS}
-    variants = []
+    variants, published_variants = [], []
+    for as_name, pub in published.items():
+        if "variant" in pub:
+            published_variants.append(
+                f"- `{Path(pub['checkpoint']).name}`: {LABELS[VARIANTS[pub['variant']][0]]}, "
+                f"{VARIANTS[pub['variant']][3]} (variant `{pub['variant']}`, seed {pub['seed']}, test MAE "
+                f"{pub['test_mae']:.4f}, " + ("reproduced)" if pub["reproduced"]
+                                              else f"evaluates to {pub['evaluate_test_mae']:.6f} today)"))
     for name, row in variant_rows.items():
         model, _, study, label = VARIANTS[name]
         base = [r for r in results.get(model, []) if r["seed"] in row["seeds"]]  # the same seeds
@@ -389,6 +414,8 @@ def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
                 if variants
                 else []
             ),
+            *(["Published variants (the seed with the lowest validation MAE):", "", *published_variants, ""]
+              if published_variants else []),
         ]
     )
     summary = {"meta": meta, "rows": main_rows, "published": published, "variants": variant_rows}
@@ -453,6 +480,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-publish", action="store_true", help="no checkpoints or figures in RESULTS")
     parser.add_argument("--publish", nargs="+", metavar="NAME",
                         help="publish only these models; the others keep an earlier start's entry while it holds")
+    parser.add_argument("--publish-variant", action="append", default=[], metavar="VARIANT=NAME",
+                        help="publish a variant's best seed as perov5-NAME (repeatable)")
     parser.add_argument("--ablation-seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--jobs", type=int, default=1, help="runs side by side (CPU: one thread each)")
     parser.add_argument("--first", nargs="*", default=[], metavar="NAME",
@@ -473,6 +502,15 @@ def main(argv=None) -> int:
         if not sep or not seeds_of[name] or (name not in MODELS and name not in VARIANTS):
             parser.error(f"expected --seeds-of NAME=K,K,... with a model or variant name, got {item!r}")
     args.seeds_of = seeds_of
+    publish_variant = {}
+    for item in args.publish_variant:
+        variant, _, as_name = item.partition("=")
+        if (variant not in VARIANTS or not as_name.replace("-", "").isalnum() or as_name != as_name.lower()
+                or as_name in MODELS):
+            parser.error(f"expected --publish-variant VARIANT=NAME with a variant name and a new lower-case name of "
+                         f"letters, digits and '-', got {item!r}")
+        publish_variant[variant] = as_name
+    args.publish_variant = publish_variant
     unknown = [name for name in args.first if name not in MODELS and name not in VARIANTS]
     if unknown:
         parser.error(f"expected --first with model or variant names, got {unknown}")

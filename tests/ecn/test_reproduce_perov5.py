@@ -102,3 +102,25 @@ def test_named_variants_screening_without_publishing_then_publishing_elsewhere(t
     assert set(summary["published"]) == {"cgcnn"}
     table = (tmp_path / "fresh" / "perov5.md").read_text()
     assert "| MPNN (unit cell) |" in table and "not published" in table
+    # a variant published under its own name (its run from the first start: nothing trained again)
+    stamp = (tmp_path / "runs" / "ecn-s+radius-seed1" / "last.pt").stat().st_mtime_ns
+    named = [*more, "--variants", "ecn-s+radius", "--seeds-of", "ecn-s+radius=1",
+             "--publish-variant", "ecn-s+radius=ecn-s-radius"]
+    subprocess.run(named, env=env, capture_output=True, text=True, timeout=900, check=True)
+    assert (tmp_path / "runs" / "ecn-s+radius-seed1" / "last.pt").stat().st_mtime_ns == stamp
+    summary = json.loads((tmp_path / "fresh" / "perov5.json").read_text())
+    entry = summary["published"]["ecn-s-radius"]
+    assert entry["variant"] == "ecn-s+radius" and entry["seed"] == 1 and entry["reproduced"]
+    assert entry["test_mae"] == summary["variants"]["ecn-s+radius"]["test_mae"][0]
+    assert (tmp_path / "published" / "perov5-ecn-s-radius.yaml").read_text() == (
+        tmp_path / "runs" / "ecn-s+radius-seed1" / "config.yaml").read_text()
+    assert "perov5-ecn-s-radius" in json.loads((tmp_path / "published" / "registry.json").read_text())["models"]
+    assert "`perov5-ecn-s-radius.pt`: ECN-S_Lambda, radius graph" in (tmp_path / "fresh" / "perov5.md").read_text()
+    # a later start that does not name it keeps the entry while the file is still the run's
+    subprocess.run(more + ["--variants", "ecn-s+radius", "--seeds-of", "ecn-s+radius=1"], env=env,
+                   capture_output=True, text=True, timeout=900, check=True)
+    assert "ecn-s-radius" in json.loads((tmp_path / "fresh" / "perov5.json").read_text())["published"]
+    for bad_name in ("ecn-s+radius=cgcnn", "ecn-s+radius=Bad_Name", "nope=fine"):
+        bad = subprocess.run([*common, "--publish-variant", bad_name], env=env, capture_output=True, text=True,
+                             timeout=300)
+        assert bad.returncode == 2 and "expected --publish-variant VARIANT=NAME" in bad.stderr
