@@ -229,3 +229,59 @@ def test_the_edges_of_what_groups_accept():
     assert symmetric_group(1).order == 1 and symmetric_group(np.int64(3)).order == 6
     s3 = symmetric_group(3)
     assert s3.contains([1, 0, 2]) and not s3.contains([0, 1]) and not s3.contains([0, 0, 1])
+
+
+# -- behaviour the mutation run of groups.py found untested ------------------------------------------------------
+
+@pytest.mark.parametrize("U", [[[0, 1, 0], [1, 0, 0], [0, 0, 1]],    # det -1
+                               [[1, 1, 0], [0, 1, 0], [0, 0, 1]]])   # det +1, not orthogonal
+def test_conjugate_by_unimodular_matrices_of_either_sign(U):
+    P = bravais_group("tP").point_group
+    U = np.array(U)
+    Uinv = np.rint(np.linalg.inv(U)).astype(np.int64)
+    Q = P.conjugate(U)
+    expected = {tuple((Uinv @ W @ U).ravel()) for W in P.elements}
+    assert {tuple(W.ravel()) for W in Q.elements} == expected and Q.order == P.order
+    with pytest.raises(CrystalGroupsError, match=r"expected a unimodular change of basis \(det \+-1\), got"):
+        P.conjugate([[1, 0, 0], [0, 1, 0], [0, 0, 0]])  # det 0
+
+
+def test_is_subgroup_of_in_both_directions():
+    cp, tp = bravais_group("cP").point_group, bravais_group("tP").point_group
+    tp_other = tp.conjugate([[0, 0, 1], [0, 1, 0], [1, 0, 0]])  # the 4-fold axis along x: not inside tP
+    assert tp.is_subgroup_of(cp) and tp.is_subgroup_of(tp) and cp.is_subgroup_of(cp)
+    assert not cp.is_subgroup_of(tp)
+    assert tp_other.is_subgroup_of(cp) and not tp_other.is_subgroup_of(tp) and not tp.is_subgroup_of(tp_other)
+
+
+def test_is_closed_of_no_matrices_is_false():
+    assert is_closed([]) is False
+
+
+def test_one_permutation_given_as_a_flat_list():
+    G = PermutationGroup([1, 2, 0])
+    assert G.generators.shape == (1, 3) and G.order == 3 and G.is_transitive
+
+
+def test_is_transitive_false_for_an_intransitive_group():
+    G = PermutationGroup([[1, 0, 2, 3], [0, 1, 3, 2]])
+    assert G.node_orbits().tolist() == [0, 0, 1, 1] and G.is_transitive is False
+    assert symmetric_group(1).is_transitive is True
+
+
+@pytest.mark.parametrize("symbol,cells", [("hP", (3, 3, 2)), ("cI", (2, 2, 2)), ("mP", (2, 1, 3))])
+def test_elements_and_their_permutations_in_one_order(symbol, cells):
+    G = LatticeGroup(bravais_group(symbol).point_group, cells)
+    ops = list(G.elements())
+    table = G.all_permutations()
+    assert len(ops) == G.order == len(table)
+    assert {(tuple(op.W.ravel()), tuple(op.t)) for op in ops} == {
+        (tuple(W.ravel()), tuple(t)) for W in G.point_group.elements for t in G.supercell.cells}
+    for op, row in zip(ops, table):  # row k is the permutation of the k-th element, computed one by one
+        assert np.array_equal(row, G.permutation(op))
+
+
+def test_the_table_of_every_permutation_has_a_size_limit():
+    G = LatticeGroup(bravais_group("cP").point_group, (40, 40, 40))
+    with pytest.raises(CrystalGroupsError, match=r"3,072,000 elements x 64,000 cells"):
+        G.all_permutations()
