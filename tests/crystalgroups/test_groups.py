@@ -285,3 +285,113 @@ def test_the_table_of_every_permutation_has_a_size_limit():
     G = LatticeGroup(bravais_group("cP").point_group, (40, 40, 40))
     with pytest.raises(CrystalGroupsError, match=r"3,072,000 elements x 64,000 cells"):
         G.all_permutations()
+
+
+def _closed_by_definition(mats) -> bool:
+    keys = {tuple(np.asarray(M).ravel()) for M in mats}
+    return bool(keys) and all(tuple((A @ B).ravel()) in keys for A in mats for B in mats)
+
+
+@given(st.data())
+def test_is_closed_against_the_definition(data):
+    """Random subsets of point groups (mostly not closed) and of small integer matrices (products leave the
+    entries' range): the hashed test agrees with the definition."""
+    source = data.draw(st.sampled_from(["cP", "hP", "tI", "shears"]))
+    if source == "shears":
+        pool = [np.array([[1, a], [0, 1]]) for a in range(-2, 3)] + [np.array([[1, 0], [b, 1]]) for b in (-1, 1)]
+    else:
+        pool = list(bravais_group(source).point_group.elements)
+    chosen = data.draw(st.lists(st.integers(0, len(pool) - 1), min_size=1, max_size=len(pool), unique=True))
+    mats = [pool[i] for i in chosen]
+    assert is_closed(mats) == _closed_by_definition(mats)
+
+
+def test_is_closed_when_a_product_leaves_the_range_of_the_entries():
+    assert not is_closed([np.array([[1, 1], [0, 1]])])            # its square has an entry 2
+    assert is_closed([np.eye(2, dtype=int), np.array([[1, 0], [0, -1]])])
+    assert not is_closed([np.eye(2, dtype=int), np.array([[0, 1], [1, 0]]), np.array([[-1, 0], [0, 1]])])
+
+
+def test_from_generators_refuses_a_singular_matrix():
+    with pytest.raises(CrystalGroupsError, match=r"expected unimodular generators \(det \+-1\), got \[\[1, 0\], "
+                                                 r"\[0, 0\]\]"):
+        PointGroup.from_generators([[[1, 0], [0, 0]]])
+
+
+def test_point_groups_compare_by_their_elements():
+    assert bravais_group("cP").point_group == PointGroup.from_elements(list(bravais_group("cP").point_group.elements))
+    cp, tp = bravais_group("cP").point_group, bravais_group("tP").point_group
+    assert cp != tp and tp != cp and cp != "cP"
+
+
+def test_generators_are_chosen_by_decreasing_element_order():
+    """The documented greedy rule: elements by decreasing order, each kept if the ones before do not give it."""
+    for symbol in ("cP", "hP", "tP", "oP", "mP", "hp", "tp"):
+        P = bravais_group(symbol).point_group
+
+        def order_of(W):
+            A, k = W.copy(), 1
+            while not np.array_equal(A, np.eye(len(W), dtype=W.dtype)):
+                A, k = W @ A, k + 1
+            return k
+
+        orders = [order_of(W) for W in P.generators]
+        assert orders[0] == max(order_of(W) for W in P.elements) and orders == sorted(orders, reverse=True)
+        assert PointGroup.from_generators(P.generators).order == P.order
+
+
+def test_permutation_groups_are_frozen_and_their_degree_checked_both_ways():
+    G = symmetric_group(3)
+    with pytest.raises(AttributeError):
+        G.name = "other"
+    with pytest.raises(CrystalGroupsError, match=r"^expected permutations of degree 1, got degree 2$"):
+        PermutationGroup([[1, 0]], degree=1)
+
+
+def test_the_first_bad_generator_row_is_named():
+    gens = [list(range(21)) for _ in range(3)]
+    gens[1][0] = gens[2][0] = 1
+    gens[2][1] = 5
+    with pytest.raises(CrystalGroupsError) as info:
+        PermutationGroup(gens)
+    assert str(info.value).endswith(f"got {gens[1][:20]}... (row 1)")
+    with pytest.raises(CrystalGroupsError, match=r"got \[0, 0, 2\]$"):
+        PermutationGroup([[1, 0, 2], [0, 0, 2], [0, 1, 1]])
+
+
+def test_the_table_of_all_elements_has_a_size_limit():
+    s9 = np.array([[1, 0] + list(range(2, 200)), list(range(1, 9)) + [0] + list(range(9, 200))])
+    G = PermutationGroup(s9)
+    assert G.order == math.factorial(9)
+    with pytest.raises(CrystalGroupsError, match=r"362,880 elements x degree 200"):
+        G.elements()
+
+
+def test_direct_product_names():
+    a, b = symmetric_group(2, name="A"), symmetric_group(3, name="B")
+    unnamed = PermutationGroup([[1, 0]])
+    assert a.direct_product(b).name == "A x B" and unnamed.direct_product(unnamed).name == "G x H"
+    assert unnamed.direct_product(b).name == "G x B" and a.direct_product(unnamed).name == "A x H"
+
+
+@pytest.mark.parametrize("matrix", [[[0, 1, 0], [1, 0, 0], [0, 0, 2]],     # det -2
+                                    [[2, 0, 0], [0, 2, 0], [0, 0, 1]]])
+def test_kernel_order_on_supercells_of_either_orientation_and_skew_bases(matrix):
+    """Against the distinct permutations counted one by one, also with the point group in a skew basis
+    (entries of 2 and -2, where W - I is not W XOR I)."""
+    tp = bravais_group("tP").point_group
+    skew = tp.conjugate([[1, 1, 0], [0, 1, 0], [0, 0, 1]])
+    assert max(int(np.abs(W).max()) for W in skew.elements) == 2
+    for P in (tp, skew):
+        G = LatticeGroup(P, matrix)
+        distinct = len(np.unique(G.all_permutations(), axis=0))
+        assert G.permutation_group_order == distinct and G.order // G.permutation_kernel_order == distinct
+
+
+def test_kernel_order_where_w_minus_i_and_w_xor_i_differ():
+    """hR in a skew basis on 3 x 3 x 1: an element with a diagonal entry 2 (2 - 1 = 1 but 2 XOR 1 = 3, divisible
+    by 3) is not in the kernel; found by a search over skew bases and small supercells."""
+    P = bravais_group("hR").point_group.conjugate([[1, 0, -2], [-1, 1, 1], [0, 0, 1]])
+    G = LatticeGroup(P, (3, 3, 1))
+    distinct = len(np.unique(G.all_permutations(), axis=0))
+    assert G.permutation_kernel_order == 1 and G.permutation_group_order == distinct == G.order
