@@ -395,3 +395,46 @@ def test_kernel_order_where_w_minus_i_and_w_xor_i_differ():
     G = LatticeGroup(P, (3, 3, 1))
     distinct = len(np.unique(G.all_permutations(), axis=0))
     assert G.permutation_kernel_order == 1 and G.permutation_group_order == distinct == G.order
+
+
+def test_enumeration_limit_default_named_in_its_message():
+    with pytest.raises(CrystalGroupsError, match=r"^expected a group of at most 1,000,000 elements to enumerate, "
+                                                 r"got 3,628,800$"):
+        symmetric_group(10).elements()
+
+
+def test_symops_are_frozen_and_compare_by_both_parts():
+    W, V = np.eye(2, dtype=int), np.array([[0, 1], [1, 0]])
+    op = SymOp(W, [1, 0])
+    with pytest.raises(AttributeError):
+        op.t = np.zeros(2, dtype=int)
+    assert op == SymOp(W, [1, 0]) and hash(op) == hash(SymOp(W, [1, 0]))
+    assert op != SymOp(W, [0, 1]) and op != SymOp(V, [1, 0]) and op != SymOp(V, [0, 1])
+    assert SymOp(W) != SymOp(V) and op != "SymOp"
+    with pytest.raises(CrystalGroupsError, match=r"expected W with determinant \+-1 \(a lattice automorphism\), "
+                                                 r"got \[\[1, 1\], \[1, 1\]\]"):
+        SymOp([[1, 1], [1, 1]])
+
+
+def test_permutation_groups_are_hashable_by_identity():
+    G, H = symmetric_group(3), symmetric_group(3)
+    assert {G: "g", H: "h"}[G] == "g" and len({G, H}) == 2
+
+
+def test_returned_arrays_are_read_only():
+    G = LatticeGroup(bravais_group("tP").point_group, (2, 2, 1))
+    arrays = [G.point_group.elements[0], G.generators, G.all_permutations(), symmetric_group(3).generators,
+              symmetric_group(3).elements(), SymOp(np.eye(2, dtype=int), [1, 0]).t]
+    for a in arrays:
+        with pytest.raises(ValueError, match="read-only"):
+            a.flat[0] = 7
+
+
+def test_names_and_descriptions():
+    assert symmetric_group(3).name == "S3" and symmetric_group(3, name="sym").name == "sym"
+    assert repr(symmetric_group(3)) == "PermutationGroup('S3', degree=3, generators=2)"
+    assert repr(PermutationGroup([[1, 0]])) == "PermutationGroup(unnamed, degree=2, generators=1)"
+    unnamed = PointGroup.from_generators([np.diag([-1, -1, 1])])
+    assert repr(LatticeGroup(unnamed, (2, 2, 2))) == (
+        "LatticeGroup('order-2 point group' on Supercell(2 x 2 x 2), order=16)")
+    assert repr(LatticeGroup("cP", (2, 2, 2))) == "LatticeGroup('cP' on Supercell(2 x 2 x 2), order=384)"
