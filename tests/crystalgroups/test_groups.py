@@ -296,9 +296,11 @@ def _closed_by_definition(mats) -> bool:
 def test_is_closed_against_the_definition(data):
     """Random subsets of point groups (mostly not closed) and of small integer matrices (products leave the
     entries' range): the hashed test agrees with the definition."""
-    source = data.draw(st.sampled_from(["cP", "hP", "tI", "shears"]))
+    source = data.draw(st.sampled_from(["cP", "hP", "tI", "shears", "skew"]))
     if source == "shears":
         pool = [np.array([[1, a], [0, 1]]) for a in range(-2, 3)] + [np.array([[1, 0], [b, 1]]) for b in (-1, 1)]
+    elif source == "skew":  # m-3m in a skew basis: entries up to 5
+        pool = list(bravais_group("cP").point_group.conjugate([[1, 2, 0], [0, 1, 0], [0, 0, 1]]).elements)
     else:
         pool = list(bravais_group(source).point_group.elements)
     chosen = data.draw(st.lists(st.integers(0, len(pool) - 1), min_size=1, max_size=len(pool), unique=True))
