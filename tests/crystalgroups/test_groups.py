@@ -440,3 +440,33 @@ def test_names_and_descriptions():
     assert repr(LatticeGroup(unnamed, (2, 2, 2))) == (
         "LatticeGroup('order-2 point group' on Supercell(2 x 2 x 2), order=16)")
     assert repr(LatticeGroup("cP", (2, 2, 2))) == "LatticeGroup('cP' on Supercell(2 x 2 x 2), order=384)"
+
+
+def test_symop_acts_as_w_x_plus_t():
+    op = SymOp([[0, -1], [1, 0]], [1, 0])
+    assert op([1, 1]).tolist() == [0, 1] and op([[2, 0], [0, 3]]).tolist() == [[1, 2], [-2, 0]]
+    with pytest.raises(CrystalGroupsError, match=r"^expected t as 2 integers, got \[-0.5, 0.0\]$"):
+        SymOp(np.eye(2, dtype=int), [-0.5, 0.0])
+
+
+def test_is_closed_of_one_by_one_matrices():
+    assert is_closed([np.eye(1, dtype=int)]) and is_closed([[[1]], [[-1]]]) and not is_closed([[[-1]]])
+
+
+def test_the_first_incompatible_generator_is_named():
+    P = bravais_group("cP").point_group
+    first = next(W for W in P.generators if not LatticeGroup("P-1", (2, 2, 3)).supercell.is_compatible(W))
+    with pytest.raises(IncompatibleSupercellError) as info:
+        LatticeGroup(P, (2, 2, 3))  # all three generators are incompatible
+    assert str(info.value) == (
+        f"expected a supercell that the point group maps onto itself, got Supercell(2 x 2 x 3): the operation "
+        f"{first.tolist()} does not preserve its sublattice (n x n x n supercells are always compatible)")
+
+
+def test_lattice_groups_are_frozen_and_compare_by_identity():
+    G, H = LatticeGroup("cP", (2, 2, 2)), LatticeGroup("cP", (2, 2, 2))
+    with pytest.raises(AttributeError):
+        G.supercell = H.supercell
+    with pytest.raises(AttributeError):
+        G.point_group.name = "other"
+    assert G == G and G != H and len({G, H}) == 2  # like PermutationGroup: no costly comparison of groups
