@@ -334,14 +334,17 @@ def _coverage_map(work: Path, copy: Path, module: str, selection: str) -> dict[s
 
 
 def run_covering_tests(args) -> int:
-    """The test command of a session (cosmic-ray runs it in the mutated copy): the selection's tests that execute
-    the mutated statements, or the whole selection (see :func:`covering_tests`); pytest's exit status."""
+    """The test command of a session (cosmic-ray runs it in the mutated copy): first the selection's tests that
+    execute the mutated statements (see :func:`covering_tests`), which kill most mutants in a fraction of the
+    time; a mutant they do not kill runs the whole selection, so that a survivor is one the whole selection lets
+    through (a test can depend on a statement it does not execute itself, through state cached by an earlier
+    test). pytest's exit status."""
     info = json.loads((Path(args.work) / "select.json").read_text())
     base = [sys.executable, *PYTEST.split()]
     ids = covering_tests(info["pristine"], Path(info["module"]).read_text(), info["lines"])
     if ids is not None:
         status = subprocess.run(base + ids).returncode
-        if status not in (4, 5):  # 4: an id pytest could not resolve, 5: nothing collected: whole selection then
+        if status not in (0, 4, 5):  # killed; 4: an id pytest could not resolve, 5: nothing collected
             return status
     return subprocess.run(base + shlex.split(info["selection"])).returncode
 
@@ -474,8 +477,8 @@ def run(args) -> int:
                   "tool": "cosmic-ray", "timeout_s": args.timeout, "date": datetime.date.today().isoformat(),
                   "seconds": round(seconds), "survivors_rerun": bool(args.survivors), "command": command,
                   "tests_per_mutant": "whole selection" if not (work / "select.json").exists() else
-                  "the selection's tests that execute the mutated statement (whole selection for import-time "
-                  "statements and statements not executed in the test process)",
+                  "first the selection's tests that execute the mutated statement, then the whole selection if "
+                  "they do not kill it",
                   **_outcomes(db)}
         (RESULTS / f"mutation_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
         table.append(result)

@@ -376,7 +376,7 @@ def test_direct_product_names():
     assert unnamed.direct_product(b).name == "G x B" and a.direct_product(unnamed).name == "A x H"
 
 
-@pytest.mark.parametrize("matrix", [[[0, 1, 0], [1, 0, 0], [0, 0, 2]],     # det -2
+@pytest.mark.parametrize("matrix", [[[0, 2, 0], [2, 0, 0], [0, 0, 3]],     # det -12: kernel of order 4, not 16
                                     [[2, 0, 0], [0, 2, 0], [0, 0, 1]]])
 def test_kernel_order_on_supercells_of_either_orientation_and_skew_bases(matrix):
     """Against the distinct permutations counted one by one, also with the point group in a skew basis
