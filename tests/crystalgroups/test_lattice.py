@@ -146,3 +146,23 @@ def test_the_search_box_holds_every_point_and_is_bounded_exactly(monkeypatch):
     with pytest.raises(LatticeError) as info:
         lattice._box(np.array([0.0, 0.5]), np.array([1.0, 1.5]))
     assert "would enumerate 12 lattice points (limit 11)" in str(info.value)
+
+
+@pytest.mark.parametrize("G0,U", [
+    ([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[1, 0, 0], [0, 1, 2], [0, 0, 1]]),
+    ([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[1, -2, -1], [-1, 3, 1], [0, 0, 1]]),
+    ([[1, 0, 0], [0, 1, 0], [0, 0, 2]], [[1, 0, 1], [0, 1, -2], [0, 0, 1]]),
+    ([[2, -1, 0], [-1, 2, 0], [0, 0, 3]], [[1, 1, 0], [0, 1, 3], [0, 0, 1]]),
+    ([[2, -1], [-1, 2]], [[1, 3], [0, 1]]),
+])
+def test_point_group_of_a_metric_that_is_not_reduced(G0, U):
+    """Any basis, not only a reduced one: the group of U^T G0 U is U^-1 P U, with P the group of G0, exactly
+    and within a tolerance."""
+    from crystalgroups.lattice import point_group_of_metric
+
+    G0, U = np.array(G0), np.array(U)
+    U_inv = np.rint(np.linalg.inv(U)).astype(np.int64)
+    expected = {tuple((U_inv @ W @ U).ravel()) for W in point_group_of_metric(G0)}
+    G = U.T @ G0 @ U
+    assert {tuple(W.ravel()) for W in point_group_of_metric(G)} == expected
+    assert {tuple(W.ravel()) for W in point_group_of_metric(G.astype(float), 1e-6)} == expected
