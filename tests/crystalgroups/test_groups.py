@@ -470,3 +470,15 @@ def test_lattice_groups_are_frozen_and_compare_by_identity():
     with pytest.raises(AttributeError):
         G.point_group.name = "other"
     assert G == G and G != H and len({G, H}) == 2  # like PermutationGroup: no costly comparison of groups
+
+
+@pytest.mark.parametrize("mats,closed", [
+    ([[[-1, 1], [0, 1]]], False),                                           # its square is the identity
+    ([[[1, 2, 2], [0, 0, -1], [0, -1, 0]]], False),                          # its square is the identity
+    ([[[-2, -3, 0], [1, 2, 0], [0, 0, -1]], np.eye(3, dtype=int).tolist()], True),  # a group of order 2
+])
+def test_is_closed_where_a_weaker_encoding_errs(mats, closed):
+    """Sets found by a search against weaker encodings of the matrices as integers (a base below
+    2 x bound + 1 makes different matrices share a key, and a missing product look present)."""
+    assert _closed_by_definition([np.array(m) for m in mats]) is closed
+    assert is_closed(mats) is closed
