@@ -482,3 +482,10 @@ def test_is_closed_where_a_weaker_encoding_errs(mats, closed):
     2 x bound + 1 makes different matrices share a key, and a missing product look present)."""
     assert _closed_by_definition([np.array(m) for m in mats]) is closed
     assert is_closed(mats) is closed
+
+
+def test_degree_and_translation_given_as_numpy_integers_or_too_short():
+    G = PermutationGroup([[1, 0, 2]], degree=np.int64(3))
+    assert G.degree == 3 and G.order == 2
+    with pytest.raises(CrystalGroupsError, match=r"^expected t as 2 integers, got \[1\]$"):
+        SymOp(np.eye(2, dtype=int), [1])
