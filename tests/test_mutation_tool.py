@@ -133,3 +133,38 @@ def test_each_mutant_runs_the_tests_that_execute_it(tmp_path):
     assert run(source.replace("x < LIMIT", "x < LIMIT  # same")) == (0, ["1 passed", "3 passed"])
     assert run(source.replace("         x]", "         -x]")) == (1, ["1 failed"])  # second line of a statement
     assert run(source.replace("LIMIT = 3", "LIMIT = 3  # same")) == (0, ["3 passed"])  # import time: every test
+
+
+def test_an_unfinished_session_is_saved_and_restored_from_its_commit(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "m.py").write_text("x = 1\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    for command in (["init", "-q"], ["add", "."], ["commit", "-qm", "one"]):
+        mutation.subprocess.run(git + command, cwd=repo, check=True)
+    commit = mutation.subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
+                                     check=True).stdout.strip()
+    (repo / "pkg" / "m.py").write_text("x = 2\n")  # changed since: the restored tree is the commit's
+    work = tmp_path / "runs" / "pkg_m-0123456789abcdef"
+    work.mkdir(parents=True)
+    db = _session(work, [(1, 4, 1, 5), (1, 0, 1, 1)])
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO work_results VALUES ('NORMAL', '', 'KILLED', '', 'job0')")
+    con.commit()
+    con.close()
+    (work / "commit").write_text(commit + "\n")
+    (work / "initialised").write_text("fingerprint\n")
+    (work / "select.json").write_text('{"lines": {}}')
+    mutation._write_toml(work, "pkg/m.py", 60.0, "old command")
+    saved = mutation.save_session(work, tmp_path / "saved")
+    assert saved.name == work.name and not (saved / "tree").exists()
+    restored = mutation.restore_session(saved, tmp_path / "elsewhere", repo=repo)
+    assert (restored / "tree" / "pkg" / "m.py").read_text() == "x = 1\n"
+    assert mutation._outcomes(restored / "session.sqlite")["killed"] == 1
+    assert mutation._outcomes(restored / "session.sqlite")["not_run"] == 1
+    toml = (restored / "cosmic-ray.toml").read_text()
+    assert 'module-path = "pkg/m.py"' in toml and "timeout = 60.0" in toml
+    assert f"tools/mutation.py tests {restored}" in toml  # this machine's paths
+    (work / "commit").write_text(commit + " plus uncommitted changes\n")
+    with pytest.raises(SystemExit, match="expected a session started on a committed tree to save"):
+        mutation.save_session(work, tmp_path / "saved")

@@ -31,19 +31,26 @@ import ast
 import datetime
 import difflib
 import hashlib
+import io
 import json
 import os
+import re
 import shlex
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
+#: Saved unfinished sessions (``save``), from which ``run --continue`` goes on, also on another machine.
+SESSIONS = RESULTS / "mutation-sessions"
+SESSION_FILES = ("session.sqlite", "select.json", "commit", "module.sha256", "seconds", "initialised",
+                 "settings.json")
 PYTEST = "-m pytest -x -q -p no:cacheprovider --no-header"
 
 #: The fast test selection that each core module is mutated against (paths relative to the repository).
@@ -349,6 +356,89 @@ def run_covering_tests(args) -> int:
     return subprocess.run(base + shlex.split(info["selection"])).returncode
 
 
+def _write_toml(work: Path, module: str, timeout: float, command: str) -> None:
+    (work / "cosmic-ray.toml").write_text(
+        f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {timeout}\n'
+        f'excluded-modules = []\ntest-command = "{command}"\n\n'
+        '[cosmic-ray.distributor]\nname = "local"\n')
+
+
+def _session_command(work: Path, module: str) -> str:
+    """cosmic-ray's test command for the session in ``work``: covering tests first when it has a coverage map."""
+    if (work / "select.json").exists():
+        return f"{sys.executable} tools/mutation.py tests {work}"
+    return _test_command(SELECTION[module]).replace('"', '\\"')
+
+
+def save_session(work: Path, dest_root: Path) -> Path:
+    """Copy an unfinished session's state (cosmic-ray's database, read as one consistent snapshot, the coverage
+    map and the markers; not the tree copy, which its commit gives back) to ``dest_root / work.name``."""
+    commit = (work / "commit").read_text().strip()
+    if not re.fullmatch(r"[0-9a-f]{40}", commit):
+        raise SystemExit(f"expected a session started on a committed tree to save, got {work} started on "
+                         f"{commit!r}: finish it here, or start it again on a commit")
+    toml = (work / "cosmic-ray.toml").read_text()
+    settings = {"module": re.search(r'module-path = "([^"]+)"', toml).group(1),
+                "timeout": float(re.search(r"timeout = ([0-9.]+)", toml).group(1))}
+    dest = dest_root / work.name
+    tmp = dest_root / (work.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    source, copy = sqlite3.connect(work / "session.sqlite"), sqlite3.connect(tmp / "session.sqlite")
+    with copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+    for name in SESSION_FILES[1:-1]:
+        if (work / name).exists():
+            shutil.copyfile(work / name, tmp / name)
+    (tmp / "settings.json").write_text(json.dumps(settings) + "\n")
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+    for other in dest_root.glob(f"{work.name.rsplit('-', 1)[0]}-*"):  # one saved session per module
+        if other != dest:
+            shutil.rmtree(other, ignore_errors=True)
+    return dest
+
+
+def restore_session(saved: Path, root: Path, repo: Path = REPO) -> Path:
+    """A saved session back under ``root``: its files, the tree of its commit (``git archive``) and a
+    cosmic-ray configuration for this machine's paths; ``run --continue`` then goes on with it."""
+    work = root / saved.name
+    commit = (saved / "commit").read_text().strip()
+    archive = subprocess.run(["git", "archive", "--format=tar", commit], cwd=repo, capture_output=True)
+    if archive.returncode != 0:
+        raise SystemExit(f"expected the commit {commit} of the saved session {saved} in {repo}, got: "
+                         f"{archive.stderr.decode().strip()}")
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "tree").mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(work / "tree", filter="data")
+    for name in SESSION_FILES:
+        if (saved / name).exists():
+            shutil.copyfile(saved / name, work / name)
+    settings = json.loads((saved / "settings.json").read_text())
+    _write_toml(work, settings["module"], settings["timeout"], _session_command(work, settings["module"]))
+    return work
+
+
+def save(args) -> int:
+    """``save``: copy every unfinished session of the modules into ``benchmarks/results/mutation-sessions/``."""
+    root = Path(args.work_dir).expanduser()
+    saved = 0
+    for module in args.modules or list(SELECTION):
+        for work in sorted(root.glob(f"{_module_name(module)}-*")):
+            if (work / "initialised").exists() and not (work / "finished").exists():
+                done = _outcomes(work / "session.sqlite")
+                dest = save_session(work, SESSIONS)
+                saved += 1
+                print(f"{module}: saved {work} ({done['mutants'] - done['not_run']} of {done['mutants']} mutants run) "
+                      f"to {dest.relative_to(REPO)}", flush=True)
+    if not saved:
+        print(f"no unfinished session under {root}", flush=True)
+    return 0
+
+
 def _tree_fingerprint() -> str:
     """sha256 over the tracked files' names and contents as they are in the working tree (this script left out: it
     does not change what a test does): a mutation session is resumed only on the code and tests it started on."""
@@ -416,8 +506,13 @@ def run(args) -> int:
         if args.continue_run:  # the module's unfinished session, on the copy of the tree it started with
             unfinished = [d for d in root.glob(f"{name}-*") if (d / "initialised").exists()
                           and not (d / "finished").exists()]
+            saved = sorted(SESSIONS.glob(f"{name}-*")) if SESSIONS.is_dir() else []
+            if not unfinished and saved:  # saved by `save`, perhaps on another machine
+                unfinished = [restore_session(saved[-1], root)]
+                print(f"{module}: restored the saved session {saved[-1].relative_to(REPO)}", flush=True)
             if not unfinished:
-                raise SystemExit(f"expected an unfinished session of {module} under {root} to continue, found none")
+                raise SystemExit(f"expected an unfinished session of {module} under {root} or saved in "
+                                 f"{SESSIONS.relative_to(REPO)} to continue, found none")
             work = max(unfinished, key=lambda d: (d / "initialised").stat().st_mtime)
         copy, db, ready = work / "tree", work / "session.sqlite", work / "initialised"
         if (work / "finished").exists():
@@ -431,20 +526,14 @@ def run(args) -> int:
             shutil.rmtree(work, ignore_errors=True)
             copy.mkdir(parents=True)
             _copy_tree(copy)
-            if args.all_tests:
-                command = _test_command(SELECTION[module]).replace('"', '\\"')
-            else:  # each mutant against the tests that execute it
+            if not args.all_tests:  # each mutant first against the tests that execute it
                 lines = _coverage_map(work, copy, module, SELECTION[module])
                 (work / "select.json").write_text(json.dumps(
                     {"module": module, "selection": SELECTION[module], "pristine": (copy / module).read_text(),
                      "lines": lines}))
-                command = f"{sys.executable} tools/mutation.py tests {work}"
                 print(f"{module}: {len(lines)} statements executed by the selection, each mutant runs the tests that "
-                      "execute it", flush=True)
-            (work / "cosmic-ray.toml").write_text(
-                f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {args.timeout}\n'
-                f'excluded-modules = []\ntest-command = "{command}"\n\n'
-                '[cosmic-ray.distributor]\nname = "local"\n')
+                      "execute it first", flush=True)
+            _write_toml(work, module, args.timeout, _session_command(work, module))
             if previous is not None:
                 kept = _start_from_survivors(previous, module, db)
                 print(f"{module}: {kept} mutants killed by the run at {previous} kept, the others run again",
@@ -483,6 +572,7 @@ def run(args) -> int:
         (RESULTS / f"mutation_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
         table.append(result)
         shutil.rmtree(copy, ignore_errors=True)  # the database stays, for a later --survivors run
+        shutil.rmtree(SESSIONS / work.name, ignore_errors=True)  # a saved copy of it is no longer needed
         (work / "finished").write_text(datetime.datetime.now().isoformat() + "\n")
         for other in root.glob(f"{name}-*"):
             if other != work:
@@ -518,10 +608,14 @@ def main(argv=None) -> int:
                         "tests; the module itself must be unchanged)")
     r.add_argument("--all-tests", action="store_true",
                    help="run every mutant against the module's whole selection, not only the tests that execute it")
+    v = sub.add_parser("save", help="copy unfinished sessions into benchmarks/results/mutation-sessions "
+                                    "(run --continue goes on from there, also on another machine)")
+    v.add_argument("modules", nargs="*", help=f"default: all of {list(SELECTION)}")
+    v.add_argument("--work-dir", default="~/.cache/ecn-mutation/runs")
     t = sub.add_parser("tests", help="(used by cosmic-ray) the tests that execute the current mutant")
     t.add_argument("work", help="the session folder (its select.json)")
     args = parser.parse_args(argv)
-    return {"planted": planted, "run": run, "tests": run_covering_tests}[args.command](args)
+    return {"planted": planted, "run": run, "tests": run_covering_tests, "save": save}[args.command](args)
 
 
 if __name__ == "__main__":
