@@ -166,3 +166,22 @@ def test_point_group_of_a_metric_that_is_not_reduced(G0, U):
     G = U.T @ G0 @ U
     assert {tuple(W.ravel()) for W in point_group_of_metric(G)} == expected
     assert {tuple(W.ravel()) for W in point_group_of_metric(G.astype(float), 1e-6)} == expected
+
+
+def test_an_integer_metric_with_a_tolerance_is_searched_within_it():
+    """Lengths 10 and 10.05: a square within tol=1 but not exactly; the integer metric is exact only at tol=0."""
+    from crystalgroups.lattice import point_group_of_metric
+
+    G = np.array([[100, 0], [0, 101]])
+    assert len(point_group_of_metric(G)) == 4 and len(point_group_of_metric(G, 1.0)) == 8
+    assert len(point_group_of_metric(G.astype(float), 1.0)) == 8
+    assert len(point_group_of_metric(np.array([[100, 0, 0], [0, 101, 0], [0, 0, 300]]), 1.0)) == 16
+
+
+def test_lattices_are_frozen_and_their_arrays_read_only():
+    lat = Lattice([[1.0, 0.0], [0.3, 1.1]])
+    with pytest.raises(AttributeError):
+        lat.basis = np.eye(2)
+    for a in (lat.basis, lat.metric, lat.reduced()[1]):
+        with pytest.raises(ValueError, match="read-only"):
+            a.flat[0] = 7
