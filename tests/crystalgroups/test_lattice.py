@@ -185,3 +185,15 @@ def test_lattices_are_frozen_and_their_arrays_read_only():
     for a in (lat.basis, lat.metric, lat.reduced()[1]):
         with pytest.raises(ValueError, match="read-only"):
             a.flat[0] = 7
+
+
+@pytest.mark.parametrize("metric,height", [(4 * np.eye(2), 2.0), (np.array([[1.0, -0.5], [-0.5, 1.0]]), 3**0.5 / 2),
+                                           (np.diag([9.0, 1.0, 4.0]), 1.0)])
+def test_the_tolerance_limit_follows_the_smallest_height(metric, height):
+    from crystalgroups.lattice import point_group_of_metric
+
+    limit = 0.25 * height
+    point_group_of_metric(metric, tol=limit * (1 - 1e-9))
+    with pytest.raises(LatticeError) as info:
+        point_group_of_metric(metric, tol=limit * 1.001)
+    assert f"smallest height, here {limit:.3g}), got tol={limit * 1.001:g}" in str(info.value)
