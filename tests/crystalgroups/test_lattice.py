@@ -197,3 +197,29 @@ def test_the_tolerance_limit_follows_the_smallest_height(metric, height):
     with pytest.raises(LatticeError) as info:
         point_group_of_metric(metric, tol=limit * 1.001)
     assert f"smallest height, here {limit:.3g}), got tol={limit * 1.001:g}" in str(info.value)
+
+
+@pytest.mark.parametrize("G,tol,inside,outside", [
+    (np.diag([1.0, 1.1**2]), 0.1, 8, 4),      # lengths 1 and 1.1: a square within tol = 0.1, not within 0.0999
+    (np.diag([4.0, 2.2**2]), 0.2, 8, 4),      # lengths 2 and 2.2
+])
+def test_lengths_that_differ_by_exactly_the_tolerance(G, tol, inside, outside):
+    from crystalgroups.lattice import point_group_of_metric
+
+    assert len(point_group_of_metric(G, tol)) == inside
+    assert len(point_group_of_metric(G, tol * 0.999)) == outside
+
+
+def test_cells_shorter_than_one_unit():
+    from crystalgroups.lattice import point_group_of_metric
+
+    assert len(point_group_of_metric(np.diag([0.25, 0.25]), 0.01)) == 8
+    assert len(point_group_of_metric(np.diag([0.25, 0.25, 0.16]), 0.01)) == 16
+    assert Lattice(0.1 * np.eye(3)).point_group().order == 48
+
+
+def test_the_default_search_limit_in_its_message():
+    from crystalgroups.lattice import point_group_of_metric
+
+    with pytest.raises(LatticeError, match=r"would enumerate 4,822,105 lattice points \(limit 2,000,000\)"):
+        point_group_of_metric(np.array([[134, 2, -47], [2, 1, 0], [-47, 0, 17]]))
