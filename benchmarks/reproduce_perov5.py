@@ -248,11 +248,8 @@ def publish(name: str, runs: list, args: argparse.Namespace, as_name: str = "") 
 def _still_published(names: list, results: dict, args: argparse.Namespace) -> dict:
     """The entries of an earlier ``RESULTS/perov5.json`` for ``names`` whose checkpoint file is still the
     one published from this table's run: its config beside it is the run's ``config.yaml``."""
-    previous = Path(args.results) / "perov5.json"
-    if not previous.exists():
-        return {}
     kept = {}
-    for name, entry in json.loads(previous.read_text()).get("published", {}).items():
+    for name, entry in _previously_published(args).items():
         if name not in names or not entry.get("checkpoint"):
             continue
         run = entry.get("variant", name)  # a published variant is kept under its published name
@@ -264,12 +261,10 @@ def _still_published(names: list, results: dict, args: argparse.Namespace) -> di
     return kept
 
 
-def _previous_variant_names(args: argparse.Namespace) -> list:
-    """The published names of variants in an earlier ``RESULTS/perov5.json``."""
+def _previously_published(args: argparse.Namespace) -> dict:
+    """The ``published`` entries of an earlier ``RESULTS/perov5.json`` (none without one)."""
     previous = Path(args.results) / "perov5.json"
-    if not previous.exists():
-        return []
-    return [n for n, e in json.loads(previous.read_text()).get("published", {}).items() if "variant" in e]
+    return json.loads(previous.read_text()).get("published", {}) if previous.exists() else {}
 
 
 def figures(results: dict, published: dict, args: argparse.Namespace) -> None:
@@ -336,8 +331,8 @@ def summarise(results: dict, args: argparse.Namespace) -> tuple[dict, str]:
         for variant, as_name in args.publish_variant.items():
             if results.get(variant):
                 published[as_name] = {**publish(variant, results[variant], args, as_name), "variant": variant}
-        earlier = _previous_variant_names(args)
-        published.update(_still_published([n for n in earlier if n not in published], results, args))
+        earlier = [n for n, entry in _previously_published(args).items() if "variant" in entry and n not in published]
+        published.update(_still_published(earlier, results, args))
     if published:
         figures({n: r for n, r in results.items() if n in main_rows}, published, args)
     extra = f"; changed settings: {', '.join(args.set)}" if args.set else ""

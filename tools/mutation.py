@@ -16,10 +16,18 @@ tests run by this interpreter (the project's ``.venv``), one thread, one mutant 
     the survivors) runs again only the mutants that the module's last finished run did not kill, keeping its
     kills; the module itself must be unchanged (checked by its sha256). ``--continue`` finishes the module's
     unfinished session on the copy of the tree it started with, whatever has changed since (the JSON names the
-    commit it measured). cosmic-ray lives in its own virtual
+    commit it measured). Each mutant first runs the selection's tests that execute its statement (a coverage.py
+    map measured once per session; ``tests`` is the command cosmic-ray calls for it), then the whole selection if
+    they do not kill it; ``--all-tests`` runs only the whole selection. Mutants inside annotations (never
+    evaluated) are skipped and left out of the kill rate. cosmic-ray lives in its own virtual
     environment (``--tool-venv``, default ``~/.cache/ecn-mutation/venv``, created with ``pip install cosmic-ray``
     on first use), so the project's environment is not changed. Writes
     ``benchmarks/results/mutation_<module>.json`` and prints a table.
+
+``python tools/mutation.py save [MODULE ...]``
+    Copies unfinished sessions (database, coverage map, commit; not the tree) into
+    ``benchmarks/results/mutation-sessions/``; ``run MODULE --continue`` restores one from there on another
+    machine, with the tree of its commit.
 
 Runs are CPU-heavy (a test process per mutant): about 3-6 s per mutant on a 2-core machine.
 """
@@ -49,8 +57,9 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 #: Saved unfinished sessions (``save``), from which ``run --continue`` goes on, also on another machine.
 SESSIONS = RESULTS / "mutation-sessions"
-SESSION_FILES = ("session.sqlite", "select.json", "commit", "module.sha256", "seconds", "initialised",
-                 "settings.json")
+#: A saved session: cosmic-ray's database, the settings (module, timeout) and these files copied as they are.
+SESSION_COPIED = ("select.json", "commit", "module.sha256", "seconds", "initialised")
+SESSION_FILES = ("session.sqlite", *SESSION_COPIED, "settings.json")
 PYTEST = "-m pytest -x -q -p no:cacheprovider --no-header"
 
 #: The fast test selection that each core module is mutated against (paths relative to the repository).
@@ -389,7 +398,7 @@ def save_session(work: Path, dest_root: Path) -> Path:
         source.backup(copy)
     source.close()
     copy.close()
-    for name in SESSION_FILES[1:-1]:
+    for name in SESSION_COPIED:
         if (work / name).exists():
             shutil.copyfile(work / name, tmp / name)
     (tmp / "settings.json").write_text(json.dumps(settings) + "\n")
