@@ -11,7 +11,8 @@ MAE on both, their difference and the mean and largest change of a prediction, t
 
     python benchmarks/randomised_test.py CHECKPOINT... [--structures 0] [--seed 0] [--out PREFIX] [--append]
 
-``--append`` keeps the rows of other checkpoints already in ``PREFIX.json`` (same structures and seed).
+``--append`` keeps the rows of other checkpoints already in ``PREFIX.json`` (same structures and seed) whose
+files are still there.
 """
 
 from __future__ import annotations
@@ -83,7 +84,11 @@ def main(argv=None) -> int:
             parser.error(f"expected {args.out}.json of {len(crystals)} structures and seed {args.seed} to append to, "
                          f"got {earlier['structures']} and {earlier['seed']}")
         new = {r["checkpoint"] for r in rows}
-        rows = [r for r in earlier["rows"] if r["checkpoint"] not in new] + rows
+        kept = [r for r in earlier["rows"] if r["checkpoint"] not in new]
+        gone = [r["checkpoint"] for r in kept if not (REPO / r["checkpoint"]).is_file()]
+        for checkpoint in gone:
+            print(f"dropped the row of {checkpoint}: the file is no longer there", flush=True)
+        rows = [r for r in kept if r["checkpoint"] not in gone] + rows
     result = {"split": "test", "structures": len(crystals), "seed": args.seed, "changes": list(GAUGE),
               "date": time.strftime("%Y-%m-%d"), "hardware": f"{cpu_name()}, {os.cpu_count()} cores",
               "command": "python benchmarks/randomised_test.py " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -223,3 +223,50 @@ def test_the_default_search_limit_in_its_message():
 
     with pytest.raises(LatticeError, match=r"would enumerate 4,822,105 lattice points \(limit 2,000,000\)"):
         point_group_of_metric(np.array([[134, 2, -47], [2, 1, 0], [-47, 0, 17]]))
+
+
+def _brute_force_norms(G, norm, slack):
+    """Every integer v != 0 with |v^T G v - norm| <= slack, from a box sized by G's smallest eigenvalue (a bound
+    independent of the one the search uses: |v|_inf <= |v| <= sqrt(v^T G v / lambda_min))."""
+    d = len(G)
+    bound = int(np.ceil(np.sqrt((norm + slack) / np.linalg.eigvalsh(G.astype(float)).min()))) + 1
+    axis = np.arange(-bound, bound + 1)
+    grid = np.stack(np.meshgrid(*([axis] * d), indexing="ij"), -1).reshape(-1, d)
+    grid = grid[np.any(grid != 0, axis=1)]
+    vn = np.einsum("ni,ij,nj->n", grid, G, grid)
+    return {tuple(v) for v in grid[np.abs(vn - norm) <= slack].tolist()}
+
+
+@given(lattices(), st.floats(0.05, 20.0), st.integers(0, 2), st.sampled_from([1e-9, 1e-3, 0.3]))
+def test_short_vectors_are_every_vector_of_that_norm(lattice, scale, j, relative_slack):
+    """The candidate search against brute force: on reduced cells of any size (lengths from about 0.05 to 40),
+    the search box never misses a vector of the asked norm, nor returns one of another norm."""
+    from crystalgroups.lattice import _short_vectors
+
+    G = lattice.reduced()[0].metric * scale**2
+    j = min(j, len(G) - 1)
+    norm, slack = G[j, j], relative_slack * G[j, j]
+    found = {tuple(v) for v in _short_vectors(G, norm, slack).tolist()}
+    assert found == _brute_force_norms(G, norm, slack)
+
+
+@pytest.mark.parametrize("G0,U", [
+    (np.eye(3), [[1, 0, 5], [0, 1, -7], [0, 0, 1]]),
+    (np.diag([1.0, 1.0, 2.0]), [[1, 1, 3], [0, 1, 4], [0, 0, 1]]),
+    (np.array([[2.0, -1.0, 0.0], [-1.0, 2.0, 0.0], [0.0, 0.0, 5.0]]), [[1, 0, -4], [0, 1, 6], [0, 0, 1]]),
+    (np.array([[2.0, -1.0], [-1.0, 2.0]]), [[1, 9], [0, 1]]),
+])
+@pytest.mark.parametrize("tol", [0.0, 1e-3])
+def test_every_symmetry_completes_from_its_first_columns(G0, U, tol):
+    """The last column of each symmetry W lies among the completions of its first d - 1 columns, also when the
+    last basis vector is long and far from orthogonal to the others (so the two solutions x0 +- s n lie many
+    lattice units from x0 and from each other)."""
+    from crystalgroups.lattice import _completions, point_group_of_metric
+
+    U = np.array(U)
+    G = U.T @ G0 @ U
+    group = point_group_of_metric(G, tol, complete_last=False)
+    assert len(group) == len(point_group_of_metric(G0))
+    for W in group:
+        completions = {tuple(x) for x in _completions(list(W[:, :-1].T), G, tol).tolist()}
+        assert tuple(W[:, -1]) in completions
