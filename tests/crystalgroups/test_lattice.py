@@ -270,3 +270,68 @@ def test_every_symmetry_completes_from_its_first_columns(G0, U, tol):
     for W in group:
         completions = {tuple(x) for x in _completions(list(W[:, :-1].T), G, tol).tolist()}
         assert tuple(W[:, -1]) in completions
+
+
+def test_lattices_hash_and_compare_by_identity():
+    """A lattice can key a dict or join a set (its arrays are not compared element by element)."""
+    lat = Lattice([[1.0, 0.0], [0.3, 1.1]])
+    assert {lat: 1}[lat] == 1 and lat == lat and lat != Lattice(lat.basis)
+
+
+def test_the_search_limit_is_exact_in_any_dimension():
+    """2,000,000 points may be enumerated, 2,000,001 may not (one axis, so the count is exact)."""
+    from crystalgroups import lattice
+
+    assert len(lattice._box(np.array([0.5]), np.array([999_999.5]))) == 2_000_000
+    with pytest.raises(LatticeError, match=r"would enumerate 2,000,001 lattice points \(limit 2,000,000\)"):
+        lattice._box(np.array([0.0]), np.array([1_000_000.0]))
+
+
+def test_collinear_first_columns_have_no_completion():
+    """Images of the first basis vectors that are parallel span no plane: nothing completes them."""
+    from crystalgroups.lattice import _completions
+
+    G = np.array([[2.0, 0.5, 0.0], [0.5, 3.0, 0.2], [0.0, 0.2, 5.0]])
+    for cols in ([np.array([1, 0, 0]), np.array([2, 0, 0])], [np.array([0, 1, 1]), np.array([0, -1, -1])]):
+        assert _completions(cols, G, 0.0).shape == (0, 3)
+        assert _completions(cols, G, 1e-3).shape == (0, 3)
+
+
+@pytest.mark.parametrize("shear", [1e3, 1e5])
+def test_a_basis_too_oblique_for_direct_reduction_is_size_reduced_first(shear):
+    """Niggli reduction does not converge on such a basis; reduced() size-reduces first and still returns the
+    reduced cell of the same lattice (the one that the unsheared basis C spans: B = S C, S unimodular)."""
+    from crystalgroups.lattice import _reduction
+
+    B = np.array([[1.0, 0.0, 0.0], [shear + 0.3, 1.0, 0.0], [0.2, shear, 1.0]])
+    with pytest.raises(LatticeError, match="did not converge"):
+        _reduction.reduce_metric(B @ B.T, 1e-5, basis=B)
+    red, T = Lattice(B).reduced()
+    assert np.allclose(red.basis, T @ B) and abs(round(np.linalg.det(T))) == 1
+    C = np.array([[1.0, 0.0, 0.0], [0.3, 1.0, 0.0], [0.2, 0.0, 1.0]])
+    assert np.allclose(red.metric, Lattice(C).reduced()[0].metric, atol=1e-6)
+    assert Lattice(B).point_group(1e-4).order == Lattice(C).point_group(1e-4).order
+
+
+@given(lattices(), st.sampled_from([1e-4, 1e-2, 1e2, 1e4]))
+def test_reduction_does_not_depend_on_the_unit_of_length(lattice, scale):
+    """The default reduction tolerance follows the cell's size: the same lattice in another unit reduces with
+    the same T, and has the same point group with the tolerance scaled alike."""
+    _, T = lattice.reduced()
+    scaled = Lattice(lattice.basis * scale)
+    assert scaled.reduced()[1].tolist() == T.tolist()
+    assert ({W.tobytes() for W in scaled.point_group(1e-5 * scale).elements}
+            == {W.tobytes() for W in lattice.point_group(1e-5).elements})
+
+
+def test_the_tolerance_warning_points_at_the_caller():
+    """A distorted cube whose operations at tol=1e-3 do not form a group: the tolerance is lowered with a
+    warning that names the line of the caller (not the library's)."""
+    B = [[0.9971969595701652, 0.0010053656997497313, 0.00197942606657161],
+         [-0.0003285891852505814, 0.9978512702835431, 0.0017460843052434132],
+         [-0.0025607878894291464, -0.0014261361901185443, 1.0012420357070801]]
+    with pytest.warns(ToleranceWarning, match="do not form a group") as record:
+        group = Lattice(B).point_group(1e-3)
+    assert record[0].filename == __file__
+    assert record[0].message.requested == 1e-3 and record[0].message.used < 1e-3
+    assert group.order == 4
