@@ -335,3 +335,20 @@ def test_the_tolerance_warning_points_at_the_caller():
     assert record[0].filename == __file__
     assert record[0].message.requested == 1e-3 and record[0].message.used < 1e-3
     assert group.order == 4
+
+
+@given(lattices(), st.sampled_from([0.3, 1.0, 8.0]), st.sampled_from([0.0, 0.25, 0.5]),
+       st.integers(0, 2**32 - 1))
+def test_solving_equals_enumerating_on_distorted_cells_of_any_size(lattice, scale, distortion, seed):
+    """Solving for the last column against enumerating it, on a reduced cell of about 0.3, 1 or 8 length units,
+    distorted by up to half the tolerance (so the images of the basis are near, not at, the solutions
+    x0 +- s n): the same operations."""
+    from crystalgroups.lattice import point_group_of_metric
+
+    red = lattice.reduced()[0].basis * scale
+    tol = 0.01 * scale
+    rng = np.random.default_rng(seed)
+    noise = rng.uniform(-1, 1, red.shape) * distortion * tol / np.sqrt(red.shape[0])
+    G = (red + noise) @ (red + noise).T
+    solved = point_group_of_metric(G, tol)
+    assert [W.tolist() for W in solved] == [W.tolist() for W in point_group_of_metric(G, tol, complete_last=False)]
