@@ -134,6 +134,13 @@ def test_each_mutant_runs_the_tests_that_execute_it(tmp_path):
     assert run(source.replace("         x]", "         -x]")) == (1, ["1 failed"])  # second line of a statement
     assert run(source.replace("LIMIT = 3", "LIMIT = 3  # same")) == (0, ["3 passed"])  # import time: every test
 
+    # --covering-only: the covering tests' verdict stands, unless no covering test is known
+    (work / "select.json").write_text(mutation.json.dumps(
+        {"module": module, "selection": "test_m.py", "pristine": source, "lines": lines, "covering_only": True}))
+    assert run(source.replace("x < LIMIT", "x <= LIMIT")) == (1, ["1 failed"])
+    assert run(source.replace("x < LIMIT", "x < LIMIT  # same")) == (0, ["1 passed"])
+    assert run(source.replace("LIMIT = 3", "LIMIT = 3  # same")) == (0, ["3 passed"])
+
 
 def test_an_unfinished_session_is_saved_and_restored_from_its_commit(tmp_path):
     repo = tmp_path / "repo"

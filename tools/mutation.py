@@ -18,8 +18,9 @@ tests run by this interpreter (the project's ``.venv``), one thread, one mutant 
     unfinished session on the copy of the tree it started with, whatever has changed since (the JSON names the
     commit it measured). Each mutant first runs the selection's tests that execute its statement (a coverage.py
     map measured once per session; ``tests`` is the command cosmic-ray calls for it), then the whole selection if
-    they do not kill it; ``--all-tests`` runs only the whole selection. Mutants inside annotations (never
-    evaluated) are skipped and left out of the kill rate. cosmic-ray lives in its own virtual
+    they do not kill it; ``--all-tests`` runs only the whole selection, ``--covering-only`` skips that confirmation
+    (so a survivor may be one the whole selection kills, and the kill rate is a lower bound). Mutants inside
+    annotations (never evaluated) are skipped and left out of the kill rate. cosmic-ray lives in its own virtual
     environment (``--tool-venv``, default ``~/.cache/ecn-mutation/venv``, created with ``pip install cosmic-ray``
     on first use), so the project's environment is not changed. Writes
     ``benchmarks/results/mutation_<module>.json`` and prints a table.
@@ -354,14 +355,16 @@ def run_covering_tests(args) -> int:
     execute the mutated statements (see :func:`covering_tests`), which kill most mutants in a fraction of the
     time; a mutant they do not kill runs the whole selection, so that a survivor is one the whole selection lets
     through (a test can depend on a statement it does not execute itself, through state cached by an earlier
-    test). pytest's exit status."""
+    test). In a ``--covering-only`` session the covering tests' verdict stands (a survivor may be one that the
+    whole selection kills: the kill rate is a lower bound). pytest's exit status."""
     info = json.loads((Path(args.work) / "select.json").read_text())
     base = [sys.executable, *PYTEST.split()]
     ids = covering_tests(info["pristine"], Path(info["module"]).read_text(), info["lines"])
     if ids is not None:
         status = subprocess.run(base + ids).returncode
-        if status not in (0, 4, 5):  # killed; 4: an id pytest could not resolve, 5: nothing collected
-            return status
+        if status not in (0, 4, 5) or (status == 0 and info.get("covering_only")):
+            return status  # killed, or let through in a covering-only session; 4: an id pytest could not
+            # resolve, 5: nothing collected (both: run the whole selection)
     return subprocess.run(base + shlex.split(info["selection"])).returncode
 
 
@@ -509,7 +512,10 @@ def run(args) -> int:
     table = []
     for module in modules:
         name = _module_name(module)
-        mode = ("survivors" if args.survivors else "full") + ("|whole selection" if args.all_tests else "")
+        if args.all_tests and args.covering_only:
+            raise SystemExit("expected at most one of --all-tests and --covering-only, got both")
+        mode = (("survivors" if args.survivors else "full") + ("|whole selection" if args.all_tests else "")
+                + ("|covering only" if args.covering_only else ""))
         key = hashlib.sha256(f"{fingerprint}|{SELECTION[module]}|{args.timeout}|{mode}".encode()).hexdigest()[:16]
         work = root / f"{name}-{key}"
         if args.continue_run:  # the module's unfinished session, on the copy of the tree it started with
@@ -539,7 +545,7 @@ def run(args) -> int:
                 lines = _coverage_map(work, copy, module, SELECTION[module])
                 (work / "select.json").write_text(json.dumps(
                     {"module": module, "selection": SELECTION[module], "pristine": (copy / module).read_text(),
-                     "lines": lines}))
+                     "lines": lines, "covering_only": args.covering_only}))
                 print(f"{module}: {len(lines)} statements executed by the selection, each mutant runs the tests that "
                       "execute it first", flush=True)
             _write_toml(work, module, args.timeout, _session_command(work, module))
@@ -568,15 +574,19 @@ def run(args) -> int:
             (work / "seconds").write_text(f"{spent + time.perf_counter() - t0:.0f}\n")
         seconds = float((work / "seconds").read_text())
         command = (f"python tools/mutation.py run {module}" + (" --survivors" if args.survivors else "")
-                   + (" --all-tests" if args.all_tests else ""))
+                   + (" --all-tests" if args.all_tests else "") + (" --covering-only" if args.covering_only else ""))
+        covering_only = (work / "select.json").exists() and json.loads(
+            (work / "select.json").read_text()).get("covering_only", False)
         tree = (work / "commit").read_text().strip() if (work / "commit").exists() else "unknown"
         module_sha = (work / "module.sha256").read_text().strip()
         result = {"module": module, "module_sha256": module_sha, "tree": tree, "tests": SELECTION[module],
                   "tool": "cosmic-ray", "timeout_s": args.timeout, "date": datetime.date.today().isoformat(),
                   "seconds": round(seconds), "survivors_rerun": bool(args.survivors), "command": command,
                   "tests_per_mutant": "whole selection" if not (work / "select.json").exists() else
-                  "first the selection's tests that execute the mutated statement, then the whole selection if "
-                  "they do not kill it",
+                  ("the selection's tests that execute the mutated statement (the whole selection for a statement "
+                   "run at import time or not seen running): the kill rate is a lower bound" if covering_only else
+                   "first the selection's tests that execute the mutated statement, then the whole selection if "
+                   "they do not kill it"),
                   **_outcomes(db)}
         (RESULTS / f"mutation_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
         table.append(result)
@@ -617,6 +627,9 @@ def main(argv=None) -> int:
                         "tests; the module itself must be unchanged)")
     r.add_argument("--all-tests", action="store_true",
                    help="run every mutant against the module's whole selection, not only the tests that execute it")
+    r.add_argument("--covering-only", action="store_true",
+                   help="do not confirm a mutant that the tests executing it let through with the whole selection "
+                        "(faster where the selection is slow; the kill rate is then a lower bound)")
     v = sub.add_parser("save", help="copy unfinished sessions into benchmarks/results/mutation-sessions "
                                     "(run --continue goes on from there, also on another machine)")
     v.add_argument("modules", nargs="*", help=f"default: all of {list(SELECTION)}")
