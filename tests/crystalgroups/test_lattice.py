@@ -120,6 +120,12 @@ def test_exact_metrics_of_every_type_both_ways():
     (np.array([[1.0, np.nan], [np.nan, 1.0]]), "expected a finite real metric, got [[1.0, nan], [nan, 1.0]]"),
     (np.array([["1", "0"], ["0", "1"]]), "expected a finite real metric, got [['1', '0'], ['0', '1']]"),
     (np.array([[1.0, 2.0], [2.0, 1.0]]), "expected a positive-definite metric, got [[1.0, 2.0], [2.0, 1.0]]"),
+    (np.ones((3, 2)), "expected a 2x2 or 3x3 metric, got shape (3, 2)"),
+    (np.ones((2, 2, 2)), "expected a 2x2 or 3x3 metric, got shape (2, 2, 2)"),
+    (np.array([[1.0, 1.0], [1.0, 1.0]]), "expected a positive-definite metric, got [[1.0, 1.0], [1.0, 1.0]]"),
+    # indefinite (an eigenvalue of -0.4) although every diagonal entry and every height is positive
+    (np.array([[0.2, 0.3, 0.6], [0.3, 0.4, 0.3], [0.6, 0.3, 0.2]]),
+     "expected a positive-definite metric, got [[0.2, 0.3, 0.6], [0.3, 0.4, 0.3], [0.6, 0.3, 0.2]]"),
 ])
 def test_metric_errors_by_their_message(metric, message):
     from crystalgroups.lattice import point_group_of_metric
@@ -184,6 +190,16 @@ def test_an_integer_metric_with_a_tolerance_is_searched_within_it():
     assert len(point_group_of_metric(G)) == 4 and len(point_group_of_metric(G, 1.0)) == 8
     assert len(point_group_of_metric(G.astype(float), 1.0)) == 8
     assert len(point_group_of_metric(np.array([[100, 0, 0], [0, 101, 0], [0, 0, 300]]), 1.0)) == 16
+
+
+def test_an_integer_metric_is_exact_beyond_float_resolution():
+    """Lengths^2 of 10^16 and 10^16 + 1 differ in integers but not in float64: exactly a rectangle (4 operations),
+    a square (8) once the metric is float."""
+    from crystalgroups.lattice import point_group_of_metric
+
+    G = np.array([[10**16, 0], [0, 10**16 + 1]], dtype=np.int64)
+    assert len(point_group_of_metric(G)) == 4
+    assert len(point_group_of_metric(G.astype(float))) == 8
 
 
 def test_lattices_are_frozen_and_their_arrays_read_only():
