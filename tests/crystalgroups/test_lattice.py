@@ -376,3 +376,18 @@ def test_solving_equals_enumerating_on_distorted_cells_of_any_size(lattice, scal
     G = (red + noise) @ (red + noise).T
     solved = point_group_of_metric(G, tol)
     assert [W.tolist() for W in solved] == [W.tolist() for W in point_group_of_metric(G, tol, complete_last=False)]
+
+
+def test_an_angle_that_changes_by_exactly_the_tolerance_is_kept():
+    """spglib's angle criterion includes its boundary: on a rhombic cell with cos(angle) = c, the quarter turn
+    changes the angle so that sin(change) * (mean length) is exactly tol (no rounding: tol * tol equals the
+    criterion's left side bit for bit), and it is kept at tol, not a float below."""
+    from crystalgroups.lattice import point_group_of_metric
+
+    c = 0.010100250626566417
+    sin2 = 1 - (-c * c + np.sqrt(1 - c * c) ** 2) ** 2  # sin^2 of the change, as the search computes it
+    tol = float(np.sqrt(sin2))
+    assert tol * tol == sin2
+    G = np.array([[1.0, c], [c, 1.0]])
+    assert len(point_group_of_metric(G, tol)) == 8
+    assert len(point_group_of_metric(G, np.nextafter(tol, 0))) == 4
