@@ -452,7 +452,7 @@ def status(args: argparse.Namespace) -> int:
              "| run | gauge | epochs so far | learning rate now | best val MAE (epoch) | s/epoch | test MAE |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
-        test = f"{r['test_mae']:.4f}" if r["test_mae"] is not None else "running"
+        test = f"{r['test_mae']:.4f}" if r["test_mae"] is not None else "unfinished"
         lines.append(f"| {r['run']} | {r['gauge']} | {r['epochs']} | {r['lr']:.2g} | {r['best_val_mae']:.4f} "
                      f"({r['best_epoch']}) | {r['median_seconds_per_epoch']:.0f} | {test} |")
     write_text_atomic(out / "perov5_progress.md", "\n".join(lines) + "\n")
