@@ -59,7 +59,7 @@ RESULTS = REPO / "benchmarks" / "results"
 #: Saved unfinished sessions (``save``), from which ``run --continue`` goes on, also on another machine.
 SESSIONS = RESULTS / "mutation-sessions"
 #: A saved session: cosmic-ray's database, the settings (module, timeout) and these files copied as they are.
-SESSION_COPIED = ("select.json", "commit", "module.sha256", "seconds", "initialised")
+SESSION_COPIED = ("select.json", "commit", "module.sha256", "seconds", "initialised", "mode")
 SESSION_FILES = ("session.sqlite", *SESSION_COPIED, "settings.json")
 PYTEST = "-m pytest -x -q -p no:cacheprovider --no-header"
 
@@ -510,12 +510,12 @@ def run(args) -> int:
             raise SystemExit(f"expected a core module among {list(SELECTION)}, got {module!r}")
     fingerprint = _tree_fingerprint()
     table = []
+    if args.all_tests and args.covering_only:
+        raise SystemExit("expected at most one of --all-tests and --covering-only, got both")
+    mode = (("survivors" if args.survivors else "full") + ("|whole selection" if args.all_tests else "")
+            + ("|covering only" if args.covering_only else ""))
     for module in modules:
         name = _module_name(module)
-        if args.all_tests and args.covering_only:
-            raise SystemExit("expected at most one of --all-tests and --covering-only, got both")
-        mode = (("survivors" if args.survivors else "full") + ("|whole selection" if args.all_tests else "")
-                + ("|covering only" if args.covering_only else ""))
         key = hashlib.sha256(f"{fingerprint}|{SELECTION[module]}|{args.timeout}|{mode}".encode()).hexdigest()[:16]
         work = root / f"{name}-{key}"
         if args.continue_run:  # the module's unfinished session, on the copy of the tree it started with
@@ -560,6 +560,7 @@ def run(args) -> int:
             print(f"{module}: {skipped} mutants inside annotations skipped (never evaluated)", flush=True)
             (work / "module.sha256").write_text(_module_sha256(module) + "\n")
             (work / "commit").write_text(_tree_commit() + "\n")
+            (work / "mode").write_text(mode + "\n")  # how the session was started, for its JSON after --continue
             ready.write_text(fingerprint + "\n")
         else:
             done = _outcomes(db)
@@ -573,15 +574,16 @@ def run(args) -> int:
         finally:
             (work / "seconds").write_text(f"{spent + time.perf_counter() - t0:.0f}\n")
         seconds = float((work / "seconds").read_text())
-        command = (f"python tools/mutation.py run {module}" + (" --survivors" if args.survivors else "")
-                   + (" --all-tests" if args.all_tests else "") + (" --covering-only" if args.covering_only else ""))
-        covering_only = (work / "select.json").exists() and json.loads(
-            (work / "select.json").read_text()).get("covering_only", False)
+        started = (work / "mode").read_text().strip() if (work / "mode").exists() else mode
+        survivors, covering_only = started.startswith("survivors"), "covering only" in started
+        command = (f"python tools/mutation.py run {module}" + (" --survivors" if survivors else "")
+                   + (" --all-tests" if "whole selection" in started else "")
+                   + (" --covering-only" if covering_only else ""))
         tree = (work / "commit").read_text().strip() if (work / "commit").exists() else "unknown"
         module_sha = (work / "module.sha256").read_text().strip()
         result = {"module": module, "module_sha256": module_sha, "tree": tree, "tests": SELECTION[module],
                   "tool": "cosmic-ray", "timeout_s": args.timeout, "date": datetime.date.today().isoformat(),
-                  "seconds": round(seconds), "survivors_rerun": bool(args.survivors), "command": command,
+                  "seconds": round(seconds), "survivors_rerun": survivors, "command": command,
                   "tests_per_mutant": "whole selection" if not (work / "select.json").exists() else
                   ("the selection's tests that execute the mutated statement (the whole selection for a statement "
                    "run at import time or not seen running): the kill rate is a lower bound" if covering_only else
