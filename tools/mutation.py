@@ -67,7 +67,8 @@ PYTEST = "-m pytest -x -q -p no:cacheprovider --no-header"
 SELECTION = {
     "crystalgroups/orbits.py": "crystalgroups/orbits.py tests/crystalgroups/test_orbits.py "
                                "tests/crystalgroups/test_subgroups.py",
-    "crystalgroups/patterns.py": "tests/crystalgroups/test_patterns.py tests/crystalgroups/test_subgroups.py",
+    "crystalgroups/patterns.py": "crystalgroups/patterns.py tests/crystalgroups/test_patterns.py "
+                                 "tests/crystalgroups/test_subgroups.py tests/crystalgroups/test_plot.py",
     "crystalgroups/groups.py": "crystalgroups/groups.py tests/crystalgroups/test_groups.py "
                                "tests/crystalgroups/test_subgroups.py",
     "crystalgroups/lattice.py": "crystalgroups/lattice.py tests/crystalgroups/test_reduction.py "
