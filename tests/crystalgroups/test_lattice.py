@@ -348,6 +348,17 @@ def test_reduction_does_not_depend_on_the_unit_of_length(lattice, scale):
             == {W.tobytes() for W in lattice.point_group(1e-5).elements})
 
 
+@pytest.mark.parametrize("scale", [1e-3, 1e3])
+def test_a_tie_within_the_reduction_tolerance_stays_a_tie_in_any_unit(scale):
+    """|a|^2 and |b|^2 differ by 1e-6, inside the default tolerance 1e-5 * volume^(2/3): a tie, broken by
+    Niggli's rule on |b.c| > |a.c| (a and b exchanged). Written in another unit, the difference and the
+    tolerance scale alike (by scale^2), so the tie and its T stay."""
+    B = np.array([[1.0, 0.0, 0.0], [0.0, 1 + 5e-7, 0.0], [0.1, 0.3, 1.0]])
+    _, T = Lattice(B).reduced()
+    assert T[:2].tolist() == [[0, 1, 0], [1, 0, 0]]
+    assert Lattice(B * scale).reduced()[1].tolist() == T.tolist()
+
+
 def test_the_tolerance_warning_points_at_the_caller():
     """A distorted cube whose operations at tol=1e-3 do not form a group: the tolerance is lowered with a
     warning that names the line of the caller (not the library's)."""

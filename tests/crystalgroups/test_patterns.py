@@ -772,3 +772,67 @@ def test_lattice_patterns_say_they_are_translation_invariant_and_others_do_not()
         row = p.edge_colors[0]  # then every row is row 0 permuted by a translation
         assert all(sorted(r) == sorted(row) for r in p.edge_colors.tolist())
     assert "translation_invariant" not in pattern_from_group(PermutationGroup([[1, 2, 0, 3]])).metadata
+
+
+@pytest.mark.parametrize("edge_colors", [[[0, 1, 1], [1, 0, 1]], [[0, 1], [1, 0], [1, 1]], [[0]]])
+def test_edge_colours_of_any_other_shape_are_refused(edge_colors):
+    with pytest.raises(CrystalGroupsError) as info:
+        Pattern([0, 0], edge_colors, [[1, 0]])
+    assert str(info.value) == f"expected edge colours of shape (2, 2), got {np.shape(edge_colors)}"
+
+
+def test_restrict_refuses_negative_node_indices():
+    # a negative index would silently wrap around to the last nodes
+    for edges in ([[-1], [0]], [[0], [-1]]):
+        with pytest.raises(CrystalGroupsError) as info:
+            pattern("P-1", (2, 2, 2)).restrict(edges)
+        assert str(info.value) == "expected node indices in 0..7, got -1..0"
+
+
+def test_with_node_colors_of_the_wrong_length_names_both_lengths():
+    with pytest.raises(CrystalGroupsError) as info:
+        pattern("P-1", (2, 2)).with_node_colors([0, 1])
+    assert str(info.value) == "expected 4 node colours, got 2"
+
+
+def test_product_names_put_only_composite_names_in_parentheses():
+    cells, pair = pattern("P-1", (2, 2)), symmetric_pattern(2)
+    assert (cells.group_name, pair.group_name) == ("mp on 2 x 2", "S2")
+    assert pair.product(pair).group_name == "S2 x S2"
+    assert cells.product(pair).group_name == "(mp on 2 x 2) x S2"
+    assert pair.product(cells.product(pair)).group_name == "S2 x ((mp on 2 x 2) x S2)"
+
+
+@pytest.mark.parametrize("spec,sizes", [("P-1", (3, 3)), ("hp", (3, 3)), ("P-1", (1, 5)), ("mp", (2, 3)),
+                                        ("cP", (3, 3, 3))])
+def test_the_sparse_check_on_supercells_whose_size_is_not_a_power_of_two(spec, sizes):
+    # edge codes src * n + dst: n = 9, 5, 6 or 27 nodes, so they are not bit fields
+    p = pattern(spec, sizes, warn=False)
+    n = p.num_nodes
+    src, dst = np.nonzero(~np.eye(n, dtype=bool))  # every pair: mapped onto itself by every generator
+    sparse = p.restrict([src, dst])
+    assert sparse.check().ok and not _first_colour_break(sparse)
+    colours = sparse.edge_colors.copy()
+    colours[n + 1] = sparse.num_edge_colors  # one edge alone gets a new colour of the same parent colour
+    kept = np.append(sparse.kept_colors, sparse.kept_colors[sparse.edge_colors[n + 1]])
+    split = type(sparse)(sparse.edge_index, colours, kept, p)
+    expected = _first_colour_break(split)
+    assert expected and list(split.check().colors_not_invariant) == expected
+    # one edge only: every generator but the identity moves it off the edge set, to a larger code too
+    single = p.restrict([[0], [n - 1]])
+    assert single.check().ok and single.check().colors_not_invariant == ()
+
+
+def test_the_automorphism_search_counts_only_true_automorphisms():
+    from crystalgroups.patterns import _automorphisms_exceed
+
+    # the trivial group on 5 nodes; refinement reaches assignments that are not automorphisms
+    colours = [[0, 1, 2, 2, 1], [1, 0, 2, 2, 3], [2, 2, 0, 2, 3], [2, 2, 2, 0, 2], [1, 3, 3, 2, 0]]
+    p = Pattern([0] * 5, colours, np.arange(5)[None])
+    assert _brute_automorphisms(p) == 1
+    assert _automorphisms_exceed(p) is False and p.automorphisms_exceed_group is False
+    # the same colouring with one more symmetry (nodes 2 and 3 exchanged) does exceed the trivial group
+    sym = np.array(colours)
+    sym[2, 4] = sym[3, 4] = sym[4, 2] = sym[4, 3] = 3
+    q = Pattern([0] * 5, sym, np.arange(5)[None])
+    assert _brute_automorphisms(q) == 2 and _automorphisms_exceed(q) is True
