@@ -197,6 +197,7 @@ def test_hand_made_patterns_are_canonicalised_and_checked():
     [
         (([0, 0], [[0, -1], [-1, 0]], [[1, 0]]), "non-negative edge colours"),
         (([0, 0], [[0, 1], [1, 0]], [[0, 0]]), "permutations of 0..1"),
+        (([0, 0, 0, 0], np.arange(16).reshape(4, 4), [[0, 1, 2, 2]]), "permutations of 0..3, got row 0"),
         (([0, 0], [[0, 1], [1, 0]], [[0, 1, 2]]), "degree 2"),
         (([0, 0], [[0, 1]], [[1, 0]]), "shape (2, 2)"),
         (([0, 0], [[0.5, 1], [1, 0]], [[1, 0]]), "integer edge colours"),
@@ -836,3 +837,61 @@ def test_the_automorphism_search_counts_only_true_automorphisms():
     sym[2, 4] = sym[3, 4] = sym[4, 2] = sym[4, 3] = 3
     q = Pattern([0] * 5, sym, np.arange(5)[None])
     assert _brute_automorphisms(q) == 2 and _automorphisms_exceed(q) is True
+
+
+def test_hand_made_patterns_of_more_than_256_nodes():
+    # sizes compared by value, not by identity (Python caches small ints only)
+    p = pattern("P-1", (17, 17), warn=False)
+    again = Pattern(p.node_colors, p.edge_colors, p.generators, "again")
+    assert again == p and again.num_nodes == 289
+
+
+def test_new_node_colours_combine_with_old_ones_of_any_count():
+    # four old colours with three new ones: all twelve pairs occur, so twelve classes in order of first occurrence
+    old = np.repeat(np.arange(4), 3)
+    new = np.tile(np.arange(3), 4)
+    p = Pattern(old, np.arange(144).reshape(12, 12), [np.arange(12)])
+    assert p.with_node_colors(new).node_colors.tolist() == list(range(12))
+    assert p.with_node_colors(2 - new).node_colors.tolist() == list(range(12))
+
+
+def test_sparse_patterns_are_hashable_by_identity_and_say_how_many_edges_they_have():
+    p = pattern("P-1", (2, 2))
+    sparse = p.restrict([[0, 0, 1], [1, 2, 0]])
+    twin = p.restrict([[0, 0, 1], [1, 2, 0]])
+    assert {sparse: 1, twin: 2}[sparse] == 1 and sparse == sparse and sparse != twin
+    assert repr(sparse) == f"SparsePattern({p.group_name!r}, edges=3, edge_colors=2 of {p.num_edge_colors})"
+
+
+def test_the_sparse_check_skips_generators_that_move_edges_past_the_last_one():
+    # two edges (an even count): translations move them to larger node pairs, past the last edge code
+    p = pattern("P-1", (3, 3), warn=False)
+    for edges in ([[0, 0], [1, 2]], [[0], [1]], [[0, 0, 0], [1, 2, 3]]):
+        report = p.restrict(edges).check()
+        assert report.ok and report.colors_not_invariant == ()
+
+
+def test_the_check_takes_one_generator_as_a_flat_list():
+    p = pattern_from_group(PermutationGroup([[1, 2, 3, 0]]))  # the cyclic group of order 4
+    assert check_equivariance_condition(p, [1, 2, 3, 0]).ok and check_equivariance_condition(p, [3, 0, 1, 2]).ok
+    assert check_equivariance_condition(p, [0, 1, 2, 3]).classes_not_single_orbits
+
+
+def test_the_automorphism_search_on_more_than_256_nodes():
+    from crystalgroups.patterns import _automorphisms_exceed
+
+    # one colour off the diagonal: every permutation preserves it, far more than the trivial group
+    n = 300
+    p = Pattern(np.zeros(n, int), 1 - np.eye(n, dtype=int), np.arange(n)[None])
+    assert _automorphisms_exceed(p) is True
+
+
+def test_the_automorphism_search_does_not_count_maps_that_merge_two_nodes():
+    from crystalgroups.patterns import _automorphisms_exceed
+
+    # nodes 1 and 2 are twins whose pair has the diagonal colour: merging them into one node preserves every
+    # colour, but is not a permutation; the colouring's automorphisms are exactly the group (1 2)
+    colours = [[0, 1, 1], [1, 0, 0], [1, 0, 0]]
+    p = Pattern([0, 0, 0], colours, [[0, 2, 1]])
+    assert _brute_automorphisms(p) == 2
+    assert _automorphisms_exceed(p) is False
