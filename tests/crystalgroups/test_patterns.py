@@ -895,3 +895,29 @@ def test_the_automorphism_search_does_not_count_maps_that_merge_two_nodes():
     p = Pattern([0, 0, 0], colours, [[0, 2, 1]])
     assert _brute_automorphisms(p) == 2
     assert _automorphisms_exceed(p) is False
+
+
+def test_to_networkx_of_more_than_256_nodes_has_no_loops():
+    import networkx as nx
+
+    # nodes compared by value, not by identity (Python caches small ints only)
+    g = pattern("P-1", (17, 17), warn=False).to_networkx()
+    assert g.number_of_edges() == 289 * 288 and nx.number_of_selfloops(g) == 0
+
+
+def test_the_check_refuses_generators_of_three_dimensions():
+    p = symmetric_pattern(3)
+    # the second: every row of the one 3 x 3 block is the identity
+    for generators in (np.zeros((1, 3, 3), dtype=int), np.tile(np.arange(3), (1, 3, 1))):
+        with pytest.raises(CrystalGroupsError) as info:
+            check_equivariance_condition(p, generators)
+        assert str(info.value) == ("expected generators that are permutations of the pattern's 3 nodes, "
+                                   "got an array of shape (1, 3, 3)")
+
+
+def test_the_check_names_the_first_node_moved_to_a_lower_colour_too():
+    # node 0 keeps its colour, node 1 (colour 1) goes to node 0 (colour 0), node 2 (colour 0) to node 1 (colour 1)
+    beta, g = np.array([0, 1, 0]), np.array([2, 0, 1])
+    bad = Pattern._make(beta, symmetric_pattern(3).edge_colors, g[None], "C3, split nodes", 3, {})
+    report = check_equivariance_condition(bad)
+    assert report.colors_not_invariant == ("generator 0 maps node 1 of colour 1 to node 0 of colour 0",)
