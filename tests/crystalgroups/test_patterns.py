@@ -646,10 +646,11 @@ def test_the_sparse_check_finds_a_colour_split_inside_one_parent_colour(k):
     assert _first_colour_break(other) == [] and other.check().ok
 
 
-def test_the_check_names_the_first_pair_a_generator_moves_to_another_colour():
+@pytest.mark.parametrize("pair", [(0, 1), (1, 0), (3, 5), (7, 6), (2, 2)])
+def test_the_check_names_the_first_pair_a_generator_moves_to_another_colour(pair):
     p = pattern("cP", (2, 2, 2), warn=False)
     split = p.edge_colors.copy()
-    split[0, 1] = p.num_edge_colors
+    split[pair] = p.num_edge_colors
     bad = Pattern(p.node_colors, split, p.generators, "split", p.group_order)
     report = check_equivariance_condition(bad)
     alpha = bad.edge_colors
@@ -921,3 +922,25 @@ def test_the_check_names_the_first_node_moved_to_a_lower_colour_too():
     bad = Pattern._make(beta, symmetric_pattern(3).edge_colors, g[None], "C3, split nodes", 3, {})
     report = check_equivariance_condition(bad)
     assert report.colors_not_invariant == ("generator 0 maps node 1 of colour 1 to node 0 of colour 0",)
+
+
+def test_restrict_refuses_edge_index_of_three_dimensions():
+    with pytest.raises(CrystalGroupsError) as info:
+        pattern("P-1", (2, 2)).restrict(np.zeros((2, 1, 1), dtype=int))
+    assert str(info.value) == "expected edge_index of shape (2, E), got (2, 1, 1)"
+
+
+def test_the_sparse_check_goes_on_after_a_generator_that_moves_the_edge_set():
+    from crystalgroups import SparsePattern
+    from crystalgroups.examples import graphene_pattern
+
+    full, sparse = graphene_pattern()
+    colours = sparse.edge_colors.copy()
+    colours[0] = sparse.num_edge_colors  # edge 0 alone gets a new colour of the same parent colour
+    kept = np.append(sparse.kept_colors, sparse.kept_colors[sparse.edge_colors[0]])
+    swap = np.array([2, 1, 0, 3, 4, 5, 6, 7])  # first: two A atoms exchanged, bonds go to non-bonds
+    parent = Pattern._make(full.node_colors, full.edge_colors, np.vstack([swap, full.generators]), "swap", 24, {})
+    split = SparsePattern(sparse.edge_index, colours, kept, parent)
+    report = split.check()
+    assert report.colors_not_invariant and all(m.startswith("generator ") and not m.startswith("generator 0 ")
+                                               for m in report.colors_not_invariant)
