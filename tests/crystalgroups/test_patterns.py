@@ -944,3 +944,10 @@ def test_the_sparse_check_goes_on_after_a_generator_that_moves_the_edge_set():
     report = split.check()
     assert report.colors_not_invariant and all(m.startswith("generator ") and not m.startswith("generator 0 ")
                                                for m in report.colors_not_invariant)
+
+
+def test_restrict_takes_edges_that_avoid_node_0():
+    p = pattern("P-1", (2, 2))
+    sparse = p.restrict([[1, 3], [2, 2]])
+    assert sparse.edge_index.tolist() == [[1, 3], [2, 2]]
+    assert sparse.kept_colors[sparse.edge_colors].tolist() == [p.edge_colors[1, 2], p.edge_colors[3, 2]]
