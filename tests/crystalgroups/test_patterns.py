@@ -463,6 +463,9 @@ def test_pattern_takes_group_and_supercell_by_keyword_and_warn_only_by_keyword()
 @pytest.mark.parametrize("kwargs,fragment", [
     ({"edge_colors": [0, 1]}, "expected edge colours as a 2-D array, got shape (2,)"),
     ({"node_colors": 0}, "expected node colours as a 1-D array, got shape ()"),
+    ({"node_colors": [[0, 0]]}, "expected node colours as a 1-D array, got shape (1, 2)"),
+    ({"edge_colors": np.zeros((2, 2, 1), dtype=int)}, "expected edge colours as a 2-D array, got shape (2, 2, 1)"),
+    ({"generators": [[1]]}, "expected generators of degree 2, got shape (1, 1)"),
     ({"group_order": 0}, "expected group_order as a positive integer, got 0"),
     ({"group_order": 2.5}, "expected group_order as a positive integer, got 2.5"),
     ({"group_order": True}, "expected group_order as a positive integer, got True"),
@@ -792,9 +795,10 @@ def test_restrict_refuses_negative_node_indices():
 
 
 def test_with_node_colors_of_the_wrong_length_names_both_lengths():
-    with pytest.raises(CrystalGroupsError) as info:
-        pattern("P-1", (2, 2)).with_node_colors([0, 1])
-    assert str(info.value) == "expected 4 node colours, got 2"
+    for colours in ([0, 1], [0, 1, 0, 1, 0]):
+        with pytest.raises(CrystalGroupsError) as info:
+            pattern("P-1", (2, 2)).with_node_colors(colours)
+        assert str(info.value) == f"expected 4 node colours, got {len(colours)}"
 
 
 def test_product_names_put_only_composite_names_in_parentheses():
@@ -924,10 +928,11 @@ def test_the_check_names_the_first_node_moved_to_a_lower_colour_too():
     assert report.colors_not_invariant == ("generator 0 maps node 1 of colour 1 to node 0 of colour 0",)
 
 
-def test_restrict_refuses_edge_index_of_three_dimensions():
+@pytest.mark.parametrize("edges", [np.zeros((2, 1, 1), dtype=int), [0, 1], [[0, 1]]])
+def test_restrict_refuses_edge_index_of_another_shape(edges):
     with pytest.raises(CrystalGroupsError) as info:
-        pattern("P-1", (2, 2)).restrict(np.zeros((2, 1, 1), dtype=int))
-    assert str(info.value) == "expected edge_index of shape (2, E), got (2, 1, 1)"
+        pattern("P-1", (2, 2)).restrict(edges)
+    assert str(info.value) == f"expected edge_index of shape (2, E), got {np.shape(edges)}"
 
 
 def test_the_sparse_check_goes_on_after_a_generator_that_moves_the_edge_set():
