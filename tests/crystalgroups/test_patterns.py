@@ -201,6 +201,8 @@ def test_hand_made_patterns_are_canonicalised_and_checked():
         (([0, 0], [[0, 1], [1, 0]], [[0, 1, 2]]), "degree 2"),
         (([0, 0], [[0, 1]], [[1, 0]]), "shape (2, 2)"),
         (([0, 0], [[0.5, 1], [1, 0]], [[1, 0]]), "integer edge colours"),
+        (([0, 0], [[0, 1.5], [1.5, 0]], [[1, 0]]), "integer edge colours"),  # rounds up, unlike 0.5
+        (([0.7, 0], [[0, 1], [1, 0]], [[1, 0]]), "integer node colours"),
         (([0, -2], [[0, 1], [1, 0]], [[1, 0]]), "non-negative node colours"),
     ],
 )
@@ -928,7 +930,7 @@ def test_the_check_names_the_first_node_moved_to_a_lower_colour_too():
     assert report.colors_not_invariant == ("generator 0 maps node 1 of colour 1 to node 0 of colour 0",)
 
 
-@pytest.mark.parametrize("edges", [np.zeros((2, 1, 1), dtype=int), [0, 1], [[0, 1]]])
+@pytest.mark.parametrize("edges", [np.zeros((2, 1, 1), dtype=int), [0, 1], [[0, 1]], [[0], [1], [2]]])
 def test_restrict_refuses_edge_index_of_another_shape(edges):
     with pytest.raises(CrystalGroupsError) as info:
         pattern("P-1", (2, 2)).restrict(edges)
@@ -956,3 +958,13 @@ def test_restrict_takes_edges_that_avoid_node_0():
     sparse = p.restrict([[1, 3], [2, 2]])
     assert sparse.edge_index.tolist() == [[1, 3], [2, 2]]
     assert sparse.kept_colors[sparse.edge_colors].tolist() == [p.edge_colors[1, 2], p.edge_colors[3, 2]]
+
+
+def test_pattern_takes_supercells_of_exactly_max_cells(monkeypatch):
+    from crystalgroups import patterns as patterns_module
+
+    monkeypatch.setattr(patterns_module, "MAX_CELLS", 8)
+    assert pattern("P-1", (2, 2, 2)).num_nodes == 8
+    with pytest.raises(CrystalGroupsError) as info:
+        pattern("P-1", (3, 3))
+    assert str(info.value) == "expected at most 8 cells (the colour matrix has cells^2 entries), got 9 cells (3 x 3)"
