@@ -366,15 +366,18 @@ def test_sparse_check_names_the_one_edge_whose_colour_is_not_its_parents():
     from crystalgroups.examples import graphene_pattern
 
     full, sparse = graphene_pattern()
-    k = 5  # one edge, not the first, gets another kept colour
-    colours = sparse.edge_colors.copy()
-    colours[k] = (colours[k] + 1) % sparse.num_edge_colors
-    report = SparsePattern(sparse.edge_index, colours, sparse.kept_colors, full).check()
     src, dst = sparse.edge_index
-    parent = int(full.edge_colors[src[k], dst[k]])
-    assert report.colors_not_invariant[0] == (
-        f"edge {k} {(int(src[k]), int(dst[k]))} has colour {int(colours[k])}, which is not its parent colour {parent}"
-    )
+    top = sparse.num_edge_colors - 1
+    for shift in (1, -1):  # one edge, not the first, gets the next (or the previous) kept colour
+        k = next(k for k in range(1, len(src)) if 0 <= sparse.edge_colors[k] + shift <= top)
+        colours = sparse.edge_colors.copy()
+        colours[k] += shift
+        colours[-1] = (colours[-1] + 1) % sparse.num_edge_colors  # and the last edge its next colour too
+        report = SparsePattern(sparse.edge_index, colours, sparse.kept_colors, full).check()
+        parent = int(full.edge_colors[src[k], dst[k]])
+        assert report.colors_not_invariant[0] == (
+            f"edge {k} {(int(src[k]), int(dst[k]))} has colour {int(colours[k])}, which is not its parent colour "
+            f"{parent}")
 
 
 def test_the_check_names_the_first_node_a_generator_moves_to_another_colour():
@@ -874,7 +877,9 @@ def test_the_sparse_check_skips_generators_that_move_edges_past_the_last_one():
     # two edges (an even count): translations move them to larger node pairs, past the last edge code
     p = pattern("P-1", (3, 3), warn=False)
     for edges in ([[0, 0], [1, 2]], [[0], [1]], [[0, 0, 0], [1, 2, 3]]):
-        report = p.restrict(edges).check()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # and quietly
+            report = p.restrict(edges).check()
         assert report.ok and report.colors_not_invariant == ()
 
 
@@ -968,3 +973,13 @@ def test_pattern_takes_supercells_of_exactly_max_cells(monkeypatch):
     with pytest.raises(CrystalGroupsError) as info:
         pattern("P-1", (3, 3))
     assert str(info.value) == "expected at most 8 cells (the colour matrix has cells^2 entries), got 9 cells (3 x 3)"
+
+
+def test_the_check_names_the_first_pair_of_each_colour_that_is_not_one_orbit():
+    # the colouring of S3 with the trivial group: each colour class holds several orbits of one pair
+    report = check_equivariance_condition(symmetric_pattern(3), [0, 1, 2])
+    assert report.classes_not_single_orbits == (
+        "edge colour 0 has 3 pairs but the orbit of (0, 0) has 1",
+        "edge colour 1 has 6 pairs but the orbit of (0, 1) has 1",
+        "node colour 0 spans several node orbits",
+    )
