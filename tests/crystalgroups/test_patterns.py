@@ -983,3 +983,32 @@ def test_the_check_names_the_first_pair_of_each_colour_that_is_not_one_orbit():
         "edge colour 1 has 6 pairs but the orbit of (0, 1) has 1",
         "node colour 0 spans several node orbits",
     )
+
+
+def test_patterns_of_permutation_groups_take_the_given_name_else_the_groups_else_g():
+    cyclic = PermutationGroup([[1, 2, 3, 0]], name="C4")
+    assert pattern_from_group(cyclic).group_name == "C4"
+    assert pattern_from_group(cyclic, name="rotations").group_name == "rotations"
+    assert pattern_from_group(PermutationGroup([[1, 0]])).group_name == "G"
+    assert pattern_from_group(PermutationGroup([[1, 0]]), name="swap").group_name == "swap"
+
+
+def test_hand_made_patterns_take_one_generator_as_a_flat_list():
+    p = Pattern([0, 0, 0], symmetric_pattern(3).edge_colors, [1, 2, 0])
+    assert p.generators.tolist() == [[1, 2, 0]] and p == Pattern([0, 0, 0], p.edge_colors, [[1, 2, 0]])
+
+
+@pytest.mark.parametrize("n", [4, 6])
+def test_to_networkx_carries_the_node_colours_and_guards_its_size(monkeypatch, n):
+    from crystalgroups import _validate
+    from crystalgroups import patterns as patterns_module
+
+    p = Pattern([k % 2 for k in range(n)], np.arange(n * n).reshape(n, n), [np.arange(n)])  # the trivial group
+    g = p.to_networkx()
+    assert [g.nodes[i]["color"] for i in range(p.num_nodes)] == p.node_colors.tolist()
+    calls = []
+    monkeypatch.setattr(patterns_module, "check_dense_size",
+                        lambda entries, *args, **kwargs: calls.append(entries) or
+                        _validate.check_dense_size(entries, *args, **kwargs))
+    p.to_networkx()
+    assert calls == [p.num_nodes**2]
