@@ -113,7 +113,10 @@ def test_sigint_prints_one_line_and_leaves_a_resumable_run(tmp_path):
     # min_lr=0: the plateau schedule never ends the run on its own, however fast its epochs are
     proc = subprocess.Popen([sys.executable, "-m", "ecn", "train", *PEROV, "--epochs", "5000", "--set", "min_lr=0",
                              "--out", str(out)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            # as from a terminal: a suite started in the background (`make test &`) ignores SIGINT,
+                            # and a child would inherit that
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300  # generous: a loaded machine builds graphs and imports torch slowly
     while time.time() < deadline and not ((out / "log.csv").exists() and (out / "last.pt").exists()):
         time.sleep(0.05)
