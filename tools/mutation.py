@@ -530,8 +530,6 @@ def run(args) -> int:
                 raise SystemExit(f"expected an unfinished session of {module} under {root} or saved in "
                                  f"{SESSIONS.relative_to(REPO)} to continue, found none")
             work = max(unfinished, key=lambda d: (d / "initialised").stat().st_mtime)
-            if not (work / "mode").exists() and (SESSIONS / work.name / "mode").exists():
-                shutil.copy2(SESSIONS / work.name / "mode", work / "mode")  # a session from before modes were kept
         copy, db, ready = work / "tree", work / "session.sqlite", work / "initialised"
         if (work / "finished").exists():
             print(f"{module}: already finished on this tree ({work}); its JSON is in {RESULTS}", flush=True)

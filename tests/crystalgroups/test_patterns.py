@@ -630,17 +630,23 @@ def _first_colour_break(sparse):
     return out
 
 
-@pytest.mark.parametrize("k", [0, 3, 17])
-def test_the_sparse_check_finds_a_colour_split_inside_one_parent_colour(k):
+def _split_edge(sparse, k, parent=None):
+    """``sparse`` with edge ``k`` alone given a new colour of the same parent colour (under ``parent``, default
+    ``sparse.parent``): its parent colours still agree, its invariance fails."""
     from crystalgroups import SparsePattern
-    from crystalgroups.examples import graphene_pattern
 
-    full, sparse = graphene_pattern()
-    # edge k alone gets a new colour with the same parent colour: parent colours agree, invariance fails
     colours = sparse.edge_colors.copy()
     colours[k] = sparse.num_edge_colors
     kept = np.append(sparse.kept_colors, sparse.kept_colors[sparse.edge_colors[k]])
-    split = SparsePattern(sparse.edge_index, colours, kept, full)
+    return SparsePattern(sparse.edge_index, colours, kept, sparse.parent if parent is None else parent)
+
+
+@pytest.mark.parametrize("k", [0, 3, 17])
+def test_the_sparse_check_finds_a_colour_split_inside_one_parent_colour(k):
+    from crystalgroups.examples import graphene_pattern
+
+    full, sparse = graphene_pattern()
+    split = _split_edge(sparse, k)
     report = split.check()
     expected = _first_colour_break(split)
     assert expected and list(report.colors_not_invariant) == expected
@@ -649,8 +655,7 @@ def test_the_sparse_check_finds_a_colour_split_inside_one_parent_colour(k):
     swap = np.array([2, 1, 0, 3, 4, 5, 6, 7])  # two A atoms exchanged: bonds go to non-bonds
     edges = set(zip(*sparse.edge_index.tolist()))
     assert {(int(swap[a]), int(swap[b])) for a, b in edges} != edges
-    other = SparsePattern(sparse.edge_index, colours, kept,
-                          Pattern._make(full.node_colors, full.edge_colors, swap[None], "swap", 2, {}))
+    other = _split_edge(sparse, k, Pattern._make(full.node_colors, full.edge_colors, swap[None], "swap", 2, {}))
     assert _first_colour_break(other) == [] and other.check().ok
 
 
@@ -823,10 +828,7 @@ def test_the_sparse_check_on_supercells_whose_size_is_not_a_power_of_two(spec, s
     src, dst = np.nonzero(~np.eye(n, dtype=bool))  # every pair: mapped onto itself by every generator
     sparse = p.restrict([src, dst])
     assert sparse.check().ok and not _first_colour_break(sparse)
-    colours = sparse.edge_colors.copy()
-    colours[n + 1] = sparse.num_edge_colors  # one edge alone gets a new colour of the same parent colour
-    kept = np.append(sparse.kept_colors, sparse.kept_colors[sparse.edge_colors[n + 1]])
-    split = type(sparse)(sparse.edge_index, colours, kept, p)
+    split = _split_edge(sparse, n + 1)
     expected = _first_colour_break(split)
     assert expected and list(split.check().colors_not_invariant) == expected
     # one edge only: every generator but the identity moves it off the edge set, to a larger code too
@@ -943,16 +945,12 @@ def test_restrict_refuses_edge_index_of_another_shape(edges):
 
 
 def test_the_sparse_check_goes_on_after_a_generator_that_moves_the_edge_set():
-    from crystalgroups import SparsePattern
     from crystalgroups.examples import graphene_pattern
 
     full, sparse = graphene_pattern()
-    colours = sparse.edge_colors.copy()
-    colours[0] = sparse.num_edge_colors  # edge 0 alone gets a new colour of the same parent colour
-    kept = np.append(sparse.kept_colors, sparse.kept_colors[sparse.edge_colors[0]])
     swap = np.array([2, 1, 0, 3, 4, 5, 6, 7])  # first: two A atoms exchanged, bonds go to non-bonds
     parent = Pattern._make(full.node_colors, full.edge_colors, np.vstack([swap, full.generators]), "swap", 24, {})
-    split = SparsePattern(sparse.edge_index, colours, kept, parent)
+    split = _split_edge(sparse, 0, parent)
     report = split.check()
     assert report.colors_not_invariant and all(m.startswith("generator ") and not m.startswith("generator 0 ")
                                                for m in report.colors_not_invariant)
