@@ -128,8 +128,11 @@ def gauss_reduce_metric(
         if G[1, 1] < G[0, 0] - eps:
             T = np.array([[0, 1], [-1, 0]]) @ T  # swap, keeping det +1
             continue
+        # The integer k nearest to m = G01 / G00 shortens b most. Two integers are equally near when
+        # |2 G01 - (2k + 1) G00| <= eps (m within eps / (2 G00) of a half-integer): the tie goes to the one
+        # nearer zero, so a basis and the same basis in another unit (eps scaled alike) take the same step.
         m = G[0, 1] / G[0, 0]
-        k = int(np.floor(m + 0.5)) if abs(2 * G[0, 1]) > G[0, 0] + eps else 0
+        k = int(np.sign(m) * np.floor(abs(m) + 0.5 - eps / (2 * G[0, 0])))
         if k:
             T = np.array([[1, 0], [-k, 1]]) @ T
             continue

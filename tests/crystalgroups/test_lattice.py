@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import spglib
 from conftest import read_cifs
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from crystalgroups import Lattice
@@ -338,9 +338,12 @@ def test_a_basis_too_oblique_for_direct_reduction_is_size_reduced_first(shear):
 
 
 @given(lattices(), st.sampled_from([1e-4, 1e-2, 1e2, 1e4]))
+@example(Lattice([[0.0, -3.36328125], [1.28125, 5.044921875]]), 1e-4)
 def test_reduction_does_not_depend_on_the_unit_of_length(lattice, scale):
     """The default reduction tolerance follows the cell's size: the same lattice in another unit reduces with
-    the same T, and has the same point group with the tolerance scaled alike."""
+    the same T, and has the same point group with the tolerance scaled alike. The example's first Gauss step
+    has b.a / a.a = -1.5 exactly, a tie between k = -1 and k = -2 that float rounding used to break one way
+    at one scale and the other at another."""
     _, T = lattice.reduced()
     scaled = Lattice(lattice.basis * scale)
     assert scaled.reduced()[1].tolist() == T.tolist()
