@@ -113,7 +113,9 @@ def test_each_mutant_runs_the_tests_that_execute_it(tmp_path):
     (copy / "test_m.py").write_text("from pkg.m import double, small\n\n\ndef test_small():\n    assert small(2)\n"
                                     "    assert not small(3)\n\n\ndef test_double():\n    assert double(2) == 4\n\n\n"
                                     "def test_other():\n    assert True\n")
-    lines = mutation._coverage_map(work, copy, module, "test_m.py")
+    lines, seconds = mutation._coverage_map(work, copy, module, "test_m.py")
+    assert sorted(seconds) == ["test_m.py::test_double", "test_m.py::test_other", "test_m.py::test_small"]
+    assert all(isinstance(t, float) and t >= 0 for t in seconds.values())
     assert lines["2"] == [""] and lines["5"] == [""]  # import time: the constant and the def line
     assert lines["6"] == ["test_m.py::test_small"]
     assert lines["10"] == lines["12"] == ["test_m.py::test_double"] and "11" not in lines  # one statement, two lines

@@ -76,7 +76,8 @@ SELECTION = {
     "ecn/nn/layers.py": "ecn/nn/layers.py tests/ecn/test_layers.py",
     "ecn/train.py": "tests/ecn/test_behaviour.py",
     "ecn/metrics.py": "ecn/metrics.py tests/ecn/test_behaviour.py -k 'metrics or roc or score'",
-    "ecn/data/build.py": "tests/ecn/test_behaviour.py -k 'cache or build' tests/ecn/test_data_build.py",
+    "ecn/data/build.py": "ecn/data/build.py tests/ecn/test_behaviour.py tests/ecn/test_data_build.py "
+                         "tests/ecn/test_site_targets.py",
     "ecn/data/graph.py": "tests/ecn/test_data_graph.py",
 }
 
@@ -311,14 +312,18 @@ def changed_lines(before: str, after: str) -> list[int]:
     return sorted(out)
 
 
-def covering_tests(pristine: str, mutated: str, lines: dict[str, list[str]]) -> list[str] | None:
+def covering_tests(pristine: str, mutated: str, lines: dict[str, list[str]],
+                   seconds: dict[str, float] | None = None) -> list[str] | None:
     r"""The node ids of the tests that execute what ``mutated`` changes in ``pristine``, from ``lines`` (statement
-    start -> node ids, as :func:`_coverage_map` measured them); ``None`` (run the whole selection) when a changed
-    statement runs at import time (every test depends on it) or was not seen executing in the test process (it may
-    run in a subprocess, or nowhere).
+    start -> node ids, as :func:`_coverage_map` measured them), fastest first by ``seconds`` (node id -> seconds
+    the test took on the unmutated code; by name among equal times), so that ``pytest -x`` meets a killing test
+    early; ``None`` (run the whole selection) when a changed statement runs at import time (every test depends on
+    it) or was not seen executing in the test process (it may run in a subprocess, or nowhere).
 
     >>> covering_tests("a = 1\nb = 2\n", "a = 1\nb = 3\n", {"1": [""], "2": ["t.py::x", "t.py::y"]})
     ['t.py::x', 't.py::y']
+    >>> covering_tests("a = 1\nb = 2\n", "a = 1\nb = 3\n", {"2": ["t.py::x", "t.py::y"]}, {"t.py::x": 9.0})
+    ['t.py::y', 't.py::x']
     >>> covering_tests("a = 1\nb = 2\n", "a = 0\nb = 2\n", {"1": [""], "2": ["t.py::x"]}) is None
     True
     """
@@ -329,13 +334,14 @@ def covering_tests(pristine: str, mutated: str, lines: dict[str, list[str]]) -> 
         if not found or "" in found:
             return None
         ids.update(found)
-    return sorted(ids) or None
+    seconds = seconds or {}
+    return sorted(ids, key=lambda i: (seconds.get(i, 0.0), i)) or None
 
 
-def _coverage_map(work: Path, copy: Path, module: str, selection: str) -> dict[str, list[str]]:
+def _coverage_map(work: Path, copy: Path, module: str, selection: str) -> tuple[dict[str, list[str]], dict]:
     """Run ``selection`` once on the unmutated copy under coverage.py (``tools/_mutation_coverage.py``): statement
-    start of ``module`` -> node ids of the tests that execute it ("" for import time). Also the check that the
-    unmutated selection passes."""
+    start of ``module`` -> node ids of the tests that execute it ("" for import time), and each test's seconds.
+    Also the check that the unmutated selection passes."""
     out = work / "coverage.json"
     env = {**_env(copy), "MUTATION_MODULE": module, "MUTATION_COVERAGE_OUT": str(out),
            "PYTHONPATH": f"{copy}{os.pathsep}{copy / 'tools'}"}
@@ -345,10 +351,11 @@ def _coverage_map(work: Path, copy: Path, module: str, selection: str) -> dict[s
         raise SystemExit(f"expected the unmutated selection of {module} to pass, got exit status {proc.returncode}:"
                          f"\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     starts = statement_starts((copy / module).read_text())
+    measured = json.loads(out.read_text())
     by_start: dict[str, set[str]] = {}
-    for line, ids in json.loads(out.read_text()).items():
+    for line, ids in measured["lines"].items():
         by_start.setdefault(str(starts.get(int(line), int(line))), set()).update(ids)
-    return {line: sorted(ids) for line, ids in by_start.items()}
+    return {line: sorted(ids) for line, ids in by_start.items()}, measured["seconds"]
 
 
 def run_covering_tests(args) -> int:
@@ -360,7 +367,7 @@ def run_covering_tests(args) -> int:
     whole selection kills: the kill rate is a lower bound). pytest's exit status."""
     info = json.loads((Path(args.work) / "select.json").read_text())
     base = [sys.executable, *PYTEST.split()]
-    ids = covering_tests(info["pristine"], Path(info["module"]).read_text(), info["lines"])
+    ids = covering_tests(info["pristine"], Path(info["module"]).read_text(), info["lines"], info.get("seconds"))
     if ids is not None:
         status = subprocess.run(base + ids).returncode
         if status not in (0, 4, 5) or (status == 0 and info.get("covering_only")):
@@ -543,10 +550,10 @@ def run(args) -> int:
             copy.mkdir(parents=True)
             _copy_tree(copy)
             if not args.all_tests:  # each mutant first against the tests that execute it
-                lines = _coverage_map(work, copy, module, SELECTION[module])
+                lines, seconds = _coverage_map(work, copy, module, SELECTION[module])
                 (work / "select.json").write_text(json.dumps(
                     {"module": module, "selection": SELECTION[module], "pristine": (copy / module).read_text(),
-                     "lines": lines, "covering_only": args.covering_only}))
+                     "lines": lines, "seconds": seconds, "covering_only": args.covering_only}))
                 print(f"{module}: {len(lines)} statements executed by the selection, each mutant runs the tests that "
                       "execute it first", flush=True)
             _write_toml(work, module, args.timeout, _session_command(work, module))
