@@ -77,7 +77,7 @@ SELECTION = {
     "ecn/train.py": "tests/ecn/test_behaviour.py",
     "ecn/metrics.py": "ecn/metrics.py tests/ecn/test_behaviour.py -k 'metrics or roc or score'",
     "ecn/data/build.py": "ecn/data/build.py tests/ecn/test_behaviour.py tests/ecn/test_data_build.py "
-                         "tests/ecn/test_site_targets.py",
+                         "tests/ecn/test_site_targets.py tests/ecn/test_run_safety.py",
     "ecn/data/graph.py": "tests/ecn/test_data_graph.py",
 }
 
