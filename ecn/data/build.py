@@ -52,7 +52,11 @@ class BuildLimits:
     """Row checks: ``max_sites`` atoms per unit cell, ``min_distance`` A between atoms, and whether a
     disconnected graph is skipped (``require_connected=True``, the paper's Materials Project
     cleaning) or kept and counted in the report's notes (``False``, for benchmarks whose split
-    must stay whole, such as Perov-5)."""
+    must stay whole, such as Perov-5).
+
+    >>> BuildLimits()
+    BuildLimits(max_sites=50, min_distance=0.5, require_connected=True)
+    """
 
     max_sites: int = 50
     min_distance: float = 0.5
@@ -268,7 +272,8 @@ def build_graphs(rows: Iterable[dict], settings: GraphSettings = GraphSettings()
     ``workers``, ``limit`` or a ``chunk`` below 1.
     """
     for name, value, low in (("workers", workers, 0), ("limit", limit, 0), ("chunk", chunk, 1)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
+        if (value is not None or name == "chunk") and (not isinstance(value, int) or isinstance(value, bool)
+                                                       or value < low):
             raise ValueError(f"expected {name} as an integer >= {low}" + (" or None" if name != "chunk" else "")
                              + f", got {value!r}")
     check_settings(settings)

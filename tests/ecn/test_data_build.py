@@ -163,3 +163,65 @@ def test_an_error_in_the_input_stops_a_parallel_build_at_once(rows):
     with pytest.raises(RuntimeError, match="the input broke"):
         build_graphs(broken(), target_names=["e"], workers=2, progress=False, chunk=2)
     assert time.perf_counter() - start < 60
+
+
+def test_a_cache_file_written_for_another_key_is_stale(rows, tmp_path, caplog):
+    """Two keys that share the file name (its first 20 hex digits) but not the rest: the file written for one
+    is stale for the other, whichever way the two keys compare."""
+    import logging
+
+    graphs, report = build_graphs(rows[:3], target_names=["e"], workers=1, progress=False)
+    cache = GraphCache(tmp_path)
+    key = "8" * 64
+    cache.save("demo", key, graphs, report)
+    caplog.set_level(logging.WARNING, logger="ecn.data")
+    for other in ("8" * 63 + "0", "8" * 63 + "f"):
+        assert cache.path("demo", other) == cache.path("demo", key) and cache.load("demo", other) is None
+    assert caplog.text.count("is stale; rebuilding") == 2
+    assert [g.id for g in cache.load("demo", key)[0]] == [g.id for g in graphs]
+
+
+def test_duplicate_ids_are_listed_once_each_and_recounted_from_an_older_cache(rows, tmp_path):
+    """An id built three times and one built twice: each listed once, in the order in which its second copy
+    came. A cache written before reports kept the list gets it back from the graphs themselves."""
+    good = [r for r in rows if r["id"] not in {"garbage", "overlap", "big", "einsteinium", "gas", "noble", "nan",
+                                              "missing"}]
+    a, b, c = good[:3]
+    graphs, report = build_graphs([a, b, a, c, b, a], target_names=["e"], limits=BuildLimits(require_connected=False),
+                                  workers=1, progress=False)
+    assert report.built == 6 and report.duplicates == [a["id"], b["id"]]
+    cache = GraphCache(tmp_path)
+    report.duplicates = []  # as an older cache has it
+    cache.save("old", "1" * 64, graphs, report)
+    assert cache.load("old", "1" * 64)[1].duplicates == [a["id"], b["id"]]
+
+
+def test_orphaned_temporary_files_are_removed_once_old_enough(tmp_path):
+    """Temporary files of interrupted writes go once older than ``older_than`` seconds; fresh ones (a write
+    that may still be going on) and finished caches stay. The count removed is returned."""
+    import os
+    import time
+
+    cache = GraphCache(tmp_path)
+    old, fresh, done = tmp_path / "d-1.npzab12.tmp", tmp_path / "d-2.npzcd34.tmp", tmp_path / "d-3.npz"
+    for path in (old, fresh, done):
+        path.write_bytes(b"")
+    hours_ago = time.time() - 7200
+    os.utime(old, (hours_ago, hours_ago))
+    assert cache.clean_orphans() == 1 and not old.exists() and fresh.exists() and done.exists()
+    assert cache.clean_orphans() == 0
+    assert cache.clean_orphans(older_than=-1.0) == 1 and not fresh.exists() and done.exists()
+
+
+@pytest.mark.parametrize(("argument", "value", "message"), [
+    ("workers", -1, "expected workers as an integer >= 0 or None, got -1"),
+    ("workers", True, "expected workers as an integer >= 0 or None, got True"),
+    ("limit", -2, "expected limit as an integer >= 0 or None, got -2"),
+    ("limit", 1.5, "expected limit as an integer >= 0 or None, got 1.5"),
+    ("chunk", 0, "expected chunk as an integer >= 1, got 0"),
+    ("chunk", None, "expected chunk as an integer >= 1, got None"),
+])
+def test_bad_build_arguments_are_refused_by_name(argument, value, message):
+    with pytest.raises(ValueError) as info:
+        build_graphs([], progress=False, **{argument: value})
+    assert str(info.value) == message

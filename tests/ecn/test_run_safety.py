@@ -346,6 +346,7 @@ def test_the_graph_cache_can_be_moved_or_turned_off_and_an_unwritable_one_is_fou
     with pytest.raises(ValueError, match="ECN_GRAPH_CACHE=off") as info:
         load_dataset(path, target_names=["heat_all"], progress=False, workers=1)
     assert str(blocker / "graphs") in str(info.value) and not built  # refused before the build
+    assert f"{blocker / 'graphs'} (Not a directory): set" in str(info.value)  # the OS's reason, in words
     monkeypatch.setenv("ECN_GRAPH_CACHE", "off")
     graphs, _ = load_dataset(path, target_names=["heat_all"], progress=False, workers=1)
     assert graphs and built
