@@ -468,7 +468,8 @@ def _pack(graphs: Sequence[CrystalGraph]) -> dict:
         "lattice": np.array([g.lattice for g in graphs]).reshape(-1, 3, 3),
         "ids": np.array([g.id for g in graphs], dtype=str),
         "target_names": np.array(target_names, dtype=str),
-        "targets": np.array([[g.targets.get(t, np.nan) for t in target_names] for g in graphs],
+        # a column may be per site in some rows and one number in others: each kind goes to its own array
+        "targets": np.array([[_number(g.targets.get(t)) for t in target_names] for g in graphs],
                             dtype=float).reshape(len(graphs), len(target_names)),
         "unit_edge_index": np.concatenate([g.unit_edge_index for g in graphs], axis=1) if graphs
         else np.zeros((2, 0), np.int64),
@@ -485,6 +486,11 @@ def _pack(graphs: Sequence[CrystalGraph]) -> dict:
         empty = np.zeros((0, width) if width else 0)
         out[name] = np.concatenate([getattr(g, name) for g in graphs]) if graphs else empty
     return out
+
+
+def _number(value) -> float:
+    """A graph target as one number for the cache's per-graph array; NaN where absent or given per site."""
+    return np.nan if value is None or np.ndim(value) else value
 
 
 def _site_rows(g: CrystalGraph, names: Sequence[str]) -> np.ndarray:

@@ -1,5 +1,7 @@
 """Dataset builds: bad rows are skipped and reported, parallel = serial, the cache is safe."""
 
+import re
+
 import numpy as np
 import pytest
 from conftest import read_cifs
@@ -225,3 +227,79 @@ def test_bad_build_arguments_are_refused_by_name(argument, value, message):
     with pytest.raises(ValueError) as info:
         build_graphs([], progress=False, **{argument: value})
     assert str(info.value) == message
+
+
+def test_the_cache_gives_back_each_graph_as_it_was_built(rows, tmp_path):
+    """Graphs with tied gauges beside graphs without (``gauge="as_given"``), and a column that some rows give
+    per site (one value per site, one of them missing) and another row as one number: each comes back from the
+    cache with its own gauges and its own kind of target."""
+    good = [r for r in rows if r["id"] not in {"garbage", "overlap", "big", "einsteinium", "gas", "noble", "nan",
+                                              "missing"}]
+    site_or_number = ["[1, 2, 3, null, 5]", "7", "[0.5, 0.5, 0.5, 0.5, 0.5]", "8"]
+    built = []
+    for gauge, chunk in (("tree", good[:3]), ("as_given", good[3:4])):
+        part = [dict(row, s=site_or_number[len(built) + k]) for k, row in enumerate(chunk)]
+        graphs, report = build_graphs(part, GraphSettings(gauge=gauge), ["e", "s"],
+                                      limits=BuildLimits(require_connected=False), workers=1, progress=False)
+        assert report.built == len(part)
+        built += graphs
+    assert [g.gauge_shifts is None for g in built] == [False, False, False, True]
+    cache = GraphCache(tmp_path)
+    cache.save("mixed", "2" * 64, built, report)
+    loaded, _ = cache.load("mixed", "2" * 64)
+    for before, after in zip(built, loaded, strict=True):
+        assert after.id == before.id and sorted(after.targets) == ["e", "s"]
+        if before.gauge_shifts is None:
+            assert after.gauge_shifts is None
+        else:
+            np.testing.assert_array_equal(after.gauge_shifts, before.gauge_shifts)
+        assert np.ndim(after.targets["s"]) == np.ndim(before.targets["s"])
+        np.testing.assert_array_equal(after.targets["s"], before.targets["s"])
+    assert np.isnan(loaded[0].targets["s"][3]) and loaded[1].targets["s"] == 7.0
+
+
+def test_build_report_counts_and_summary_by_value():
+    from ecn.data import BuildReport
+
+    report = BuildReport(rows=12, built=3, duplicates=["x1"])
+    report.skipped = [(f"c{k}", f"unparsable CIF: bad {k}") for k in range(7)] + [
+        ("o1", "overlapping atoms: two atoms 0.1 A apart"), ("o2", "overlapping atoms: two atoms 0.2 A apart")]
+    report.notes = {"disconnected graph": 2}
+    assert report.counts() == {"unparsable CIF": 7, "overlapping atoms": 2}
+    assert report.first_ids("overlapping atoms") == ["o1", "o2"] and report.first_ids("unparsable CIF", 2) == [
+        "c0", "c1"]
+    assert report.summary("train").splitlines() == [
+        "train: 12 rows read, 3 graphs kept, 9 skipped",
+        "       2 skipped: overlapping atoms (first: o1, o2)",
+        "       7 skipped: unparsable CIF (first: c0, c1, c2, c3, c4, ...)",
+        "       2 kept: disconnected graph",
+        "       1 duplicate ids (kept, told apart by their row): x1",
+    ]
+    again = BuildReport.from_json(report.to_json())
+    assert (again.rows, again.built, again.skipped, again.notes, again.duplicates) == (
+        12, 3, report.skipped, report.notes, ["x1"])
+
+
+def test_a_long_bad_per_site_value_is_shortened_in_the_error():
+    from ecn.data.build import site_values
+
+    raw = "[" + ", ".join(["1.5"] * 30) + ", oops]"
+    with pytest.raises(ValueError) as info:
+        site_values(raw, "charge")
+    shown = raw[:77] + "..."
+    assert str(info.value) == f"missing target: charge is {shown!r}, expected a JSON list of numbers (one per site)"
+    exactly_80 = "[" + "1" * 78 + "x"  # 80 characters: shown whole
+    with pytest.raises(ValueError, match=re.escape(repr(exactly_80))):
+        site_values(exactly_80, "charge")
+
+
+def test_orphans_go_after_one_hour_by_default(tmp_path):
+    import os
+    import time
+
+    cache = GraphCache(tmp_path)
+    older, younger = tmp_path / "d-1.npz1.tmp", tmp_path / "d-2.npz2.tmp"
+    for path, age in ((older, 3600.5), (younger, 3500.0)):
+        path.write_bytes(b"")
+        os.utime(path, (time.time() - age, time.time() - age))
+    assert cache.clean_orphans() == 1 and not older.exists() and younger.exists()
