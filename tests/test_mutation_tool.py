@@ -136,6 +136,29 @@ def test_each_mutant_runs_the_tests_that_execute_it(tmp_path):
     assert run(source.replace("         x]", "         -x]")) == (1, ["1 failed"])  # second line of a statement
     assert run(source.replace("LIMIT = 3", "LIMIT = 3  # same")) == (0, ["3 passed"])  # import time: every test
 
+    # the same verdicts and output through the session's test server (one import, a fork per mutant)
+    server, address = mutation._start_server(work, copy, module, 60.0)
+    try:
+        plain = run
+        calls = []
+
+        def run(mutated: str):  # noqa: F811 -- the same check, with the server's address in the environment
+            mutation.os.environ["MUTATION_SERVER"] = address
+            try:
+                calls.append(1)
+                return plain(mutated)
+            finally:
+                del mutation.os.environ["MUTATION_SERVER"]
+
+        assert run(source.replace("x < LIMIT", "x <= LIMIT")) == (1, ["1 failed"])
+        assert run(source.replace("x < LIMIT", "x < LIMIT  # same")) == (0, ["1 passed", "3 passed"])
+        assert run(source.replace("LIMIT = 3", "LIMIT = 4")) == (1, ["1 failed"])  # the fork reads the mutant
+        assert run(source) == (0, ["3 passed"]) and len(calls) == 4
+    finally:
+        server.terminate()
+        server.wait()
+    run = plain
+
     # --covering-only: the covering tests' verdict stands, unless no covering test is known
     (work / "select.json").write_text(mutation.json.dumps(
         {"module": module, "selection": "test_m.py", "pristine": source, "lines": lines, "covering_only": True}))
@@ -177,3 +200,13 @@ def test_an_unfinished_session_is_saved_and_restored_from_its_commit(tmp_path):
     (work / "commit").write_text(commit + " plus uncommitted changes\n")
     with pytest.raises(SystemExit, match="expected a session started on a committed tree to save"):
         mutation.save_session(work, tmp_path / "saved")
+
+
+def test_a_run_stopped_during_a_mutant_gets_its_module_back_on_resume(tmp_path):
+    work, copy = tmp_path / "work", tmp_path / "work" / "tree"
+    (copy / "pkg").mkdir(parents=True)
+    (work / "select.json").write_text(mutation.json.dumps({"pristine": "x = 1\n"}))
+    (copy / "pkg" / "m.py").write_text("x = 2\n")  # the mutant cosmic-ray had on disk when it was stopped
+    assert mutation._restore_pristine(work, copy, "pkg/m.py") is True
+    assert (copy / "pkg" / "m.py").read_text() == "x = 1\n"
+    assert mutation._restore_pristine(work, copy, "pkg/m.py") is False

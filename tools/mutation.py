@@ -46,11 +46,14 @@ import os
 import re
 import shlex
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -359,6 +362,139 @@ def _coverage_map(work: Path, copy: Path, module: str, selection: str) -> tuple[
     return {line: sorted(ids) for line, ids in by_start.items()}, measured["seconds"]
 
 
+#: Third-party modules a session's test server imports once (never the project's own, which a mutant changes).
+PRELOAD = ("numpy", "scipy", "torch", "pymatgen.core", "sympy", "networkx", "spglib", "pytest",
+           "matplotlib.pyplot", "pandas")
+
+
+def serve(args) -> int:
+    """A session's test server: imports :data:`PRELOAD` (and ``--preload``) once, then runs each pytest request
+    (from :func:`_pytest`) in a fork of itself, so that a mutant's tests start in a fraction of a second instead
+    of seconds of imports. The fork reads the project's modules from disk as a fresh process would, runs
+    ``pytest.main`` with the caller's working folder, environment and standard streams (passed as file
+    descriptors), sends back the exit status, and ends when its caller does (a timed-out mutant's caller is
+    killed by cosmic-ray) or after ``--limit`` seconds."""
+    for name in (*PRELOAD, *args.preload):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    path = Path(args.socket)
+    path.unlink(missing_ok=True)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(8)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forks are reaped by the kernel; they report over the socket
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print("ready", flush=True)
+    while True:
+        conn, _ = server.accept()
+        header, fds, _, _ = socket.recv_fds(conn, 16, 3)
+        body = _recv_exactly(conn, int.from_bytes(header[:8], "little"))
+        if os.fork() == 0:
+            server.close()
+            _run_request(conn, fds, json.loads(body), args.limit)  # never returns
+        conn.close()
+        for fd in fds:
+            os.close(fd)
+
+
+def _recv_exactly(conn: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError("the test server's caller went away")
+        data += chunk
+    return data
+
+
+def _run_request(conn: socket.socket, fds: list[int], request: dict, limit: float) -> None:
+    """In a fork of the server: become the caller's pytest process, then report its exit status."""
+    code = 3
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.alarm(int(limit))  # a last guard: SIGALRM's default action ends the fork
+        for target, fd in zip((0, 1, 2), fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.path.insert(0, request["cwd"])  # as `python -m pytest` does
+
+        def caller_gone():  # cosmic-ray killed the caller (a timeout): end now
+            if not conn.recv(1):
+                os._exit(1)
+
+        threading.Thread(target=caller_gone, daemon=True).start()
+        import pytest
+
+        code = int(pytest.main(request["args"]))
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            conn.sendall(code.to_bytes(4, "little", signed=True))
+        finally:
+            os._exit(0)
+
+
+def _pytest(args: list[str]) -> int:
+    """``python -m pytest ARGS``'s exit status: run by the session's test server when there is one
+    (``$MUTATION_SERVER``, see :func:`serve`), else in a new process."""
+    address = os.environ.get("MUTATION_SERVER")
+    if address:
+        try:
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.connect(address)
+        except OSError:
+            conn = None
+        if conn is not None:
+            body = json.dumps({"cwd": os.getcwd(), "env": dict(os.environ),
+                               "args": [*PYTEST.split()[2:], *args]}).encode()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            socket.send_fds(conn, [len(body).to_bytes(8, "little")], [0, 1, 2])
+            conn.sendall(body)
+            reply = conn.recv(4)
+            while 0 < len(reply) < 4:
+                reply += conn.recv(4 - len(reply))
+            if len(reply) == 4:
+                return int.from_bytes(reply, "little", signed=True)
+            return 1  # the fork died without a word (its time limit, or a crash): count as a failure
+    return subprocess.run([sys.executable, *PYTEST.split(), *args]).returncode
+
+
+def _restore_pristine(work: Path, copy: Path, module: str) -> bool:
+    """Put the session copy's module back as it was at the start (a run stopped during a mutant leaves that
+    mutant on disk); whether it had to. The text comes from the coverage map, else from the session's commit."""
+    if (work / "select.json").exists():
+        pristine = json.loads((work / "select.json").read_text())["pristine"]
+    else:
+        commit = (work / "commit").read_text().strip()
+        pristine = subprocess.run(["git", "show", f"{commit}:{module}"], cwd=REPO, capture_output=True, text=True,
+                                  check=True).stdout
+    if (copy / module).read_text() == pristine:
+        return False
+    (copy / module).write_text(pristine)
+    return True
+
+
+def _start_server(work: Path, copy: Path, module: str, limit: float) -> tuple[subprocess.Popen, str] | None:
+    """Start a session's test server in ``copy``; ``None`` (each mutant starts its own process) if it fails."""
+    address = str(work / "server.sock")
+    preload = ["crystalgroups"] if module.startswith("ecn/") else []  # unchanged by an ecn mutant
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "serve", address,
+                             "--limit", str(limit), *(f"--preload={m}" for m in preload)],
+                            cwd=copy, env=_env(copy), stdout=subprocess.PIPE, text=True)
+    if proc.stdout.readline().strip() != "ready":
+        proc.kill()
+        return None
+    return proc, address
+
+
 def run_covering_tests(args) -> int:
     """The test command of a session (cosmic-ray runs it in the mutated copy): first the selection's tests that
     execute the mutated statements (see :func:`covering_tests`), which kill most mutants in a fraction of the
@@ -367,14 +503,13 @@ def run_covering_tests(args) -> int:
     test). In a ``--covering-only`` session the covering tests' verdict stands (a survivor may be one that the
     whole selection kills: the kill rate is a lower bound). pytest's exit status."""
     info = json.loads((Path(args.work) / "select.json").read_text())
-    base = [sys.executable, *PYTEST.split()]
     ids = covering_tests(info["pristine"], Path(info["module"]).read_text(), info["lines"], info.get("seconds"))
     if ids is not None:
-        status = subprocess.run(base + ids).returncode
+        status = _pytest(ids)
         if status not in (0, 4, 5) or (status == 0 and info.get("covering_only")):
             return status  # killed, or let through in a covering-only session; 4: an id pytest could not
             # resolve, 5: nothing collected (both: run the whole selection)
-    return subprocess.run(base + shlex.split(info["selection"])).returncode
+    return _pytest(shlex.split(info["selection"]))
 
 
 def _write_toml(work: Path, module: str, timeout: float, command: str) -> None:
@@ -575,13 +710,21 @@ def run(args) -> int:
             done = _outcomes(db)
             print(f"{module}: resuming {work} ({done['mutants'] - done['not_run']} of {done['mutants']} mutants "
                   "already run)", flush=True)
+            if _restore_pristine(work, copy, module):
+                print(f"{module}: the copy still held a mutant (the run was stopped during one): put back",
+                      flush=True)
         spent = float((work / "seconds").read_text()) if (work / "seconds").exists() else 0.0
         t0 = time.perf_counter()
+        server = _start_server(work, copy, module, args.timeout + 60) if (work / "select.json").exists() else None
+        env = {**_env(copy), **({"MUTATION_SERVER": server[1]} if server else {})}
         try:  # cosmic-ray runs only the mutants without a result, so an interrupted run goes on where it stopped
             subprocess.run([str(bin_dir / "cosmic-ray"), "exec", str(work / "cosmic-ray.toml"), str(db)], cwd=copy,
-                           env=_env(copy), check=True)
+                           env=env, check=True)
         finally:
             (work / "seconds").write_text(f"{spent + time.perf_counter() - t0:.0f}\n")
+            if server:
+                server[0].terminate()
+                server[0].wait()
         seconds = float((work / "seconds").read_text())
         started = (work / "mode").read_text().strip() if (work / "mode").exists() else mode
         survivors, covering_only = started.startswith("survivors"), "covering only" in started
@@ -645,10 +788,15 @@ def main(argv=None) -> int:
                                     "(run --continue goes on from there, also on another machine)")
     v.add_argument("modules", nargs="*", help=f"default: all of {list(SELECTION)}")
     v.add_argument("--work-dir", default="~/.cache/ecn-mutation/runs")
+    f = sub.add_parser("serve", help="(used by run) a session's test server; see serve()")
+    f.add_argument("socket")
+    f.add_argument("--limit", type=float, default=600.0, help="seconds a request may run at most")
+    f.add_argument("--preload", action="append", default=[], help="also import this module once")
     t = sub.add_parser("tests", help="(used by cosmic-ray) the tests that execute the current mutant")
     t.add_argument("work", help="the session folder (its select.json)")
     args = parser.parse_args(argv)
-    return {"planted": planted, "run": run, "tests": run_covering_tests, "save": save}[args.command](args)
+    return {"planted": planted, "run": run, "tests": run_covering_tests, "save": save,
+            "serve": serve}[args.command](args)
 
 
 if __name__ == "__main__":
