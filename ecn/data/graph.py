@@ -715,7 +715,8 @@ def tree_gauges(num_sites: int, src, dst, image, distance, tol: float = 1e-4, li
 
     Lengths within ``tol`` (A) of each other tie, and in a symmetric crystal many trees tie; no
     rule can prefer one of them without looking at how the file was written, so all of them are
-    returned (at most ``limit``; the second value is how many there are in all), each with the
+    returned (at most ``limit``; the second value is how many there are in all when that is at most
+    ``limit``, else a number above ``limit``, a lower bound), each with the
     shifts of its atoms (the first site of each connected component stays). A prediction
     averaged over them depends on the crystal alone (see ``docs/concepts.md``, "Gauge").
 
@@ -736,15 +737,16 @@ def tree_gauges(num_sites: int, src, dst, image, distance, tol: float = 1e-4, li
             a = parent[a]
         return a
 
-    per_class = []  # for each length class, every maximal forest it contributes
+    per_class = []  # for each length class, every maximal forest it contributes (at most limit)
     count = 1
     for c in range(int(classes.max()) + 1 if len(keep) else 0):
         members = keep[classes == c]
         edges = [(int(k), int(src[k]), int(dst[k])) for k in members]
-        forests = _forests(edges, find, limit)
-        if not forests or not forests[0]:
-            continue
-        count *= len(forests) if len(forests) < limit else limit + 1  # at least this many
+        forests = _forests(edges, find, limit + 1)  # one more than kept: whether there are more than limit
+        if not forests[0]:
+            continue  # the class joins nothing new: its one forest is empty
+        count *= len(forests)  # exact, or above limit (a lower bound) once some class has more than limit
+        forests = forests[:limit]
         per_class.append(forests)
         for k in forests[0]:  # every forest joins the same components
             ra, rb = find(int(src[k])), find(int(dst[k]))
@@ -753,7 +755,7 @@ def tree_gauges(num_sites: int, src, dst, image, distance, tol: float = 1e-4, li
     for forests in per_class:
         trees = [t + f for t in trees for f in forests][:limit]
     shifts = np.stack([_tree_shifts(num_sites, src, dst, image, t) for t in trees])
-    return shifts, int(count if count <= limit else count)
+    return shifts, count
 
 
 def _has_reverse(src, dst, image) -> np.ndarray:

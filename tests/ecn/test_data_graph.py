@@ -272,3 +272,150 @@ def test_the_inner_tessellation_gives_the_bonds_of_the_whole_neighbourhood(perov
     for a, b in zip(small, whole):
         np.testing.assert_array_equal(a.image, b.image)
         np.testing.assert_array_equal(a.dst, b.dst)
+
+
+# -- frames, gauges and colours, checked against what they mean ------------------------------
+
+def _bond_lengths(g):
+    """Each unit-cell bond's length from the graph's own coordinates: |(frac_j + n - frac_i) L|."""
+    i, j = g.unit_edge_index
+    return np.linalg.norm((g.frac[j] + g.unit_edge_image - g.frac[i]) @ g.lattice, axis=1)
+
+
+def test_every_frame_is_the_same_crystal_and_frames_differ_in_image_cells(perov):
+    """Each tied gauge (and each basis frame of P-1) writes the same bonds: the lengths computed from its own
+    coordinates are the bonds' lengths, its atoms are the same atoms up to lattice vectors, and the frames kept
+    are exactly the distinct assignments of image cells mod the supercell, computed here directly."""
+    for crystal in perov:
+        g = crystal_graph(crystal)
+        if g.gauge_shifts is None:
+            continue
+        i, j = g.unit_edge_index
+        shifts = g.gauge_shifts.astype(np.int64)
+        cells = {np.mod(g.unit_edge_image + r[i] - r[j], 2).tobytes() for r in shifts}
+        frames = g.frames()
+        assert g.num_frames == len(frames) == len(cells) > 1
+        assert {np.mod(f.unit_edge_image, 2).tobytes() for f in frames} == cells
+        for frame in frames:
+            np.testing.assert_allclose(_bond_lengths(frame), g.unit_edge_length, atol=1e-9)
+            moved = frame.frac - g.frac
+            np.testing.assert_allclose(moved, np.rint(moved), atol=1e-12)
+        # P-1: every gauge in every basis of the lattice's operations W (images n -> W n), each distinct once
+        ops = np.asarray(g.supercell_point_group().elements, dtype=np.int64)
+        expected = {np.mod((g.unit_edge_image + r[i] - r[j]) @ W.T, 2).tobytes() for r in shifts for W in ops}
+        with_bases = g.frames("P-1")
+        assert len(with_bases) == len(expected) > len(frames)
+        assert {np.mod(f.unit_edge_image, 2).tobytes() for f in with_bases} == expected
+        for frame in with_bases:
+            np.testing.assert_allclose(_bond_lengths(frame), g.unit_edge_length, atol=1e-9)
+
+
+def test_only_p1_or_basis_true_adds_the_lattice_bases(perov):
+    """A cubic lattice has 48 operations: ``frames("P-1")`` (and any group with ``basis=True``) adds the bases
+    they map to; the other groups (and no group) keep the gauges only."""
+    g = crystal_graph(perov[0])
+    assert g.supercell_point_group().order == 48
+    gauges_only = [(t, None) for t in range(g.num_frames)]
+    with_bases = g.frame_choices("P-1")
+    assert len(with_bases) > len(gauges_only)
+    for group in (None, "G", "S", "S_N"):
+        assert g.frame_choices(group) == gauges_only
+        assert [(t, None if W is None else W.tolist()) for t, W in g.frame_choices(group, basis=True)] == [
+            (t, None if W is None else W.tolist()) for t, W in with_bases]
+
+
+def test_the_tree_gauge_stores_every_tied_tree_relative_to_the_first(perov):
+    """The stored shifts are each tied tree's shifts minus the first one's, with the first all zeros, and frame t
+    puts every bond of its tree inside one cell (image 0)."""
+    from ecn.data.graph import tree_gauges
+
+    crystal = perov[0]
+    g = crystal_graph(crystal)
+    as_given = crystal_graph(crystal, gauge="as_given")
+    np.testing.assert_allclose(g.lattice, as_given.lattice)
+    i, j = as_given.unit_edge_index
+    shifts, count = tree_gauges(as_given.num_sites, i, j, as_given.unit_edge_image, as_given.unit_edge_length)
+    assert count == len(shifts) == len(g.gauge_shifts) > 1
+    np.testing.assert_array_equal(g.gauge_shifts, shifts - shifts[0])
+    assert not g.gauge_shifts[0].any()
+    np.testing.assert_array_equal(g.frac, as_given.frac + shifts[0])
+
+
+def test_s_n_colours_tell_an_atoms_bond_to_itself_in_the_same_cell(perov):
+    """S_N (every node permutation): colour 0 for a bond from an atom to its own image in the same supercell
+    cell, which in the explicit supercell is a self-loop; 1 for every other bond. Checked against the explicit
+    supercell's edges that leave cell 0, on 1x1x1 (every image is in the same cell) and 2x2x2."""
+    from ecn.data import Crystal
+
+    cscl = Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17])  # Cs and Cl bonded to their images
+    for supercell in ((1, 1, 1), (2, 2, 2), (1, 1, 2)):
+        g = crystal_graph(cscl, supercell=supercell)
+        colors, count = g.quotient_colors("S_N")
+        src, dst = g.edge_index[:, : g.num_unit_edges]
+        assert count == 2 and colors.tolist() == [0 if a == b else 1 for a, b in zip(src, dst)]
+        assert 0 < (colors == 0).sum() < len(colors) or supercell == (2, 2, 2)
+
+
+def test_shortest_vectors_of_the_cell_classes_by_brute_force(perov):
+    """The length of the shortest vector in each class c + M Z^3, against every lattice vector of a box around
+    the origin in a reduced basis (so that the box holds every short vector), also for the lattice written in a
+    far basis."""
+    from crystalgroups import Supercell
+
+    from ecn.data.graph import _shortest_in_classes
+
+    T = np.array([[1, 0, 0], [3, 1, 0], [-2, 4, 1]])  # a far basis of the same lattice
+    box = np.stack(np.meshgrid(*[np.arange(-5, 6)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    for reduced in (perov[0].lattice, np.diag([3.0, 4.0, 11.0])):
+        for basis in (np.eye(3, dtype=np.int64), T):
+            lattice = basis @ reduced
+            w = np.rint(box @ np.linalg.inv(basis)).astype(np.int64)  # the box's vectors in this basis
+            for matrix in (np.diag([2, 2, 2]), np.array([[1, 1, 0], [-1, 1, 0], [0, 0, 2]]), np.diag([1, 2, 3])):
+                sc = Supercell(matrix)
+                lengths = np.linalg.norm(box @ reduced, axis=1)
+                expected = []
+                for c in sc.cells:
+                    n = (w - c) @ np.linalg.inv(matrix).T  # w = c + M n
+                    member = np.all(np.abs(n - np.rint(n)) < 1e-9, axis=1)
+                    expected.append(lengths[member].min())
+                np.testing.assert_allclose(_shortest_in_classes(lattice, sc), expected, atol=1e-9)
+
+
+def test_a_supercell_that_is_not_three_sizes_or_a_square_matrix_is_refused(perov):
+    for bad in ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], [2, 2], [2, 0, 2], [[2, 0], [0, 2]]):
+        with pytest.raises(ValueError, match="three positive integer supercell sizes or a 3x3 integer matrix"):
+            crystal_graph(perov[0], supercell=bad)
+
+
+def test_an_unknown_gauge_or_cell_group_is_named(perov):
+    from ecn.data.graph import GraphError, expand_to_supercell
+
+    g = crystal_graph(perov[0])
+    with pytest.raises(GraphError) as info:
+        g.cell_pattern("S_N")
+    assert str(info.value) == "expected a cell group among ('P-1', 'G', 'S'), got 'S_N'"
+    for gauge in ("absolute", "zzz"):  # names either side of "as_given"
+        with pytest.raises(ValueError, match=f"expected gauge among \\('tree', 'as_given'\\), got '{gauge}'"):
+            expand_to_supercell(perov[0], _edges_of(g), (2, 2, 2), gauge=gauge)
+
+
+def _edges_of(g):
+    from types import SimpleNamespace
+
+    i, j = g.unit_edge_index
+    return SimpleNamespace(src=i, dst=j, image=g.unit_edge_image, distance=g.unit_edge_length)
+
+
+def test_the_reduced_basis_is_taken_only_for_n_by_n_by_n_supercells(perov):
+    """A crystal written in a far basis is rewritten in its reduced one for 2x2x2 (the same sublattice in every
+    basis) and left as written for 1x2x3 or a matrix (which depend on the basis), and for ``gauge="as_given"``."""
+    from ecn.data import Crystal
+    from ecn.data.graph import GraphSettings, reduced_basis
+
+    T = np.array([[1, 0, 0], [3, 1, 0], [-2, 4, 1]])
+    c = perov[0]
+    far = Crystal(T @ c.lattice, c.frac @ np.linalg.inv(T), c.numbers)
+    assert not np.allclose(reduced_basis(far, GraphSettings(supercell=(2, 2, 2))).lattice, far.lattice)
+    for settings in (GraphSettings(supercell=(1, 2, 3)), GraphSettings(supercell=(2, 2, 2), gauge="as_given"),
+                     GraphSettings(supercell=((1, 1, 0), (-1, 1, 0), (0, 0, 2)))):
+        assert reduced_basis(far, settings) is far
