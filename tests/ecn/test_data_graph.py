@@ -361,7 +361,6 @@ def test_shortest_vectors_of_the_cell_classes_by_brute_force(perov):
     the origin in a reduced basis (so that the box holds every short vector), also for the lattice written in a
     far basis."""
     from crystalgroups import Supercell
-
     from ecn.data.graph import _shortest_in_classes
 
     T = np.array([[1, 0, 0], [3, 1, 0], [-2, 4, 1]])  # a far basis of the same lattice
