@@ -86,7 +86,12 @@ def test_disconnected_graphs_can_be_kept_and_counted(rows):
         rows, target_names=["e"], limits=BuildLimits(require_connected=False), workers=1, progress=False
     )
     ids = [g.id for g in graphs]
-    assert "gas" in ids and "noble" not in ids and report.notes["disconnected graph"] >= 1
+    assert "gas" in ids and "noble" not in ids
+    disconnected = [g.id for g in graphs if not g.is_connected()]
+    assert report.notes == {"disconnected graph": len(disconnected)} and len(disconnected) >= 1
+    twice, report = build_graphs([r for r in rows if r["id"] == "gas"] * 3, target_names=["e"],
+                                 limits=BuildLimits(require_connected=False), workers=1, progress=False)
+    assert report.notes == {"disconnected graph": 3}
 
 
 def test_parallel_build_equals_serial(data_dir):
@@ -303,3 +308,86 @@ def test_orphans_go_after_one_hour_by_default(tmp_path):
         path.write_bytes(b"")
         os.utime(path, (time.time() - age, time.time() - age))
     assert cache.clean_orphans() == 1 and not older.exists() and younger.exists()
+
+
+def test_one_worker_builds_in_this_process_and_two_in_others(rows, monkeypatch):
+    """``workers=1`` (and 0) build in the calling process; ``workers=2`` in two worker processes: each row's
+    reason names the process that built it."""
+    import os
+
+    import ecn.data.build as build
+
+    def which_process(*_):
+        raise ValueError(f"built in {os.getpid()}")
+
+    monkeypatch.setattr(build, "graph_from_row", which_process)
+    for workers, here in ((0, True), (1, True), (2, False)):
+        _, report = build_graphs(rows[:40] * 4, workers=workers, progress=False, chunk=64)
+        pids = {reason.split()[-1] for _, reason in report.skipped}
+        assert (pids == {str(os.getpid())}) == here and (here or str(os.getpid()) not in pids)
+
+
+def test_a_cache_is_written_into_a_new_nested_folder_and_read_back_read_only(rows, tmp_path):
+    graphs, report = build_graphs(rows[:3], target_names=["e"], workers=1, progress=False)
+    cache = GraphCache(tmp_path / "a" / "b" / "c")
+    cache.save("nested", "3" * 64, graphs, report)
+    loaded, _ = cache.load("nested", "3" * 64)
+    assert [g.id for g in loaded] == [g.id for g in graphs]
+    for g in loaded:
+        for array in (g.frac, g.numbers, g.lattice, g.unit_edge_index, g.unit_edge_image, g.unit_edge_length):
+            assert not array.flags.writeable
+
+
+def test_settings_and_limits_at_their_edges():
+    """cutoff must be above 0 A; one neighbour is a valid limit; the limits are frozen (they are part of the
+    cache key)."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from ecn.data.build import check_settings
+
+    with pytest.raises(ValueError, match="expected cutoff > 0"):
+        GraphSettings(neighbors="radius", cutoff=0)
+    with pytest.raises(ValueError) as info:  # settings made some other way are checked again before a build
+        check_settings(SimpleNamespace(max_neighbors=None, cutoff=0))
+    assert str(info.value) == "expected cutoff > 0 A, got 0"
+    check_settings(GraphSettings(neighbors="radius", cutoff=0.1, max_neighbors=1))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        BuildLimits().max_sites = 10
+
+
+def test_the_summary_shortens_a_long_duplicate_list():
+    from ecn.data import BuildReport
+
+    for count, shortened in ((5, False), (6, True)):
+        report = BuildReport(rows=2 * count, built=2 * count, duplicates=[f"d{k}" for k in range(count)])
+        last = report.summary().splitlines()[-1]
+        assert last.endswith(", ...") == shortened and "d0, d1, d2, d3, d4" in last and "d5" not in last
+
+
+def test_dead_workers_are_named_by_signal_or_exit_status():
+    from types import SimpleNamespace
+
+    from ecn.data.build import _dead_workers
+
+    workers = [SimpleNamespace(exitcode=code, join=lambda timeout: None) for code in (-9, 0, None, 3, -999)]
+    assert _dead_workers(workers) == "killed by SIGKILL; exit status 3; exit status -999"
+    assert _dead_workers([SimpleNamespace(exitcode=0, join=lambda timeout: None)]) == "killed"
+
+
+def test_orphans_go_once_older_than_one_hour_to_the_quarter_second(tmp_path, monkeypatch):
+    """The default age limit is one hour: an orphan 3600.25 s old goes, one 3599.75 s old stays (the clock is
+    fixed here, so nothing depends on how long the test takes)."""
+    import os
+    from types import SimpleNamespace
+
+    import ecn.data.build as build
+
+    orphan = tmp_path / "d-1.npz1.tmp"
+    orphan.write_bytes(b"")
+    written = os.stat(orphan).st_mtime
+    cache = GraphCache(tmp_path)
+    monkeypatch.setattr(build, "time", SimpleNamespace(time=lambda: written + 3599.75))
+    assert cache.clean_orphans() == 0 and orphan.exists()
+    monkeypatch.setattr(build, "time", SimpleNamespace(time=lambda: written + 3600.25))
+    assert cache.clean_orphans() == 1 and not orphan.exists()
