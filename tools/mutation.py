@@ -77,7 +77,8 @@ SELECTION = {
     "crystalgroups/lattice.py": "crystalgroups/lattice.py tests/crystalgroups/test_reduction.py "
                                 "tests/crystalgroups/test_lattice.py",
     "ecn/nn/layers.py": "ecn/nn/layers.py tests/ecn/test_layers.py",
-    "ecn/train.py": "tests/ecn/test_behaviour.py",
+    "ecn/train.py": "ecn/train.py tests/ecn/test_behaviour.py tests/ecn/test_train.py tests/ecn/test_run_safety.py "
+                    "tests/ecn/test_predict.py",
     "ecn/metrics.py": "ecn/metrics.py tests/ecn/test_behaviour.py -k 'metrics or roc or score'",
     "ecn/data/build.py": "ecn/data/build.py tests/ecn/test_behaviour.py tests/ecn/test_data_build.py "
                          "tests/ecn/test_site_targets.py tests/ecn/test_run_safety.py",
