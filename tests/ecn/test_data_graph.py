@@ -418,3 +418,51 @@ def test_the_reduced_basis_is_taken_only_for_n_by_n_by_n_supercells(perov):
     for settings in (GraphSettings(supercell=(1, 2, 3)), GraphSettings(supercell=(2, 2, 2), gauge="as_given"),
                      GraphSettings(supercell=((1, 1, 0), (-1, 1, 0), (0, 0, 2)))):
         assert reduced_basis(far, settings) is far
+
+
+@pytest.mark.parametrize("supercell", [(2, 2, 2), (3, 3, 3)])
+def test_frames_are_the_distinct_image_cells_of_hand_made_gauges(supercell):
+    """A hand-made graph on a cubic lattice with gauge shifts of every size (so that two gauges can give the same
+    image cells mod the supercell, and a wrong formula a different grouping): the frames kept are exactly one
+    per distinct assignment of image cells, computed here directly, in the order first met; with P-1, one per
+    distinct assignment over every gauge and every operation W of the lattice (images n -> W n)."""
+    from ecn.data import CrystalGraph
+
+    rng = np.random.default_rng(7)
+    src, dst = np.array([0, 1, 1, 2, 0, 2]), np.array([1, 0, 2, 1, 2, 0])
+    image = rng.integers(-2, 3, size=(6, 3))
+    shifts = rng.integers(-3, 4, size=(12, 3, 3))
+    shifts[0] = 0
+    shifts[5] = shifts[4] + np.array(supercell) * rng.integers(-1, 2, size=(3, 3))  # same cells as gauge 4
+    g = CrystalGraph(np.eye(3) * 3.0, np.zeros((3, 3)), np.array([6, 6, 6]), np.stack([src, dst]), image,
+                     np.ones(6), supercell, "hand-made", {}, gauge_shifts=shifts.astype(np.int16))
+    sizes = np.array(supercell)
+    first = {}
+    for t, r in enumerate(shifts):
+        first.setdefault(np.mod(image + r[src] - r[dst], sizes).tobytes(), t)
+    assert g.num_frames == len(first) < len(shifts)
+    assert [np.mod(f.unit_edge_image, sizes).tobytes() for f in g.frames()] == list(first)
+    ops = np.asarray(g.supercell_point_group().elements, dtype=np.int64)
+    assert len(ops) == 48
+    seen = []
+    for t in first.values():
+        for W in ops:
+            code = np.mod((image + shifts[t][src] - shifts[t][dst]) @ W.T, sizes).tobytes()
+            if code not in seen:
+                seen.append(code)
+    assert [np.mod(f.unit_edge_image, sizes).tobytes() for f in g.frames("P-1")] == seen
+
+
+def test_a_gauge_that_puts_every_bond_in_one_cell_is_one_frame_in_every_basis():
+    """Two atoms bonded across a cell wall: the second gauge moves atom 1 so that both bonds stay in one cell
+    (images 0), which every W leaves as it is: one frame; the first gauge's images (+-1, 0, 0) go to the six
+    directions +-x, +-y, +-z: six frames on 3x3x3, three on 2x2x2 (where -x and +x are the same cell)."""
+    from ecn.data import CrystalGraph
+
+    for supercell, count in (((2, 2, 2), 1 + 3), ((3, 3, 3), 1 + 6)):
+        g = CrystalGraph(np.eye(3) * 3.0, np.array([[0.0, 0, 0], [0.5, 0, 0]]), np.array([6, 6]),
+                         np.array([[0, 1], [1, 0]]), np.array([[1, 0, 0], [-1, 0, 0]]), np.full(2, 4.5), supercell,
+                         "two atoms", {}, gauge_shifts=np.array([[[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [1, 0, 0]]],
+                                                                dtype=np.int16))
+        assert g.num_frames == 2 and not g.frames()[1].unit_edge_image.any()
+        assert len(g.frames("P-1")) == count
