@@ -311,8 +311,8 @@ def test_orphans_go_after_one_hour_by_default(tmp_path):
 
 
 def test_one_worker_builds_in_this_process_and_two_in_others(rows, monkeypatch):
-    """``workers=1`` (and 0) build in the calling process; ``workers=2`` in two worker processes: each row's
-    reason names the process that built it."""
+    """``workers=1`` (and 0) build in the calling process; ``workers=2`` (and ``None``, every core, on a machine
+    with more than one) in worker processes: each row's reason names the process that built it."""
     import os
 
     import ecn.data.build as build
@@ -321,7 +321,8 @@ def test_one_worker_builds_in_this_process_and_two_in_others(rows, monkeypatch):
         raise ValueError(f"built in {os.getpid()}")
 
     monkeypatch.setattr(build, "graph_from_row", which_process)
-    for workers, here in ((0, True), (1, True), (2, False)):
+    cases = ((0, True), (1, True), (2, False)) + (((None, False),) if (os.cpu_count() or 1) > 1 else ())
+    for workers, here in cases:  # None: every core
         _, report = build_graphs(rows[:40] * 4, workers=workers, progress=False, chunk=64)
         pids = {reason.split()[-1] for _, reason in report.skipped}
         assert (pids == {str(os.getpid())}) == here and (here or str(os.getpid()) not in pids)
@@ -330,7 +331,9 @@ def test_one_worker_builds_in_this_process_and_two_in_others(rows, monkeypatch):
 def test_a_cache_is_written_into_a_new_nested_folder_and_read_back_read_only(rows, tmp_path):
     graphs, report = build_graphs(rows[:3], target_names=["e"], workers=1, progress=False)
     cache = GraphCache(tmp_path / "a" / "b" / "c")
-    cache.save("nested", "3" * 64, graphs, report)
+    path = cache.save("nested", "3" * 64, graphs, report)
+    assert path.name == "nested-" + "3" * 20 + ".npz"  # <name>-<first 20 hex digits of the key>.npz
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by others, like any file the user writes
     loaded, _ = cache.load("nested", "3" * 64)
     assert [g.id for g in loaded] == [g.id for g in graphs]
     for g in loaded:
@@ -373,6 +376,20 @@ def test_dead_workers_are_named_by_signal_or_exit_status():
     workers = [SimpleNamespace(exitcode=code, join=lambda timeout: None) for code in (-9, 0, None, 3, -999)]
     assert _dead_workers(workers) == "killed by SIGKILL; exit status 3; exit status -999"
     assert _dead_workers([SimpleNamespace(exitcode=0, join=lambda timeout: None)]) == "killed"
+
+    class Dying:  # not yet reaped: its exit code is known once joined
+        exitcode = None
+
+        def join(self, timeout):
+            self.exitcode = -15
+
+    class Reaped:
+        exitcode = -9
+
+        def join(self, timeout):
+            raise AssertionError("a reaped worker is not waited for")
+
+    assert _dead_workers([Dying(), Reaped()]) == "killed by SIGTERM; killed by SIGKILL"
 
 
 def test_orphans_go_once_older_than_one_hour_to_the_quarter_second(tmp_path, monkeypatch):
