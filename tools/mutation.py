@@ -82,8 +82,8 @@ SELECTION = {
     "ecn/metrics.py": "ecn/metrics.py tests/ecn/test_behaviour.py -k 'metrics or roc or score'",
     "ecn/data/build.py": "ecn/data/build.py tests/ecn/test_behaviour.py tests/ecn/test_data_build.py "
                          "tests/ecn/test_site_targets.py tests/ecn/test_run_safety.py",
-    "ecn/data/graph.py": "ecn/data/graph.py tests/ecn/test_data_graph.py tests/ecn/test_quotient.py "
-                         "tests/ecn/test_frames.py tests/ecn/test_data_batch.py",
+    "ecn/data/graph.py": "ecn/data/graph.py tests/ecn/test_data_graph.py tests/ecn/test_tree_gauges.py "
+                         "tests/ecn/test_quotient.py tests/ecn/test_frames.py tests/ecn/test_data_batch.py",
 }
 
 #: (name, file, exact text, replacement, test selection): the bugs of issue 15 that survived the old suite.

@@ -466,3 +466,21 @@ def test_a_gauge_that_puts_every_bond_in_one_cell_is_one_frame_in_every_basis():
                                                                 dtype=np.int16))
         assert g.num_frames == 2 and not g.frames()[1].unit_edge_image.any()
         assert len(g.frames("P-1")) == count
+
+
+def test_graph_settings_defaults_and_edges():
+    """The defaults are the paper's (2x2x2 supercell, the Isayev rule within 6 A) and CGCNN's cutoff of 8 A for
+    the radius rule; any cutoff above 0 A is valid; a supercell matrix may come as 9 integers in rows."""
+    from ecn.data.graph import GraphSettings
+
+    assert GraphSettings() == GraphSettings(supercell=(2, 2, 2), neighbors="isayev", tol=0.5, cutoff=6.0,
+                                            max_neighbors=12, primitive=False, gauge="tree", neighbor_tol=1e-4)
+    assert GraphSettings(neighbors="radius").cutoff == 8.0
+    assert GraphSettings(neighbors="radius", cutoff=0.5).cutoff == 0.5
+    for bad in ({"cutoff": 0}, {"cutoff": -1.0}, {"tol": -0.1}):
+        with pytest.raises(ValueError, match="expected cutoff > 0 and tol >= 0"):
+            GraphSettings(**bad)
+    flat = GraphSettings(supercell=[1, 1, 0, -1, 1, 0, 0, 0, 2])
+    assert flat.supercell == GraphSettings(supercell=[[1, 1, 0], [-1, 1, 0], [0, 0, 2]]).supercell
+    assert flat.supercell == ((1, 1, 0), (-1, 1, 0), (0, 0, 2))
+    assert GraphSettings(supercell=[2, 0, 0, 0, 3, 0, 0, 0, 1]).supercell == (2, 3, 1)  # diagonal: sizes
