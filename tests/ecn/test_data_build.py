@@ -408,3 +408,46 @@ def test_orphans_go_once_older_than_one_hour_to_the_quarter_second(tmp_path, mon
     assert cache.clean_orphans() == 0 and orphan.exists()
     monkeypatch.setattr(build, "time", SimpleNamespace(time=lambda: written + 3600.25))
     assert cache.clean_orphans() == 1 and not orphan.exists()
+
+
+def test_an_internal_error_on_one_row_is_a_skip_that_names_it(rows, monkeypatch):
+    import ecn.data.build as build
+
+    real = build.graph_from_row
+
+    def flaky(row, *args):
+        if row["id"] == rows[1]["id"]:
+            raise RuntimeError("a library failed")
+        return real(row, *args)
+
+    monkeypatch.setattr(build, "graph_from_row", flaky)
+    graphs, report = build_graphs(rows[:3], target_names=["e"], limits=BuildLimits(require_connected=False),
+                                  workers=1, progress=False)
+    assert [g.id for g in graphs] == [rows[0]["id"], rows[2]["id"]]
+    assert report.skipped == [(rows[1]["id"], "error: RuntimeError: a library failed")]
+
+
+def test_a_build_shows_its_progress_unless_told_not_to(rows, capsys):
+    build_graphs(rows[:2], target_names=["e"], workers=1)
+    assert "building graphs" in capsys.readouterr().err
+    build_graphs(rows[:2], target_names=["e"], workers=1, progress=False)
+    assert "building graphs" not in capsys.readouterr().err
+
+
+def test_a_cache_file_holding_pickled_objects_is_not_loaded(rows, tmp_path, caplog):
+    """The cache is plain arrays: a cache file whose report was replaced by a pickled object (which could run
+    code when loaded) is treated as unreadable and rebuilt, never unpickled."""
+    import logging
+
+    graphs, report = build_graphs(rows[:3], target_names=["e"], workers=1, progress=False)
+    cache = GraphCache(tmp_path)
+    key = "4" * 64
+    path = cache.save("evil", key, graphs, report)
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["report"] = np.array([report.to_json()], dtype=object)
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+    caplog.set_level(logging.WARNING, logger="ecn.data")
+    assert cache.load("evil", key) is None
+    assert "unreadable" in caplog.text and "pickle" in caplog.text.lower()

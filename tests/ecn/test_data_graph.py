@@ -484,3 +484,16 @@ def test_graph_settings_defaults_and_edges():
     assert flat.supercell == GraphSettings(supercell=[[1, 1, 0], [-1, 1, 0], [0, 0, 2]]).supercell
     assert flat.supercell == ((1, 1, 0), (-1, 1, 0), (0, 0, 2))
     assert GraphSettings(supercell=[2, 0, 0, 0, 3, 0, 0, 0, 1]).supercell == (2, 3, 1)  # diagonal: sizes
+
+
+def test_a_triclinic_lattice_has_no_other_basis_frames():
+    """A lattice whose only operations are the identity and the inversion (which P-1 contains): P-1 adds no
+    basis frames."""
+    from ecn.data import CrystalGraph
+
+    lattice = np.array([[3.0, 0, 0], [0.4, 3.3, 0], [0.3, 0.5, 3.7]])
+    g = CrystalGraph(lattice, np.array([[0.0, 0, 0], [0.5, 0.1, 0.2]]), np.array([6, 8]),
+                     np.array([[0, 1], [1, 0]]), np.array([[1, 0, 0], [-1, 0, 0]]), np.full(2, 1.0), (2, 2, 2), "t", {},
+                     gauge_shifts=np.array([[[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [1, 0, 0]]], dtype=np.int16))
+    assert g.supercell_point_group().order == 2
+    assert g.frame_choices("P-1") == [(0, None), (1, None)] == g.frame_choices()
