@@ -108,17 +108,24 @@ def test_each_mutant_runs_the_tests_that_execute_it(tmp_path):
     (copy / "pkg" / "__init__.py").write_text("")
     module = "pkg/m.py"
     source = ("from __future__ import annotations\nLIMIT = 3\n\n\ndef small(x: int) -> bool:\n"
-              "    return x < LIMIT\n\n\ndef double(x):\n    y = [x,\n         x]\n    return sum(y)\n")
+              "    return x < LIMIT\n\n\ndef double(x):\n    y = [x,\n         x]\n    return sum(y)\n\n\n"
+              "def triple(x):\n    return 3 * x\n")
     (copy / module).write_text(source)
     (copy / "test_m.py").write_text("from pkg.m import double, small\n\n\ndef test_small():\n    assert small(2)\n"
                                     "    assert not small(3)\n\n\ndef test_double():\n    assert double(2) == 4\n\n\n"
-                                    "def test_other():\n    assert True\n")
+                                    "def test_other():\n    assert True\n\n\n"
+                                    "def test_cli():  # triple runs only in a process the test starts\n"
+                                    "    import subprocess, sys\n"
+                                    "    subprocess.run([sys.executable, '-c', 'from pkg.m import triple; triple(1)'],"
+                                    " check=True)\n")
     lines, seconds = mutation._coverage_map(work, copy, module, "test_m.py")
-    assert sorted(seconds) == ["test_m.py::test_double", "test_m.py::test_other", "test_m.py::test_small"]
+    assert sorted(seconds) == ["test_m.py::test_cli", "test_m.py::test_double", "test_m.py::test_other",
+                               "test_m.py::test_small"]
     assert all(isinstance(t, float) and t >= 0 for t in seconds.values())
-    assert lines["2"] == [""] and lines["5"] == [""]  # import time: the constant and the def line
+    assert "" in lines["2"] and "" in lines["5"]  # import time: the constant and the def line
     assert lines["6"] == ["test_m.py::test_small"]
     assert lines["10"] == lines["12"] == ["test_m.py::test_double"] and "11" not in lines  # one statement, two lines
+    assert lines["16"] == ["test_m.py::test_cli"]  # measured in the process test_cli started
     (work / "select.json").write_text(mutation.json.dumps(
         {"module": module, "selection": "test_m.py", "pristine": source, "lines": lines}))
 
@@ -132,9 +139,9 @@ def test_each_mutant_runs_the_tests_that_execute_it(tmp_path):
 
     assert run(source.replace("x < LIMIT", "x <= LIMIT")) == (1, ["1 failed"])  # killed by test_small alone
     # not killed by the test that executes it: confirmed by the whole selection
-    assert run(source.replace("x < LIMIT", "x < LIMIT  # same")) == (0, ["1 passed", "3 passed"])
+    assert run(source.replace("x < LIMIT", "x < LIMIT  # same")) == (0, ["1 passed", "4 passed"])
     assert run(source.replace("         x]", "         -x]")) == (1, ["1 failed"])  # second line of a statement
-    assert run(source.replace("LIMIT = 3", "LIMIT = 3  # same")) == (0, ["3 passed"])  # import time: every test
+    assert run(source.replace("LIMIT = 3", "LIMIT = 3  # same")) == (0, ["4 passed"])  # import time: every test
 
     # the same verdicts and output through the session's test server (one import, a fork per mutant)
     server, address = mutation._start_server(work, copy, module, 60.0)
@@ -151,9 +158,9 @@ def test_each_mutant_runs_the_tests_that_execute_it(tmp_path):
                 del mutation.os.environ["MUTATION_SERVER"]
 
         assert run(source.replace("x < LIMIT", "x <= LIMIT")) == (1, ["1 failed"])
-        assert run(source.replace("x < LIMIT", "x < LIMIT  # same")) == (0, ["1 passed", "3 passed"])
+        assert run(source.replace("x < LIMIT", "x < LIMIT  # same")) == (0, ["1 passed", "4 passed"])
         assert run(source.replace("LIMIT = 3", "LIMIT = 4")) == (1, ["1 failed"])  # the fork reads the mutant
-        assert run(source) == (0, ["3 passed"]) and len(calls) == 4
+        assert run(source) == (0, ["4 passed"]) and len(calls) == 4
     finally:
         server.terminate()
         server.wait()
@@ -164,7 +171,7 @@ def test_each_mutant_runs_the_tests_that_execute_it(tmp_path):
         {"module": module, "selection": "test_m.py", "pristine": source, "lines": lines, "covering_only": True}))
     assert run(source.replace("x < LIMIT", "x <= LIMIT")) == (1, ["1 failed"])
     assert run(source.replace("x < LIMIT", "x < LIMIT  # same")) == (0, ["1 passed"])
-    assert run(source.replace("LIMIT = 3", "LIMIT = 3  # same")) == (0, ["3 passed"])
+    assert run(source.replace("LIMIT = 3", "LIMIT = 3  # same")) == (0, ["4 passed"])
 
 
 def test_an_unfinished_session_is_saved_and_restored_from_its_commit(tmp_path):

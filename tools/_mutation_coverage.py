@@ -4,7 +4,9 @@ Loaded with ``-p _mutation_coverage`` (``tools/`` on ``PYTHONPATH``) by ``tools/
 session, on the unmutated copy of the tree. coverage.py records the module's lines with the running test's node
 id as its context (switched at each test's setup, so fixtures count for the test that first needs them); the
 module is imported before the first test, so what runs at import time has the empty context, which every test
-depends on. Writes ``{"lines": {line: [node ids]}, "seconds": {node id: seconds}}`` as JSON to
+depends on. Python processes that a test starts are measured as well (coverage.py's start-up hook, with the
+test's node id as their context), so a statement that only runs in them (a CLI run, a distributed worker) is
+known by the tests that start them. Writes ``{"lines": {line: [node ids]}, "seconds": {node id: seconds}}`` as JSON to
 ``$MUTATION_COVERAGE_OUT`` (each test's setup, call and teardown time, so that a mutant's covering tests can run
 fastest first).
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import coverage
@@ -27,11 +31,29 @@ def pytest_configure(config):
     cov = coverage.Coverage(data_file=None, include=[path], config_file=False)
     cov.start()
     importlib.import_module(module.removesuffix(".py").replace("/", "."))
-    _state.update(cov=cov, path=path)
+    # Python processes that a test starts (the CLI, torchrun's workers) are measured too, through coverage.py's
+    # start-up hook, with the running test's node id (an environment variable they inherit) as their context
+    folder = tempfile.mkdtemp(prefix="mutation-coverage-")
+    rc = Path(folder) / "subprocess.rc"
+    rc.write_text(f"[run]\nparallel = True\ndata_file = {folder}/.coverage\ninclude = {path}\n"
+                  "context = ${MUTATION_CONTEXT}\n")
+    os.environ["COVERAGE_PROCESS_START"] = str(rc)
+    _state.update(cov=cov, path=path, folder=folder, rc=rc)
 
 
 def pytest_runtest_setup(item):
     _state["cov"].switch_context(item.nodeid)
+    os.environ["MUTATION_CONTEXT"] = item.nodeid
+
+
+def _subprocess_lines() -> dict:
+    """``{line: {node ids}}`` measured in the processes the tests started (none if they started none)."""
+    files = [p for p in Path(_state["folder"]).glob(".coverage.*")]
+    if not files:
+        return {}
+    sub = coverage.Coverage(data_file=f"{_state['folder']}/.coverage", config_file=str(_state["rc"]))
+    sub.combine([_state["folder"]], keep=False)
+    return {line: set(ids) for line, ids in sub.get_data().contexts_by_lineno(_state["path"]).items()}
 
 
 def pytest_runtest_logreport(report):
@@ -42,7 +64,11 @@ def pytest_runtest_logreport(report):
 def pytest_unconfigure(config):
     cov = _state["cov"]
     cov.stop()
-    lines = cov.get_data().contexts_by_lineno(_state["path"])
+    os.environ.pop("COVERAGE_PROCESS_START", None)
+    lines = {line: set(ids) for line, ids in cov.get_data().contexts_by_lineno(_state["path"]).items()}
+    for line, ids in _subprocess_lines().items():
+        lines.setdefault(line, set()).update(ids)
+    shutil.rmtree(_state["folder"], ignore_errors=True)
     Path(os.environ["MUTATION_COVERAGE_OUT"]).write_text(
         json.dumps({"lines": {str(line): sorted(set(ids)) for line, ids in sorted(lines.items())},
                     "seconds": {k: round(v, 3) for k, v in sorted(_state.get("seconds", {}).items())}}, indent=0))
