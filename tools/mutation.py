@@ -387,9 +387,17 @@ def serve(args) -> int:
     server.listen(8)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forks are reaped by the kernel; they report over the socket
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    parent = os.getppid()
+    server.settimeout(10.0)
     print("ready", flush=True)
     while True:
-        conn, _ = server.accept()
+        try:
+            conn, _ = server.accept()
+        except TimeoutError:
+            if os.getppid() != parent:  # the run that started it is gone: so is its use
+                return 0
+            continue
+        conn.settimeout(None)
         header, fds, _, _ = socket.recv_fds(conn, 16, 3)
         body = _recv_exactly(conn, int.from_bytes(header[:8], "little"))
         if os.fork() == 0:
@@ -647,6 +655,7 @@ def _start_from_survivors(previous: Path, module: str, db: Path) -> int:
 
 
 def run(args) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped with kill: still stop the test server
     bin_dir = _tool(Path(args.tool_venv).expanduser())
     root = Path(args.work_dir).expanduser()
     modules = args.modules or list(SELECTION)
