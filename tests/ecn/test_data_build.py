@@ -336,8 +336,11 @@ def test_a_cache_is_written_into_a_new_nested_folder_and_read_back_read_only(row
     assert path.stat().st_mode & 0o777 == 0o644  # readable by others, like any file the user writes
     loaded, _ = cache.load("nested", "3" * 64)
     assert [g.id for g in loaded] == [g.id for g in graphs]
+    assert any(g.gauge_shifts is not None for g in loaded)
     for g in loaded:
-        for array in (g.frac, g.numbers, g.lattice, g.unit_edge_index, g.unit_edge_image, g.unit_edge_length):
+        gauges = () if g.gauge_shifts is None else (g.gauge_shifts,)
+        for array in (g.frac, g.numbers, g.lattice, g.unit_edge_index, g.unit_edge_image, g.unit_edge_length,
+                      *gauges):
             assert not array.flags.writeable
 
 
@@ -390,6 +393,7 @@ def test_dead_workers_are_named_by_signal_or_exit_status():
             raise AssertionError("a reaped worker is not waited for")
 
     assert _dead_workers([Dying(), Reaped()]) == "killed by SIGTERM; killed by SIGKILL"
+    assert _dead_workers([SimpleNamespace(exitcode=-1, join=lambda timeout: None)]) == "killed by SIGHUP"
 
 
 def test_orphans_go_once_older_than_one_hour_to_the_quarter_second(tmp_path, monkeypatch):
@@ -451,3 +455,33 @@ def test_a_cache_file_holding_pickled_objects_is_not_loaded(rows, tmp_path, capl
     caplog.set_level(logging.WARNING, logger="ecn.data")
     assert cache.load("evil", key) is None
     assert "unreadable" in caplog.text and "pickle" in caplog.text.lower()
+
+
+def test_rows_refused_for_their_per_site_values_or_elements_name_them():
+    from ecn.data.build import graph_from_row
+
+    row = {"id": "p", "cif": cif(4.0, ("Na", 0, 0, 0), ("Cl", 0.5, 0.5, 0.5)), "b": "[1, 2]", "a": "[3, 4]"}
+    with pytest.raises(ValueError) as info:
+        graph_from_row(row, GraphSettings(primitive=True), ["b", "a"])
+    assert str(info.value).startswith("per-site target a needs the cell as written, got primitive=true")
+    with pytest.raises(ValueError, match=re.escape("per-site target a has 3 values, expected one per site (2)")):
+        graph_from_row(dict(row, a="[3, 4, 5]"), GraphSettings(), ["a"])
+    with pytest.raises(ValueError, match=re.escape("unknown element: no covalent radius for Z = [105]")):
+        graph_from_row({"id": "db", "cif": cif(4.0, ("Db", 0, 0, 0))}, GraphSettings())
+
+
+def test_max_neighbors_must_be_a_whole_number_of_neighbours():
+    from ecn.data.build import check_settings
+
+    for bad in (True, 2.5, 0):
+        with pytest.raises(ValueError, match="max_neighbors as an integer >= 1 or None"):
+            check_settings(GraphSettings(neighbors="radius", max_neighbors=bad))
+
+
+def test_a_connected_build_notes_nothing_and_a_vanished_orphan_is_passed_over(rows, tmp_path):
+    good = [r for r in rows if r["id"] not in {"garbage", "overlap", "big", "einsteinium", "gas", "noble", "nan",
+                                              "missing"}]
+    graphs, report = build_graphs(good, target_names=["e"], workers=1, progress=False)
+    assert graphs and report.notes == {}  # disconnected rows are skipped, not noted, when they must connect
+    (tmp_path / "d-1.npz1.tmp").symlink_to(tmp_path / "gone")  # a name whose file is gone when looked at
+    assert GraphCache(tmp_path).clean_orphans(older_than=-1.0) == 0

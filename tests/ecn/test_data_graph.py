@@ -360,12 +360,16 @@ def test_shortest_vectors_of_the_cell_classes_by_brute_force(perov):
     """The length of the shortest vector in each class c + M Z^3, against every lattice vector of a box around
     the origin in a reduced basis (so that the box holds every short vector), also for the lattice written in a
     far basis."""
-    from crystalgroups import Supercell
+    from crystalgroups import Lattice, Supercell
     from ecn.data.graph import _shortest_in_classes
 
     T = np.array([[1, 0, 0], [3, 1, 0], [-2, 4, 1]])  # a far basis of the same lattice
     box = np.stack(np.meshgrid(*[np.arange(-5, 6)] * 3, indexing="ij"), -1).reshape(-1, 3)
-    for reduced in (perov[0].lattice, np.diag([3.0, 4.0, 11.0])):
+    rng = np.random.default_rng(3)
+    oblique = [np.array([[1.0, 0, 0], [0.5, 0.9, 0], [0.3, 0.4, 1.1]]) * 3]
+    for _ in range(6):  # random reduced cells (Niggli-reduced, so the box around the origin holds the short vectors)
+        oblique.append(Lattice(rng.normal(size=(3, 3)) + np.eye(3) * 1.5).reduced()[0].basis * 3)
+    for reduced in (perov[0].lattice, np.diag([3.0, 4.0, 11.0]), *oblique):
         for basis in (np.eye(3, dtype=np.int64), T):
             lattice = basis @ reduced
             w = np.rint(box @ np.linalg.inv(basis)).astype(np.int64)  # the box's vectors in this basis
@@ -381,7 +385,7 @@ def test_shortest_vectors_of_the_cell_classes_by_brute_force(perov):
 
 
 def test_a_supercell_that_is_not_three_sizes_or_a_square_matrix_is_refused(perov):
-    for bad in ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], [2, 2], [2, 0, 2], [[2, 0], [0, 2]]):
+    for bad in ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], [2, 2], [2, 0, 2], [[2, 0], [0, 2]], 2):
         with pytest.raises(ValueError, match="three positive integer supercell sizes or a 3x3 integer matrix"):
             crystal_graph(perov[0], supercell=bad)
 
@@ -497,3 +501,16 @@ def test_a_triclinic_lattice_has_no_other_basis_frames():
                      gauge_shifts=np.array([[[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [1, 0, 0]]], dtype=np.int16))
     assert g.supercell_point_group().order == 2
     assert g.frame_choices("P-1") == [(0, None), (1, None)] == g.frame_choices()
+
+
+def test_a_graph_of_separate_molecules_is_not_connected():
+    """N2 molecules far apart: each N is bonded to its partner only, so the supercell graph falls apart."""
+    from ecn.data import Crystal
+    from ecn.data.graph import GraphError
+
+    gas = Crystal(np.eye(3) * 5.0, [[0, 0, 0], [0.22, 0, 0]], [7, 7])
+    g = crystal_graph(gas)
+    assert not g.is_connected()
+    with pytest.raises(GraphError, match="expected a connected graph"):
+        crystal_graph(gas, require_connected=True)
+    assert crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17])).is_connected()
