@@ -466,8 +466,9 @@ def test_rows_refused_for_their_per_site_values_or_elements_name_them():
     assert str(info.value).startswith("per-site target a needs the cell as written, got primitive=true")
     with pytest.raises(ValueError, match=re.escape("per-site target a has 3 values, expected one per site (2)")):
         graph_from_row(dict(row, a="[3, 4, 5]"), GraphSettings(), ["a"])
-    with pytest.raises(ValueError, match=re.escape("unknown element: no covalent radius for Z = [105]")):
-        graph_from_row({"id": "db", "cif": cif(4.0, ("Db", 0, 0, 0))}, GraphSettings())
+    for symbol, z in (("Rf", 104), ("Db", 105)):  # the first two past the table of radii
+        with pytest.raises(ValueError, match=re.escape(f"unknown element: no covalent radius for Z = [{z}]")):
+            graph_from_row({"id": symbol, "cif": cif(4.0, (symbol, 0, 0, 0))}, GraphSettings())
 
 
 def test_max_neighbors_must_be_a_whole_number_of_neighbours():

@@ -514,3 +514,41 @@ def test_a_graph_of_separate_molecules_is_not_connected():
     with pytest.raises(GraphError, match="expected a connected graph"):
         crystal_graph(gas, require_connected=True)
     assert crystal_graph(Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17])).is_connected()
+
+
+def test_geometric_colours_rank_the_cell_classes_by_their_shortest_vector(perov):
+    """ECN-G on a cubic 2x2x2 supercell: the cells other than 0 fall into faces (length a), edges (a sqrt 2) and
+    the body diagonal (a sqrt 3); the geometric rank numbers them in that order, whatever the orbit sizes
+    (3, 3 and 1)."""
+    from ecn.data.graph import _shortest_in_classes
+
+    g = crystal_graph(perov[0])
+    row = g.cell_pattern("G").edge_colors[0]
+    rank = g.geometric_rank()[row]
+    lengths = _shortest_in_classes(g.lattice, g.sublattice)
+    a = np.linalg.norm(g.lattice[0])
+    by_length = {round(float(v / a) ** 2): int(r) for v, r in zip(lengths, rank)}
+    assert by_length == {0: 0, 1: 1, 2: 2, 3: 3} and len(set(rank.tolist())) == 4
+
+
+def test_a_non_diagonal_supercell_in_normal_form_stays_a_matrix():
+    from crystalgroups import Supercell
+    from ecn.data.graph import GraphSettings
+
+    hnf = Supercell(np.array([[1, 1, 0], [-1, 1, 0], [0, 0, 2]])).hnf
+    assert not np.array_equal(hnf, np.diag(np.diag(hnf)))
+    assert GraphSettings(supercell=hnf.tolist()).supercell == tuple(tuple(int(v) for v in r) for r in hnf)
+
+
+def test_geometric_colours_follow_length_not_the_order_of_cells():
+    """A tetragonal cell 3 x 5 x 5 A: the shortest class is (1, 0, 0) at 3 A although (0, 0, 1) comes first in
+    the cells' order; the rank numbers the classes by length: 0, 3, 5, sqrt 34, sqrt 50, sqrt 59 A."""
+    from ecn.data import CrystalGraph
+    from ecn.data.graph import _shortest_in_classes
+
+    g = CrystalGraph(np.diag([3.0, 5.0, 5.0]), np.zeros((1, 3)), np.array([6]), np.array([[0], [0]]),
+                     np.array([[1, 0, 0]]), np.array([3.0]), (2, 2, 2), "tetragonal", {})
+    assert g.supercell_point_group().order == 16
+    rank = g.geometric_rank()[g.cell_pattern("G").edge_colors[0]]
+    squared = np.rint(_shortest_in_classes(g.lattice, g.sublattice) ** 2).astype(int)
+    assert {int(s): int(r) for s, r in zip(squared, rank)} == {0: 0, 9: 1, 25: 2, 34: 3, 50: 4, 59: 5}
