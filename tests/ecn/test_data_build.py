@@ -354,9 +354,10 @@ def test_settings_and_limits_at_their_edges():
 
     with pytest.raises(ValueError, match="expected cutoff > 0"):
         GraphSettings(neighbors="radius", cutoff=0)
-    with pytest.raises(ValueError) as info:  # settings made some other way are checked again before a build
-        check_settings(SimpleNamespace(max_neighbors=None, cutoff=0))
-    assert str(info.value) == "expected cutoff > 0 A, got 0"
+    for cutoff in (0, -1.0):  # settings made some other way are checked again before a build
+        with pytest.raises(ValueError) as info:
+            check_settings(SimpleNamespace(max_neighbors=None, cutoff=cutoff))
+        assert str(info.value) == f"expected cutoff > 0 A, got {cutoff}"
     check_settings(GraphSettings(neighbors="radius", cutoff=0.1, max_neighbors=1))
     with pytest.raises(dataclasses.FrozenInstanceError):
         BuildLimits().max_sites = 10
@@ -433,7 +434,8 @@ def test_an_internal_error_on_one_row_is_a_skip_that_names_it(rows, monkeypatch)
 
 def test_a_build_shows_its_progress_unless_told_not_to(rows, capsys):
     build_graphs(rows[:2], target_names=["e"], workers=1)
-    assert "building graphs" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "building graphs" in err and "2graph" in err  # one step per row read
     build_graphs(rows[:2], target_names=["e"], workers=1, progress=False)
     assert "building graphs" not in capsys.readouterr().err
 
