@@ -411,6 +411,8 @@ def test_orphans_go_once_older_than_one_hour_to_the_quarter_second(tmp_path, mon
     cache = GraphCache(tmp_path)
     monkeypatch.setattr(build, "time", SimpleNamespace(time=lambda: written + 3599.75))
     assert cache.clean_orphans() == 0 and orphan.exists()
+    monkeypatch.setattr(build, "time", SimpleNamespace(time=lambda: written + 3600.0))
+    assert cache.clean_orphans() == 0 and orphan.exists()  # exactly one hour old: not older than the limit
     monkeypatch.setattr(build, "time", SimpleNamespace(time=lambda: written + 3600.25))
     assert cache.clean_orphans() == 1 and not orphan.exists()
 
@@ -488,3 +490,33 @@ def test_a_connected_build_notes_nothing_and_a_vanished_orphan_is_passed_over(ro
     assert graphs and report.notes == {}  # disconnected rows are skipped, not noted, when they must connect
     (tmp_path / "d-1.npz1.tmp").symlink_to(tmp_path / "gone")  # a name whose file is gone when looked at
     assert GraphCache(tmp_path).clean_orphans(older_than=-1.0) == 0
+
+
+def test_row_limits_hold_at_their_exact_values():
+    """A cell with exactly max_sites sites, or atoms exactly min_distance apart, is kept; one site or a hair
+    more is refused. A neighbourhood too sparse to tessellate is a named skip."""
+    from ecn.data import crystal_from_cif
+    from ecn.data.build import graph_from_row
+
+    row = {"id": "nacl", "cif": cif(4.0, ("Na", 0, 0, 0), ("Cl", 0.5, 0.5, 0.5))}
+    d = crystal_from_cif(row["cif"]).min_distance()
+    radius = GraphSettings(neighbors="radius")
+    assert graph_from_row(row, radius, limits=BuildLimits(max_sites=2, min_distance=d)).num_sites == 2
+    with pytest.raises(ValueError, match="cell too large: 2 sites, limit 1"):
+        graph_from_row(row, radius, limits=BuildLimits(max_sites=1))
+    with pytest.raises(ValueError, match="overlapping atoms"):
+        graph_from_row(row, radius, limits=BuildLimits(min_distance=d * (1 + 1e-12)))
+    with pytest.raises(ValueError, match="^no graph: expected at least 5 atoms within 1.0 A"):
+        graph_from_row(row, GraphSettings(cutoff=1.0))
+
+
+def test_per_site_values_are_read_only_and_shown_whole_up_to_80_characters():
+    from ecn.data.build import site_values
+
+    assert not site_values("[1, 2, null]").flags.writeable
+    for length, shortened in ((80, False), (81, True)):
+        raw = "[" + "1" * (length - 2) + "x"
+        with pytest.raises(ValueError) as info:
+            site_values(raw)
+        assert (repr(raw[:77] + "...") in str(info.value)) == shortened
+        assert (repr(raw) in str(info.value)) != shortened

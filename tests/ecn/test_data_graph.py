@@ -385,7 +385,7 @@ def test_shortest_vectors_of_the_cell_classes_by_brute_force(perov):
 
 
 def test_a_supercell_that_is_not_three_sizes_or_a_square_matrix_is_refused(perov):
-    for bad in ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], [2, 2], [2, 0, 2], [[2, 0], [0, 2]], 2):
+    for bad in ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], [2, 2], [2, 2, 2, 2], [2, 0, 2], [[2, 0], [0, 2]], 2):
         with pytest.raises(ValueError, match="three positive integer supercell sizes or a 3x3 integer matrix"):
             crystal_graph(perov[0], supercell=bad)
 
@@ -469,6 +469,7 @@ def test_a_gauge_that_puts_every_bond_in_one_cell_is_one_frame_in_every_basis():
                          "two atoms", {}, gauge_shifts=np.array([[[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [1, 0, 0]]],
                                                                 dtype=np.int16))
         assert g.num_frames == 2 and not g.frames()[1].unit_edge_image.any()
+        assert all(f.gauge_shifts is None for f in g.frames())  # each frame alone, without the other gauges
         assert len(g.frames("P-1")) == count
 
 
@@ -552,3 +553,17 @@ def test_geometric_colours_follow_length_not_the_order_of_cells():
     rank = g.geometric_rank()[g.cell_pattern("G").edge_colors[0]]
     squared = np.rint(_shortest_in_classes(g.lattice, g.sublattice) ** 2).astype(int)
     assert {int(s): int(r) for s, r in zip(squared, rank)} == {0: 0, 9: 1, 25: 2, 34: 3, 50: 4, 59: 5}
+
+
+def test_frames_use_the_default_symmetry_tolerance():
+    """A 3 x 5 x 5 A cell is tetragonal (16 operations) at the default tolerance, and its P-1 frames are those
+    of its 16 operations."""
+    from ecn.data import CrystalGraph
+
+    g = CrystalGraph(np.diag([3.0, 5.0, 5.0]), np.array([[0.0, 0, 0], [0.5, 0, 0]]), np.array([6, 6]),
+                     np.array([[0, 1], [1, 0]]), np.array([[1, 0, 0], [-1, 0, 0]]), np.full(2, 1.5), (3, 3, 3), "t", {},
+                     gauge_shifts=np.array([[[0, 0, 0], [0, 0, 0]], [[0, 0, 1], [1, 1, 0]]], dtype=np.int16))
+    assert g.supercell_point_group().order == 16
+    assert [(t, None if W is None else W.tolist()) for t, W in g.frame_choices("P-1")] == [
+        (t, None if W is None else W.tolist()) for t, W in g.frame_choices("P-1", symprec=1e-3)]
+    assert len(g.frame_choices("P-1")) > 2
