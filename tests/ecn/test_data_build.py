@@ -520,3 +520,8 @@ def test_per_site_values_are_read_only_and_shown_whole_up_to_80_characters():
             site_values(raw)
         assert (repr(raw[:77] + "...") in str(info.value)) == shortened
         assert (repr(raw) in str(info.value)) != shortened
+
+
+def test_the_smallest_valid_build_arguments_are_accepted():
+    graphs, report = build_graphs([], workers=0, limit=0, chunk=1, progress=False)
+    assert graphs == [] and report.rows == 0

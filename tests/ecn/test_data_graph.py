@@ -567,3 +567,18 @@ def test_frames_use_the_default_symmetry_tolerance():
     assert [(t, None if W is None else W.tolist()) for t, W in g.frame_choices("P-1")] == [
         (t, None if W is None else W.tolist()) for t, W in g.frame_choices("P-1", symprec=1e-3)]
     assert len(g.frame_choices("P-1")) > 2
+
+
+def test_graph_settings_are_frozen_and_atoms_exactly_min_distance_apart_are_kept():
+    import dataclasses
+
+    from ecn.data import Crystal
+    from ecn.data.graph import GraphSettings
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        GraphSettings().tol = 1.0  # settings are part of the cache key
+    cscl = Crystal(np.eye(3) * 3.6, [[0, 0, 0], [0.5, 0.5, 0.5]], [55, 17])
+    d = cscl.min_distance()
+    assert crystal_graph(cscl, min_distance=d).num_sites == 2
+    with pytest.raises(ValueError, match="overlapping atoms"):
+        crystal_graph(cscl, min_distance=d * (1 + 1e-12))
