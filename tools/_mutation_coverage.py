@@ -48,8 +48,7 @@ def pytest_runtest_setup(item):
 
 def _subprocess_lines() -> dict:
     """``{line: {node ids}}`` measured in the processes the tests started (none if they started none)."""
-    files = [p for p in Path(_state["folder"]).glob(".coverage.*")]
-    if not files:
+    if not any(Path(_state["folder"]).glob(".coverage.*")):
         return {}
     sub = coverage.Coverage(data_file=f"{_state['folder']}/.coverage", config_file=str(_state["rc"]))
     sub.combine([_state["folder"]], keep=False)

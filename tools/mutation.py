@@ -413,7 +413,7 @@ def _recv_exactly(conn: socket.socket, size: int) -> bytes:
     while len(data) < size:
         chunk = conn.recv(size - len(data))
         if not chunk:
-            raise ConnectionError("the test server's caller went away")
+            raise ConnectionError("the other end of the test server's connection went away")
         data += chunk
     return data
 
@@ -467,12 +467,10 @@ def _pytest(args: list[str]) -> int:
             sys.stderr.flush()
             socket.send_fds(conn, [len(body).to_bytes(8, "little")], [0, 1, 2])
             conn.sendall(body)
-            reply = conn.recv(4)
-            while 0 < len(reply) < 4:
-                reply += conn.recv(4 - len(reply))
-            if len(reply) == 4:
-                return int.from_bytes(reply, "little", signed=True)
-            return 1  # the fork died without a word (its time limit, or a crash): count as a failure
+            try:
+                return int.from_bytes(_recv_exactly(conn, 4), "little", signed=True)
+            except ConnectionError:
+                return 1  # the fork died without a word (its time limit, or a crash): count as a failure
     return subprocess.run([sys.executable, *PYTEST.split(), *args]).returncode
 
 

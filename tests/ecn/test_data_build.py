@@ -31,6 +31,9 @@ def cif(a, *atoms):
     return CUBIC.format(a=a, atoms="\n".join(f"{el} {el}{k} {x} {y} {z} 1" for k, (el, x, y, z) in enumerate(atoms)))
 
 
+BAD_IDS = {"garbage", "overlap", "big", "einsteinium", "gas", "noble", "nan", "missing"}
+
+
 @pytest.fixture()
 def rows(data_dir):
     good = [
@@ -55,6 +58,11 @@ def rows(data_dir):
         {"id": "missing", "cif": good[0]["cif"], "e": ""},
     ]
     return good[:3] + bad + good[3:]
+
+
+def _good(rows):
+    """The rows of the fixture that build (the real Perov-5 structures), without the bad ones."""
+    return [r for r in rows if r["id"] not in BAD_IDS]
 
 
 def test_bad_rows_are_skipped_with_their_reason(rows):
@@ -191,8 +199,7 @@ def test_a_cache_file_written_for_another_key_is_stale(rows, tmp_path, caplog):
 def test_duplicate_ids_are_listed_once_each_and_recounted_from_an_older_cache(rows, tmp_path):
     """An id built three times and one built twice: each listed once, in the order in which its second copy
     came. A cache written before reports kept the list gets it back from the graphs themselves."""
-    good = [r for r in rows if r["id"] not in {"garbage", "overlap", "big", "einsteinium", "gas", "noble", "nan",
-                                              "missing"}]
+    good = _good(rows)
     a, b, c = good[:3]
     graphs, report = build_graphs([a, b, a, c, b, a], target_names=["e"], limits=BuildLimits(require_connected=False),
                                   workers=1, progress=False)
@@ -238,8 +245,7 @@ def test_the_cache_gives_back_each_graph_as_it_was_built(rows, tmp_path):
     """Graphs with tied gauges beside graphs without (``gauge="as_given"``), and a column that some rows give
     per site (one value per site, one of them missing) and another row as one number: each comes back from the
     cache with its own gauges and its own kind of target."""
-    good = [r for r in rows if r["id"] not in {"garbage", "overlap", "big", "einsteinium", "gas", "noble", "nan",
-                                              "missing"}]
+    good = _good(rows)
     site_or_number = ["[1, 2, 3, null, 5]", "7", "[0.5, 0.5, 0.5, 0.5, 0.5]", "8"]
     built = []
     for gauge, chunk in (("tree", good[:3]), ("as_given", good[3:4])):
@@ -484,8 +490,7 @@ def test_max_neighbors_must_be_a_whole_number_of_neighbours():
 
 
 def test_a_connected_build_notes_nothing_and_a_vanished_orphan_is_passed_over(rows, tmp_path):
-    good = [r for r in rows if r["id"] not in {"garbage", "overlap", "big", "einsteinium", "gas", "noble", "nan",
-                                              "missing"}]
+    good = _good(rows)
     graphs, report = build_graphs(good, target_names=["e"], workers=1, progress=False)
     assert graphs and report.notes == {}  # disconnected rows are skipped, not noted, when they must connect
     (tmp_path / "d-1.npz1.tmp").symlink_to(tmp_path / "gone")  # a name whose file is gone when looked at
