@@ -530,3 +530,14 @@ def test_per_site_values_are_read_only_and_shown_whole_up_to_80_characters():
 def test_the_smallest_valid_build_arguments_are_accepted():
     graphs, report = build_graphs([], workers=0, limit=0, chunk=1, progress=False)
     assert graphs == [] and report.rows == 0
+
+
+def test_a_large_cell_with_per_site_values_meets_the_site_limit_not_a_count_mismatch():
+    """300 sites with 300 per-site values: the counts agree (numbers past CPython's small-int cache compare by
+    value), so the row goes on to the site limit."""
+    from ecn.data.build import graph_from_row
+
+    atoms = [("C", x / 10, y / 10, z / 3) for x in range(10) for y in range(10) for z in range(3)]
+    row = {"id": "big", "cif": cif(30.0, *atoms), "charge": str([0.5] * len(atoms))}
+    with pytest.raises(ValueError, match=re.escape("cell too large: 300 sites, limit 299")):
+        graph_from_row(row, GraphSettings(), ["charge"], limits=BuildLimits(max_sites=299))
