@@ -541,3 +541,37 @@ def test_a_large_cell_with_per_site_values_meets_the_site_limit_not_a_count_mism
     row = {"id": "big", "cif": cif(30.0, *atoms), "charge": str([0.5] * len(atoms))}
     with pytest.raises(ValueError, match=re.escape("cell too large: 300 sites, limit 299")):
         graph_from_row(row, GraphSettings(), ["charge"], limits=BuildLimits(max_sites=299))
+
+
+def test_a_parallel_build_stopped_by_an_error_leaves_no_worker_running(rows, monkeypatch):
+    """An exception in the calling process while the workers are busy (here raised by a signal handler that
+    a worker triggers, as Ctrl-C would raise KeyboardInterrupt): the build stops the workers before it passes
+    the exception on, so none goes on running."""
+    import multiprocessing
+    import os
+    import signal
+    import time
+
+    import ecn.data.build as build
+
+    class Stop(Exception):
+        pass
+
+    def busy(*_):
+        os.kill(os.getppid(), signal.SIGUSR1)
+        time.sleep(120)
+
+    def stop(*_):
+        raise Stop
+
+    monkeypatch.setattr(build, "graph_from_row", busy)  # the forked workers inherit it
+    previous = signal.signal(signal.SIGUSR1, stop)
+    try:
+        with pytest.raises(Stop):
+            build_graphs(rows[:2], workers=2, progress=False, chunk=2)
+        assert [p for p in multiprocessing.active_children() if p.is_alive()] == []
+    finally:
+        for p in multiprocessing.active_children():
+            p.kill()
+            p.join()
+        signal.signal(signal.SIGUSR1, previous)  # only now: no worker is left to send the signal
