@@ -335,7 +335,8 @@ def test_one_worker_builds_in_this_process_and_two_in_others(rows, monkeypatch):
 
 
 def test_a_cache_is_written_into_a_new_nested_folder_and_read_back_read_only(rows, tmp_path):
-    graphs, report = build_graphs(rows[:3], target_names=["e"], workers=1, progress=False)
+    five = [dict(r, q="[1, 2, 3, 4, 5]") for r in rows[:3]]  # Perov-5: five sites each, a value per site
+    graphs, report = build_graphs(five, target_names=["e", "q"], workers=1, progress=False)
     cache = GraphCache(tmp_path / "a" / "b" / "c")
     path = cache.save("nested", "3" * 64, graphs, report)
     assert path.name == "nested-" + "3" * 20 + ".npz"  # <name>-<first 20 hex digits of the key>.npz
@@ -345,9 +346,25 @@ def test_a_cache_is_written_into_a_new_nested_folder_and_read_back_read_only(row
     assert any(g.gauge_shifts is not None for g in loaded)
     for g in loaded:
         gauges = () if g.gauge_shifts is None else (g.gauge_shifts,)
+        np.testing.assert_array_equal(g.targets["q"], [1, 2, 3, 4, 5])
         for array in (g.frac, g.numbers, g.lattice, g.unit_edge_index, g.unit_edge_image, g.unit_edge_length,
-                      *gauges):
+                      g.targets["q"], *gauges):
             assert not array.flags.writeable
+
+
+def test_a_cache_write_that_fails_leaves_no_file_behind(rows, tmp_path, monkeypatch):
+    """Whatever stops a write (an error, Ctrl-C), neither the cache file nor its temporary file is left."""
+    import ecn.data.build as build
+
+    graphs, report = build_graphs(rows[:1], target_names=["e"], workers=1, progress=False)
+
+    def broken(_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build, "_pack", broken)
+    with pytest.raises(KeyboardInterrupt):
+        GraphCache(tmp_path).save("broken", "4" * 64, graphs, report)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_settings_and_limits_at_their_edges():
@@ -564,14 +581,23 @@ def test_a_parallel_build_stopped_by_an_error_leaves_no_worker_running(rows, mon
     def stop(*_):
         raise Stop
 
+    class Waited(Exception):
+        pass
+
+    def waited(*_):
+        raise Waited("the build waited for its busy workers instead of stopping them")
+
     monkeypatch.setattr(build, "graph_from_row", busy)  # the forked workers inherit it
-    previous = signal.signal(signal.SIGUSR1, stop)
+    previous = signal.signal(signal.SIGUSR1, stop), signal.signal(signal.SIGALRM, waited)
     try:
+        signal.setitimer(signal.ITIMER_REAL, 60)  # a watchdog: the workers would sleep for two minutes
         with pytest.raises(Stop):
             build_graphs(rows[:2], workers=2, progress=False, chunk=2)
         assert [p for p in multiprocessing.active_children() if p.is_alive()] == []
     finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
         for p in multiprocessing.active_children():
             p.kill()
             p.join()
-        signal.signal(signal.SIGUSR1, previous)  # only now: no worker is left to send the signal
+        signal.signal(signal.SIGUSR1, previous[0])  # only now: no worker is left to send the signal
+        signal.signal(signal.SIGALRM, previous[1])
