@@ -102,12 +102,16 @@ def test_disconnected_graphs_can_be_kept_and_counted(rows):
     assert report.notes == {"disconnected graph": 3}
 
 
-def test_parallel_build_equals_serial(data_dir):
+def test_parallel_build_equals_serial_and_ends_its_workers(data_dir):
+    import multiprocessing
+
     path = data_dir / "carbon_24" / "val.csv.gz"
     a, ra = build_graphs(iter_csv_rows(path), target_names=["energy_per_atom"], workers=1, limit=40, progress=False)
+    before = set(multiprocessing.active_children())
     b, rb = build_graphs(
         iter_csv_rows(path), target_names=["energy_per_atom"], workers=2, limit=40, progress=False, chunk=7
     )
+    assert [p for p in multiprocessing.active_children() if p not in before and p.is_alive()] == []
     assert [g.id for g in a] == [g.id for g in b] and ra.skipped == rb.skipped
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x.edge_index, y.edge_index)
