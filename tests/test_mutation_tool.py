@@ -217,3 +217,39 @@ def test_a_run_stopped_during_a_mutant_gets_its_module_back_on_resume(tmp_path):
     assert mutation._restore_pristine(work, copy, "pkg/m.py") is True
     assert (copy / "pkg" / "m.py").read_text() == "x = 1\n"
     assert mutation._restore_pristine(work, copy, "pkg/m.py") is False
+
+
+def test_a_survivors_rerun_lists_its_own_kills_with_the_tests_that_made_them(tmp_path):
+    """Kills kept from the finished run are marked as kept; a kill of the rerun is listed with the failed tests."""
+    previous, work = tmp_path / "finished", tmp_path / "rerun"
+    previous.mkdir()
+    work.mkdir()
+    old = _session(previous, [(1, 0, 1, 1)] * 3)
+    con = sqlite3.connect(old)
+    con.execute("INSERT INTO work_results VALUES ('NORMAL', 'FAILED tests/t.py::test_old', 'KILLED', 'a', 'job0')")
+    con.execute("INSERT INTO work_results VALUES ('NORMAL', '3 passed', 'SURVIVED', 'b', 'job1')")
+    con.execute("INSERT INTO work_results VALUES ('NORMAL', '3 passed', 'SURVIVED', 'c', 'job2')")
+    con.commit()
+    con.close()
+    assert "killed_in_this_run" not in mutation._outcomes(old)  # a full run: no such list
+    (previous / "module.sha256").write_text(mutation._module_sha256("ecn/metrics.py") + "\n")
+    db = work / "session.sqlite"
+    assert mutation._start_from_survivors(previous, "ecn/metrics.py", db) == 1
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO work_results VALUES ('NORMAL', 'x\nFAILED tests/t.py::test_new - E\n1 failed', "
+                "'KILLED', 'b', 'job1')")
+    con.execute("INSERT INTO work_results VALUES ('NORMAL', '3 passed', 'SURVIVED', 'c', 'job2')")
+    con.commit()
+    con.close()
+    counts = mutation._outcomes(db)
+    assert counts["killed"] == 2 and counts["survivors"] == ["c"]
+    assert counts["killed_in_this_run"] == [{"diff": "b", "failed": ["tests/t.py::test_new"]}]
+    (work / "module.sha256").write_text((previous / "module.sha256").read_text())  # a rerun of the rerun
+    third = tmp_path / "third.sqlite"
+    assert mutation._start_from_survivors(work, "ecn/metrics.py", third) == 2
+    con = sqlite3.connect(third)
+    outputs = dict(con.execute("SELECT job_id, output FROM work_results").fetchall())
+    con.close()
+    assert outputs == {"job0": mutation.KEPT + "finished\nFAILED tests/t.py::test_old",  # marked once only
+                       "job1": mutation.KEPT + "rerun\nx\nFAILED tests/t.py::test_new - E\n1 failed"}
+    assert mutation._outcomes(third)["killed_in_this_run"] == []

@@ -257,16 +257,36 @@ def skip_annotation_mutants(db: Path, source: str) -> int:
     return len(skipped)
 
 
+#: How the output of a kill kept from a finished run begins (``--survivors``), so that the kills of the rerun itself
+#: can be told apart and listed with the tests that made them.
+KEPT = "kept from the finished run "
+
+
+def _failed_tests(output: str) -> list[str]:
+    """The node ids pytest names as failed or in error in ``output`` (its short summary), else its last line.
+
+    >>> _failed_tests("...\\nFAILED tests/a.py::test_b - AssertionError\\nERROR tests/c.py::test_d\\n1 failed")
+    ['tests/a.py::test_b', 'tests/c.py::test_d']
+    >>> _failed_tests("Timeout\\n")
+    ['Timeout']
+    """
+    found = re.findall(r"^(?:FAILED|ERROR) (\S+)", output, flags=re.MULTILINE)
+    lines = [line for line in output.splitlines() if line.strip()]
+    return found or lines[-1:]
+
+
 def _outcomes(db: Path) -> dict:
+    """Counts of a session's results, every survivor's diff, and for a ``--survivors`` rerun each mutant it killed
+    itself (``killed_in_this_run``: the diff and the tests that failed), so that a kill can be checked by hand."""
     con = sqlite3.connect(db)
-    rows = con.execute("SELECT worker_outcome, test_outcome, diff FROM work_results").fetchall()
+    rows = con.execute("SELECT worker_outcome, test_outcome, diff, output FROM work_results").fetchall()
     total = con.execute("SELECT COUNT(*) FROM work_items").fetchone()[0]
     con.close()
     counts = {"mutants": total, "killed": 0, "survived": 0, "timed_out": 0, "incompetent": 0, "skipped": 0,
               "not_run": 0}
-    survivors = []
-    for worker, test, diff in rows:
-        worker, test = str(worker).lower(), str(test or "").lower()
+    survivors, killed_here, rerun = [], [], False
+    for worker, test, diff, output in rows:
+        worker, test, output = str(worker).lower(), str(test or "").lower(), str(output or "")
         if "skipped" in worker:
             counts["skipped"] += 1
         elif "timeout" in worker:
@@ -276,12 +296,16 @@ def _outcomes(db: Path) -> dict:
             survivors.append(diff)
         elif "killed" in test:
             counts["killed"] += 1
+            if output.startswith(KEPT):
+                rerun = True
+            else:
+                killed_here.append({"diff": diff, "failed": _failed_tests(output)})
         else:
             counts["incompetent"] += 1
     counts["not_run"] = total - len(rows)
     done = counts["killed"] + counts["survived"]
     counts["kill_rate"] = round(counts["killed"] / done, 4) if done else None
-    return {**counts, "survivors": survivors}
+    return {**counts, "survivors": survivors, **({"killed_in_this_run": killed_here} if rerun else {})}
 
 
 def statement_starts(source: str) -> dict[int, int]:
@@ -648,6 +672,8 @@ def _start_from_survivors(previous: Path, module: str, db: Path) -> int:
     with con:
         kept = con.execute("SELECT COUNT(*) FROM work_results WHERE test_outcome = 'KILLED'").fetchone()[0]
         con.execute("DELETE FROM work_results WHERE test_outcome IS NULL OR test_outcome != 'KILLED'")
+        con.execute("UPDATE work_results SET output = ? || COALESCE(output, '') WHERE output IS NULL OR "
+                    "output NOT LIKE ?", (f"{KEPT}{previous.name}\n", KEPT + "%"))
     con.close()
     return kept
 
