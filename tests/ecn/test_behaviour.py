@@ -5,6 +5,7 @@ Each test names the planted bugs it was checked against (see docs/contributing.m
 
 import csv
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -340,3 +341,47 @@ def test_a_run_takes_its_element_and_gaussian_settings(tmp_path):
     # the same settings make the batches of evaluation: the checkpoint evaluates without a shape error
     metrics = train_module.evaluate_checkpoint(tmp_path / "run" / "best.pt", data="perov5", split="val", limit=8)
     assert math.isfinite(metrics["mae"])
+
+
+# -- labels and figures ---------------------------------------------------------------------------------
+
+
+def test_classification_labels_per_site_and_missing_are_checked_value_by_value():
+    """Labels of 0 and 1 pass whether one per structure, one per site or absent (NaN or no value); any other
+    value is refused with the structure's id and the whole value."""
+    from types import SimpleNamespace
+
+    cls = TrainConfig(task="classification", targets=("y",), data="labels.csv")
+    graphs = [SimpleNamespace(id="one", targets={"y": 1.0}),
+              SimpleNamespace(id="sites", targets={"y": np.array([0.0, 1.0, np.nan])}),
+              SimpleNamespace(id="none", targets={})]
+    train_module._check_labels(graphs, cls, "training")
+    bad = SimpleNamespace(id="bad sites", targets={"y": np.array([0.0, 2.0])})
+    with pytest.raises(ValueError, match=r"got y = array\(\[0\., 2\.\]\) for 'bad sites' in the training data"):
+        train_module._check_labels(graphs + [bad], cls, "training")
+    train_module._check_labels([bad], TrainConfig(), "training")  # regression: any number
+
+
+def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, monkeypatch):
+    """The ROC curve through its hand-computed points, and a parity plot of the predictions against the targets
+    with the diagonal and equal limits on both axes; the figures themselves are captured as they are saved."""
+    from types import SimpleNamespace
+
+    from matplotlib.figure import Figure
+
+    saved = {}
+    monkeypatch.setattr(Figure, "savefig", lambda fig, path, **kw: saved.update({Path(path).name: fig}))
+    score, label = np.array([[0.9], [0.8], [0.3], [0.1]]), np.array([[1.0], [0.0], [1.0], [0.0]])
+    train_module._plot(tmp_path, score, label, SimpleNamespace(task="classification", targets=["y"], data="d",
+                                                                model="cgcnn"))
+    curve = saved["roc.png"].axes[0].lines[0].get_xydata()
+    np.testing.assert_allclose(curve, [[0, 0], [0, 0.5], [0.5, 0.5], [0.5, 1], [1, 1]])
+    pred, true = np.array([[1.0], [2.5], [9.0]]), np.array([[1.5], [2.0], [np.nan]])
+    train_module._plot(tmp_path, pred, true, SimpleNamespace(task="regression", targets=["heat_all"],
+                                                              data="perov_5", model="ecn-s"))
+    ax = saved["parity.png"].axes[0]
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), [[1.5, 1.0], [2.0, 2.5]])  # NaN row dropped
+    np.testing.assert_allclose(ax.lines[0].get_xydata(), [[1.0, 1.0], [2.5, 2.5]])  # the diagonal
+    assert ax.get_xlim() == ax.get_ylim() == (1.0, 2.5) and ax.get_aspect() == 1.0  # equal axes
+    assert ax.get_title() == "ecn-s: test MAE 0.5000 eV per 5-atom cell"
+    assert ax.get_xlabel() == "heat_all, true (eV per 5-atom cell)"
