@@ -385,3 +385,20 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
     assert ax.get_xlim() == ax.get_ylim() == (1.0, 2.5) and ax.get_aspect() == 1.0  # equal axes
     assert ax.get_title() == "ecn-s: test MAE 0.5000 eV per 5-atom cell"
     assert ax.get_xlabel() == "heat_all, true (eV per 5-atom cell)"
+
+
+def test_only_runs_in_the_tree_gauge_draw_a_frame_of_each_structure(tmp_path, monkeypatch):
+    """Training draws one of each structure's tied gauges (for P-1 also its equally good bases) only in the tree
+    gauge; a run on the images as the files give them sees each structure as written."""
+    calls = []
+    real = train_module._one_frame
+
+    def spy(graph, generator, group=None, basis=False):
+        calls.append((group, basis))
+        return real(graph, generator, group, basis)
+
+    monkeypatch.setattr(train_module, "_one_frame", spy)
+    for gauge, drawn in (("as_given", (None, False)), ("tree", ("P-1", False))):
+        calls.clear()
+        train(_tiny(model="ecn-p1", gauge=gauge, epochs=1, limit_train=8, limit_val=8, limit_test=8), tmp_path / gauge)
+        assert set(calls) == {drawn}
