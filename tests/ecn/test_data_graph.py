@@ -582,3 +582,44 @@ def test_graph_settings_are_frozen_and_atoms_exactly_min_distance_apart_are_kept
     assert crystal_graph(cscl, min_distance=d).num_sites == 2
     with pytest.raises(ValueError, match="overlapping atoms"):
         crystal_graph(cscl, min_distance=d * (1 + 1e-12))
+
+
+@pytest.mark.parametrize("supercell", [(2, 2, 2), (3, 1, 2), ((1, 1, 0), (0, 1, 1), (1, 0, 1))])
+def test_supercell_positions_and_edge_vectors_agree(perov, supercell):
+    """Each supercell node sits at its site moved by its cell's offset (cell 0 is the cell as written), and each
+    edge vector is the difference of its two nodes' positions up to a vector of the supercell lattice."""
+    g = crystal_graph(perov[0], supercell=supercell)
+    np.testing.assert_allclose(g.positions[: g.num_sites], g.frac @ g.lattice, atol=1e-12)
+    np.testing.assert_allclose(g.positions, (g.frac[g.site_index] + g.cell_offset) @ g.lattice, atol=1e-12)
+    src, dst = g.edge_index
+    box = g.sublattice.matrix.T @ g.lattice  # the supercell's vectors as rows
+    wrapped = (g.positions[dst] - g.positions[src] - g.edge_vector) @ np.linalg.inv(box)
+    np.testing.assert_allclose(wrapped, np.rint(wrapped), atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(g.edge_vector, axis=1), g.edge_length, atol=1e-9)
+
+
+def test_crystal_graph_defaults_are_the_settings_defaults():
+    """``crystal_graph``'s keywords default to :class:`GraphSettings`'s values (``cutoff=None``: the rule's own)."""
+    import dataclasses
+    import inspect
+
+    from ecn.data.graph import GraphSettings
+
+    params = inspect.signature(crystal_graph).parameters
+    shared = [f.name for f in dataclasses.fields(GraphSettings) if f.name in params and f.name != "cutoff"]
+    assert len(shared) >= 7
+    for name in shared:
+        assert params[name].default == getattr(GraphSettings(), name), name
+    assert params["cutoff"].default is None
+
+
+def test_a_graph_without_bonds_has_empty_edge_arrays():
+    """Two atoms and no bond (a graph built by hand; the dataset build refuses such rows): every per-edge
+    array is empty, with its full trailing shape."""
+    from ecn.data import CrystalGraph
+
+    g = CrystalGraph(np.eye(3) * 4.0, np.array([[0.0, 0, 0], [0.5, 0.5, 0.5]]), np.array([2, 10]),
+                     np.zeros((2, 0), np.int64), np.zeros((0, 3), np.int64), np.zeros(0), (2, 2, 2), "gas", {})
+    assert g.unit_image_cell.shape == (0,) and g.unit_same_site.shape == (0,)
+    assert g.edge_index.shape == (2, 0) and g.edge_vector.shape == (0, 3) and g.edge_length.shape == (0,)
+    assert g.num_nodes == 16 and not g.is_connected()
