@@ -402,3 +402,25 @@ def test_only_runs_in_the_tree_gauge_draw_a_frame_of_each_structure(tmp_path, mo
         calls.clear()
         train(_tiny(model="ecn-p1", gauge=gauge, epochs=1, limit_train=8, limit_val=8, limit_test=8), tmp_path / gauge)
         assert set(calls) == {drawn}
+
+
+def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_python(tmp_path, monkeypatch):
+    """Strings parsed from a config file are equal to Python's literals but not the same objects: the plateau
+    schedule and the tree gauge's frames must apply to them all the same."""
+    from ecn.config import load_config
+
+    (tmp_path / "run.yaml").write_text("model: ecn-p1\nlr_schedule: plateau\ngauge: tree\n")
+    config = load_config(tmp_path / "run.yaml")
+    calls = []
+    real = train_module._one_frame
+
+    def spy(graph, generator, group=None, basis=False):
+        calls.append(group)
+        return real(graph, generator, group, basis)
+
+    monkeypatch.setattr(train_module, "_one_frame", spy)
+    _scripted(monkeypatch, [1.0] + [2.0] * 9)
+    changes = {**SMALL, "limit_train": 8, "limit_val": 8, "limit_test": 8}
+    train(config.replace(**changes, epochs=10, lr=1e-3, lr_patience=0, lr_factor=0.5, min_lr=2.5e-4), tmp_path / "r")
+    lrs = [float(r["lr"]) for r in csv.DictReader((tmp_path / "r" / "log.csv").open())]
+    assert lrs == pytest.approx([1e-3, 5e-4, 2.5e-4]) and set(calls) == {"P-1"}
