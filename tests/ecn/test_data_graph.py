@@ -1,5 +1,6 @@
 """Supercell graphs: the interface, invariances, parity with pymatgen IsayevNN, colours."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -623,3 +624,32 @@ def test_a_graph_without_bonds_has_empty_edge_arrays():
     assert g.unit_image_cell.shape == (0,) and g.unit_same_site.shape == (0,)
     assert g.edge_index.shape == (2, 0) and g.edge_vector.shape == (0, 3) and g.edge_length.shape == (0,)
     assert g.num_nodes == 16 and not g.is_connected()
+
+
+def test_names_built_at_run_time_act_as_the_literal_names(perov):
+    """Settings and group names read from a file or built by a program are equal to the literals but not the
+    same objects; every rule, gauge and group behaves the same with them."""
+    from ecn.data.graph import GraphSettings, reduced_basis
+
+    def fresh(name: str) -> str:  # an equal string that is another object (as YAML or a CLI gives)
+        return (name + ".")[:-1]
+
+    assert fresh("isayev") == "isayev" and fresh("isayev") is not sys.intern("isayev")
+    assert GraphSettings(neighbors=fresh("isayev")).cutoff == 6.0
+    assert GraphSettings(neighbors=fresh("radius")).cutoff == 8.0
+    literal = crystal_graph(perov[0])
+    built = crystal_graph(perov[0], neighbors=fresh("isayev"), gauge=fresh("tree"))
+    np.testing.assert_array_equal(built.unit_edge_image, literal.unit_edge_image)
+    np.testing.assert_array_equal(built.gauge_shifts, literal.gauge_shifts)
+    as_given = crystal_graph(perov[0], gauge="as_given")
+    assert crystal_graph(perov[0], gauge=fresh("as_given")).gauge_shifts is None is as_given.gauge_shifts
+    T = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1]])  # the same crystal in a skew basis
+    skew = Crystal(T @ perov[0].lattice, (perov[0].frac @ np.linalg.inv(T)) % 1.0, perov[0].numbers)
+    reduced = reduced_basis(skew, GraphSettings())
+    assert not np.allclose(reduced.lattice, skew.lattice)
+    np.testing.assert_array_equal(reduced_basis(skew, GraphSettings(gauge=fresh("tree"))).lattice, reduced.lattice)
+    for group in ("S_N", "P-1", "S"):  # each on its own graph: colours are memoised by group name
+        a, b = crystal_graph(perov[0]).quotient_colors(group), crystal_graph(perov[0]).quotient_colors(fresh(group))
+        np.testing.assert_array_equal(a[0], b[0])
+        assert a[1] == b[1]
+    assert len(literal.frame_choices(fresh("P-1"))) == len(literal.frame_choices("P-1")) > literal.num_frames
