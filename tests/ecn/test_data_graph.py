@@ -653,3 +653,11 @@ def test_names_built_at_run_time_act_as_the_literal_names(perov):
         np.testing.assert_array_equal(a[0], b[0])
         assert a[1] == b[1]
     assert len(literal.frame_choices(fresh("P-1"))) == len(literal.frame_choices("P-1")) > literal.num_frames
+
+
+def test_a_crystal_with_one_spanning_tree_stores_no_other_gauges():
+    """Bond lengths that all differ: one minimum spanning tree, so no other gauge is stored (``None``) and the
+    graph is its only frame; the cache and every frame loop then skip the gauges."""
+    lattice = np.array([[3.1, 0, 0], [0.4, 3.4, 0], [0.3, 0.5, 3.9]])
+    g = crystal_graph(Crystal(lattice, [[0, 0, 0], [0.45, 0.55, 0.52]], [6, 8]), neighbors="radius", cutoff=4.0)
+    assert g.num_unit_edges > 0 and g.gauge_shifts is None and g.num_frames == 1
