@@ -99,3 +99,11 @@ def test_two_tied_triangles_give_every_tree_of_each():
     assert count == 9 and shifts.shape == (9, 6, 3) and len({g.tobytes() for g in shifts}) == 9
     shifts, count = tree_gauges(6, src, dst, image, [1.0] * 6, limit=4)
     assert count > 4 and shifts.shape == (4, 6, 3)
+
+
+def test_a_chain_of_300_atoms_has_one_tree_and_no_shift():
+    """300 atoms bonded in a chain inside one cell, every bond of one length: the chain is the only spanning tree
+    (a forest of 299 bonds: counts past CPython's small-integer cache are compared by value)."""
+    src = np.arange(299)
+    shifts, count = tree_gauges(300, src, src + 1, np.zeros((299, 3), np.int64), np.ones(299))
+    assert count == 1 and shifts.shape == (1, 300, 3) and not shifts.any()
