@@ -424,3 +424,27 @@ def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_pyth
     train(config.replace(**changes, epochs=10, lr=1e-3, lr_patience=0, lr_factor=0.5, min_lr=2.5e-4), tmp_path / "r")
     lrs = [float(r["lr"]) for r in csv.DictReader((tmp_path / "r" / "log.csv").open())]
     assert lrs == pytest.approx([1e-3, 5e-4, 2.5e-4]) and set(calls) == {"P-1"}
+
+
+def test_each_seed_shuffles_the_training_set_in_its_own_order(tmp_path, monkeypatch):
+    """The order of the training structures in an epoch depends on the seed (and the epoch), not on the epoch
+    alone: two seeds see the same structures in different orders."""
+    orders = {}
+    real = train_module.collater
+
+    def recording(config, frames=True, compress=False):
+        make = real(config, frames, compress)
+        if not compress:  # validation and evaluation; training merges equal edges
+            return make
+
+        def record(graphs):
+            orders.setdefault(config.seed, []).extend(g.id for g in graphs)
+            return make(graphs)
+
+        return record
+
+    monkeypatch.setattr(train_module, "collater", recording)
+    for seed in (0, 1):
+        train(_tiny(seed=seed, epochs=1, limit_train=16, limit_val=8, limit_test=8, batch_size=4), tmp_path / str(seed))
+    assert sorted(orders[0]) == sorted(orders[1]) and len(orders[0]) == 16
+    assert orders[0] != orders[1]
