@@ -161,6 +161,18 @@ def test_each_mutant_runs_the_tests_that_execute_it(tmp_path):
         assert run(source.replace("x < LIMIT", "x < LIMIT  # same")) == (0, ["1 passed", "4 passed"])
         assert run(source.replace("LIMIT = 3", "LIMIT = 4")) == (1, ["1 failed"])  # the fork reads the mutant
         assert run(source) == (0, ["4 passed"]) and len(calls) == 4
+        # a test that leaves a process running (holding the output pipe): the fork's group ends with it, so
+        # the caller's output ends at once instead of when that process would (a stalled session before)
+        tests = (copy / "test_m.py").read_text()
+        (copy / "test_m.py").write_text(tests + (
+            "\n\ndef test_leaves_a_process():  # forked without exec: it keeps the saved output descriptors\n"
+            "    import multiprocessing, time\n"
+            "    multiprocessing.get_context('fork').Process(target=time.sleep, args=(300,)).start()\n"))
+        started = mutation.time.perf_counter()
+        assert run(source.replace("LIMIT = 3", "LIMIT = 3  # same")) == (0, ["5 passed"])
+        assert mutation.time.perf_counter() - started < 120  # far below the 300 s the process would take
+        assert len(calls) == 5
+        (copy / "test_m.py").write_text(tests)
     finally:
         server.terminate()
         server.wait()

@@ -398,7 +398,9 @@ def serve(args) -> int:
     of seconds of imports. The fork reads the project's modules from disk as a fresh process would, runs
     ``pytest.main`` with the caller's working folder, environment and standard streams (passed as file
     descriptors), sends back the exit status, and ends when its caller does (a timed-out mutant's caller is
-    killed by cosmic-ray) or after ``--limit`` seconds."""
+    killed by cosmic-ray) or after ``--limit`` seconds. Each fork is a process group of its own, ended as a
+    whole: a process one of its tests left behind (such as a worker that deadlocked after a fork) would
+    otherwise keep cosmic-ray's output pipe open and stall the session."""
     for name in (*PRELOAD, *args.preload):
         try:
             __import__(name)
@@ -446,9 +448,10 @@ def _run_request(conn: socket.socket, fds: list[int], request: dict, limit: floa
     """In a fork of the server: become the caller's pytest process, then report its exit status."""
     code = 3
     try:
+        os.setpgid(0, 0)  # a process group of its own: whatever its tests start ends with it (see the end)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.alarm(int(limit))  # a last guard: SIGALRM's default action ends the fork
+        signal.alarm(int(limit) + 10)  # a last guard: SIGALRM's default action ends the fork
         for target, fd in zip((0, 1, 2), fds):
             os.dup2(fd, target)
             os.close(fd)
@@ -457,11 +460,16 @@ def _run_request(conn: socket.socket, fds: list[int], request: dict, limit: floa
         os.environ.update(request["env"])
         sys.path.insert(0, request["cwd"])  # as `python -m pytest` does
 
-        def caller_gone():  # cosmic-ray killed the caller (a timeout): end now
-            if not conn.recv(1):
-                os._exit(1)
+        def watchdog():  # cosmic-ray killed the caller (a timeout), or the limit passed: end the group now
+            conn.settimeout(limit)
+            try:
+                gone = not conn.recv(1)
+            except TimeoutError:
+                gone = True
+            if gone:
+                os.killpg(0, signal.SIGKILL)
 
-        threading.Thread(target=caller_gone, daemon=True).start()
+        threading.Thread(target=watchdog, daemon=True).start()
         import pytest
 
         code = int(pytest.main(request["args"]))
@@ -471,7 +479,9 @@ def _run_request(conn: socket.socket, fds: list[int], request: dict, limit: floa
         try:
             conn.sendall(code.to_bytes(4, "little", signed=True))
         finally:
-            os._exit(0)
+            # a process a test left running (a deadlocked worker, say) would hold cosmic-ray's pipe open and
+            # stall the session: end the whole group, this fork with it
+            os.killpg(0, signal.SIGKILL)
 
 
 def _pytest(args: list[str]) -> int:
