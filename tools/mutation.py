@@ -728,7 +728,9 @@ def run(args) -> int:
                                  "found none: run it in full first")
             shutil.rmtree(work, ignore_errors=True)
             copy.mkdir(parents=True)
+            commit = _tree_commit()  # read with the copy, not minutes later when the working tree may differ
             _copy_tree(copy)
+            module_sha = hashlib.sha256((copy / module).read_bytes()).hexdigest()
             if not args.all_tests:  # each mutant first against the tests that execute it
                 lines, seconds = _coverage_map(work, copy, module, SELECTION[module])
                 (work / "select.json").write_text(json.dumps(
@@ -746,8 +748,8 @@ def run(args) -> int:
                                cwd=copy, env=_env(copy), check=True)
             skipped = skip_annotation_mutants(db, (copy / module).read_text())
             print(f"{module}: {skipped} mutants inside annotations skipped (never evaluated)", flush=True)
-            (work / "module.sha256").write_text(_module_sha256(module) + "\n")
-            (work / "commit").write_text(_tree_commit() + "\n")
+            (work / "module.sha256").write_text(module_sha + "\n")
+            (work / "commit").write_text(commit + "\n")
             (work / "mode").write_text(mode + "\n")  # how the session was started, for its JSON after --continue
             ready.write_text(fingerprint + "\n")
         else:
