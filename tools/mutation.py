@@ -659,8 +659,8 @@ def _module_name(module: str) -> str:
     return module.replace("/", "_").removesuffix(".py")
 
 
-def _module_sha256(module: str) -> str:
-    return hashlib.sha256((REPO / module).read_bytes()).hexdigest()
+def _module_sha256(module: str, root: Path = REPO) -> str:
+    return hashlib.sha256((root / module).read_bytes()).hexdigest()
 
 
 def _finished_run(root: Path, module: str) -> Path | None:
@@ -730,7 +730,7 @@ def run(args) -> int:
             copy.mkdir(parents=True)
             commit = _tree_commit()  # read with the copy, not minutes later when the working tree may differ
             _copy_tree(copy)
-            module_sha = hashlib.sha256((copy / module).read_bytes()).hexdigest()
+            module_sha = _module_sha256(module, copy)
             if not args.all_tests:  # each mutant first against the tests that execute it
                 lines, seconds = _coverage_map(work, copy, module, SELECTION[module])
                 (work / "select.json").write_text(json.dumps(

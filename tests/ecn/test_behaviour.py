@@ -387,9 +387,8 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
     assert ax.get_xlabel() == "heat_all, true (eV per 5-atom cell)"
 
 
-def test_only_runs_in_the_tree_gauge_draw_a_frame_of_each_structure(tmp_path, monkeypatch):
-    """Training draws one of each structure's tied gauges (for P-1 also its equally good bases) only in the tree
-    gauge; a run on the images as the files give them sees each structure as written."""
+def _record_frames(monkeypatch) -> list:
+    """The (group, basis) of every frame training draws, recorded as the real draw goes on."""
     calls = []
     real = train_module._one_frame
 
@@ -398,6 +397,13 @@ def test_only_runs_in_the_tree_gauge_draw_a_frame_of_each_structure(tmp_path, mo
         return real(graph, generator, group, basis)
 
     monkeypatch.setattr(train_module, "_one_frame", spy)
+    return calls
+
+
+def test_only_runs_in_the_tree_gauge_draw_a_frame_of_each_structure(tmp_path, monkeypatch):
+    """Training draws one of each structure's tied gauges (for P-1 also its equally good bases) only in the tree
+    gauge; a run on the images as the files give them sees each structure as written."""
+    calls = _record_frames(monkeypatch)
     for gauge, drawn in (("as_given", (None, False)), ("tree", ("P-1", False))):
         calls.clear()
         train(_tiny(model="ecn-p1", gauge=gauge, epochs=1, limit_train=8, limit_val=8, limit_test=8), tmp_path / gauge)
@@ -411,19 +417,12 @@ def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_pyth
 
     (tmp_path / "run.yaml").write_text("model: ecn-p1\nlr_schedule: plateau\ngauge: tree\n")
     config = load_config(tmp_path / "run.yaml")
-    calls = []
-    real = train_module._one_frame
-
-    def spy(graph, generator, group=None, basis=False):
-        calls.append(group)
-        return real(graph, generator, group, basis)
-
-    monkeypatch.setattr(train_module, "_one_frame", spy)
+    calls = _record_frames(monkeypatch)
     _scripted(monkeypatch, [1.0] + [2.0] * 9)
     changes = {**SMALL, "limit_train": 8, "limit_val": 8, "limit_test": 8}
     train(config.replace(**changes, epochs=10, lr=1e-3, lr_patience=0, lr_factor=0.5, min_lr=2.5e-4), tmp_path / "r")
     lrs = [float(r["lr"]) for r in csv.DictReader((tmp_path / "r" / "log.csv").open())]
-    assert lrs == pytest.approx([1e-3, 5e-4, 2.5e-4]) and set(calls) == {"P-1"}
+    assert lrs == pytest.approx([1e-3, 5e-4, 2.5e-4]) and set(calls) == {("P-1", False)}
 
 
 def test_each_seed_shuffles_the_training_set_in_its_own_order(tmp_path, monkeypatch):
