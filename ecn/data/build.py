@@ -238,10 +238,15 @@ def _ignore_sigint() -> None:
 
 def _stop(pool: ProcessPoolExecutor, processes: list) -> None:
     """Stop a pool's workers now (a dead worker or Ctrl-C must not leave the others running)."""
+    # The pool's own thread reaps the dead workers too; wait for it before joining them, as a join racing
+    # with it can find a worker already reaped and not yet marked as ended (it would then look alive).
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
     for p in processes:
         if p.is_alive():
             p.kill()
     pool.shutdown(wait=False, cancel_futures=True)
+    if manager is not None:
+        manager.join(timeout=5)
     for p in processes:
         p.join(timeout=5)
 
