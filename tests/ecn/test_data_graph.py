@@ -458,6 +458,77 @@ def test_frames_are_the_distinct_image_cells_of_hand_made_gauges(supercell):
     assert [np.mod(f.unit_edge_image, sizes).tobytes() for f in g.frames("P-1")] == seen
 
 
+def test_gauges_that_differ_by_a_translation_or_an_inversion_on_3x3x3():
+    """On 3x3x3, where a sum and a difference of shifts are different cells: a gauge that moves every atom by the
+    same lattice vector, or atoms by supercell vectors, puts every bond in the same cell as before, so it is no
+    new frame; a gauge whose image cells are the inversion's image of another's is a frame of its own, but with
+    P-1 (whose operations include the inversion) the two give the same frames. The frames are checked against
+    the image cells computed here directly, bond by bond."""
+    from ecn.data import CrystalGraph
+
+    src, dst = np.array([0, 1, 1, 2, 0, 2]), np.array([1, 0, 2, 1, 2, 0])
+    base, shifted = np.array([[0, 0, 0], [2, 1, 0], [1, 0, 2]]), np.array([[0, 0, 0], [1, -2, 0], [2, 1, -1]])
+    image = base[src] - base[dst]  # so that some gauge's cells are the inversion's image of another's
+    moved = shifted + [[0, 0, 0], [3, 0, -3], [0, 3, 0]]  # atoms moved by supercell vectors: the same cells
+    shifts = np.stack([np.zeros((3, 3), np.int64), shifted, shifted + [1, 2, -1], -2 * base - shifted, moved])
+    g = CrystalGraph(np.eye(3) * 3.0, np.zeros((3, 3)), np.array([6, 6, 6]), np.stack([src, dst]), image,
+                     np.ones(6), (3, 3, 3), "hand-made", {}, gauge_shifts=shifts.astype(np.int16))
+    cells = [np.mod(image + r[src] - r[dst], 3) for r in shifts]
+    assert np.array_equal(cells[1], cells[2]) and np.array_equal(cells[1], cells[4])
+    assert np.array_equal(cells[3], np.mod(-cells[1], 3))
+    assert not np.array_equal(cells[1], cells[3])
+    frames = g.frames()
+    assert g.num_frames == len(frames) == 3  # gauges 0, 1 and 3: 2 and 4 are 1 moved by lattice vectors
+    for frame, expected in zip(frames, (cells[0], cells[1], cells[3])):
+        np.testing.assert_array_equal(np.mod(frame.unit_edge_image, 3), expected)
+    ops = np.asarray(g.supercell_point_group().elements, dtype=np.int64)
+    assert any(np.array_equal(W, -np.eye(3)) for W in ops)
+    distinct = {np.mod(c @ W.T, 3).tobytes() for c in (cells[0], cells[1]) for W in ops}
+    assert distinct == {np.mod(c @ W.T, 3).tobytes() for c in cells for W in ops}  # gauge 3 adds nothing
+    with_bases = g.frames("P-1")
+    assert len(with_bases) == len(distinct) and len(g.frame_choices("P-1")) == len(distinct)
+    assert {np.mod(f.unit_edge_image, 3).tobytes() for f in with_bases} == distinct
+
+
+def test_every_array_a_graph_hands_out_is_read_only(perov):
+    """Graphs are shared (cached, memoised, handed to several workers): no array they hand out can be changed in
+    place, neither the stored ones nor those computed on demand, nor those of a frame."""
+    g = next(crystal_graph(c) for c in perov if crystal_graph(c).gauge_shifts is not None)
+    arrays = {name: getattr(g, name) for name in (
+        "lattice", "frac", "numbers", "unit_edge_index", "unit_edge_image", "unit_edge_length", "gauge_shifts",
+        "unit_edge_vector", "unit_image_cell", "edge_index", "edge_length", "edge_vector", "atomic_number",
+        "site_index", "cell_index", "cell_offset", "positions")}
+    arrays |= {f"quotient_colors({group!r})": g.quotient_colors(group)[0] for group in ("P-1", "G", "S", "S_N")}
+    arrays["geometric_rank()"] = g.geometric_rank()
+    frame = g.frames()[1]
+    arrays |= {f"frame.{name}": getattr(frame, name) for name in ("frac", "unit_edge_image")}
+    assert [name for name, array in arrays.items() if array.flags.writeable] == []
+    with pytest.raises(ValueError, match="read-only"):
+        g.frac[0, 0] = 0.5
+
+
+def test_a_graph_of_one_gauge_is_written_in_every_basis_of_p1():
+    """One atom bonded to its six neighbours on a cubic lattice (one gauge, none stored): ``frame(0)`` is the graph
+    itself; with P-1 each operation W writes it in another basis (images n -> W n, lattice rows W^-T L), which
+    moves each bond to another image cell but keeps its Cartesian vector; one frame per distinct assignment."""
+    from ecn.data import CrystalGraph
+
+    image = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]])
+    g = CrystalGraph(np.eye(3) * 3.0, np.zeros((1, 3)), np.array([29]), np.zeros((2, 6), np.int64), image,
+                     np.full(6, 3.0), (3, 3, 3), "one atom", {})
+    assert g.gauge_shifts is None and g.num_frames == 1 and g.frame(0) is g
+    ops = np.asarray(g.supercell_point_group().elements, dtype=np.int64)
+    expected = []
+    for W in ops:
+        code = np.mod(image @ W.T, 3).tobytes()
+        if code not in expected:
+            expected.append(code)
+    frames = g.frames("P-1")
+    assert len(expected) == 48 and [np.mod(f.unit_edge_image, 3).tobytes() for f in frames] == expected
+    for frame in frames:
+        np.testing.assert_allclose(frame.unit_edge_vector, g.unit_edge_vector, atol=1e-12)
+
+
 def test_a_gauge_that_puts_every_bond_in_one_cell_is_one_frame_in_every_basis():
     """Two atoms bonded across a cell wall: the second gauge moves atom 1 so that both bonds stay in one cell
     (images 0), which every W leaves as it is: one frame; the first gauge's images (+-1, 0, 0) go to the six
@@ -475,14 +546,17 @@ def test_a_gauge_that_puts_every_bond_in_one_cell_is_one_frame_in_every_basis():
 
 
 def test_graph_settings_defaults_and_edges():
-    """The defaults are the paper's (2x2x2 supercell, the Isayev rule within 6 A) and CGCNN's cutoff of 8 A for
-    the radius rule; any cutoff above 0 A is valid; a supercell matrix may come as 9 integers in rows."""
+    """The defaults are the paper's (2x2x2 supercell, also for a graph made by hand, the Isayev rule within
+    6 A) and CGCNN's cutoff of 8 A for the radius rule; any cutoff above 0 A and any tolerance from 0 are valid;
+    a supercell matrix may come as 9 integers in rows."""
+    from ecn.data import CrystalGraph
     from ecn.data.graph import GraphSettings
 
     assert GraphSettings() == GraphSettings(supercell=(2, 2, 2), neighbors="isayev", tol=0.5, cutoff=6.0,
                                             max_neighbors=12, primitive=False, gauge="tree", neighbor_tol=1e-4)
     assert GraphSettings(neighbors="radius").cutoff == 8.0
     assert GraphSettings(neighbors="radius", cutoff=0.5).cutoff == 0.5
+    assert GraphSettings(tol=0.0).tol == 0.0  # the Isayev rule without tolerance: valid
     for bad in ({"cutoff": 0}, {"cutoff": -1.0}, {"tol": -0.1}):
         with pytest.raises(ValueError, match="expected cutoff > 0 and tol >= 0"):
             GraphSettings(**bad)
@@ -490,6 +564,9 @@ def test_graph_settings_defaults_and_edges():
     assert flat.supercell == GraphSettings(supercell=[[1, 1, 0], [-1, 1, 0], [0, 0, 2]]).supercell
     assert flat.supercell == ((1, 1, 0), (-1, 1, 0), (0, 0, 2))
     assert GraphSettings(supercell=[2, 0, 0, 0, 3, 0, 0, 0, 1]).supercell == (2, 3, 1)  # diagonal: sizes
+    one = CrystalGraph(np.eye(3), np.zeros((1, 3)), np.array([6]), np.zeros((2, 0), np.int64),
+                       np.zeros((0, 3), np.int64), np.zeros(0))
+    assert one.supercell == (2, 2, 2) and one.num_cells == 8
 
 
 def test_a_triclinic_lattice_has_no_other_basis_frames():
