@@ -386,7 +386,8 @@ def test_shortest_vectors_of_the_cell_classes_by_brute_force(perov):
 
 
 def test_a_supercell_that_is_not_three_sizes_or_a_square_matrix_is_refused(perov):
-    for bad in ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], [2, 2], [2, 2, 2, 2], [2, 0, 2], [[2, 0], [0, 2]], 2):
+    for bad in ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], [2, 2], [2, 2, 2, 2], [2, 0, 2], [[2, 0], [0, 2]], 2,
+                [1, 0, 0, 0, 1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 1, 0, 0, 1]):  # 10 or 8 numbers: no 3x3 matrix
         with pytest.raises(ValueError, match="three positive integer supercell sizes or a 3x3 integer matrix"):
             crystal_graph(perov[0], supercell=bad)
 
