@@ -634,6 +634,45 @@ def test_geometric_colours_follow_length_not_the_order_of_cells():
     assert {int(s): int(r) for s, r in zip(squared, rank)} == {0: 0, 9: 1, 25: 2, 34: 3, 50: 4, 59: 5}
 
 
+def test_geometric_colours_treat_lengths_equal_to_a_millionth_of_an_angstrom_as_ties():
+    """A 3 x 4 x 5 A cell: the classes (0, 0, 1) and (1, 1, 0) are both 5 A long and tie (then the canonical colour
+    decides). Lattice parameters that differ in the seventh decimal (as files that print six give them) rank the
+    colours the same way; a difference of 3e-6 A is a difference in length."""
+    from ecn.data import CrystalGraph
+
+    def ranks(c):
+        g = CrystalGraph(np.diag([3.0, 4.0, c]), np.zeros((1, 3)), np.array([6]), np.zeros((2, 0), np.int64),
+                         np.zeros((0, 3), np.int64), np.zeros(0), (2, 2, 2), "orthorhombic", {})
+        row = g.cell_pattern("G").edge_colors[0]
+        cells = [tuple(int(v) for v in cell) for cell in g.sublattice.cells]
+        return [int(g.geometric_rank()[row[cells.index(cell)]]) for cell in ((0, 0, 1), (1, 1, 0))]
+
+    assert ranks(5.0) == ranks(5.0 + 3e-7) == ranks(5.0 - 3e-7)
+    assert ranks(5.0 + 3e-6) == [4, 3] and ranks(5.0 - 3e-6) == [3, 4]
+
+
+def test_no_excess_symmetry_warning_while_colouring_graphs():
+    """The excess-symmetry check is for patterns looked at one by one: colouring a graph (once per structure of a
+    dataset) neither spends time on it nor warns, even where the pattern has excess symmetry (the hexagonal
+    lattice group on 3x3x3, which ``crystalgroups.pattern`` warns about)."""
+    import warnings
+
+    import crystalgroups
+    from ecn.data import CrystalGraph
+    from ecn.data.graph import _pattern
+
+    lattice = np.array([[3.0, 0, 0], [-1.5, 1.5 * np.sqrt(3), 0], [0, 0, 5.0]])
+    g = CrystalGraph(lattice, np.zeros((1, 3)), np.array([6]), np.zeros((2, 1), np.int64), np.array([[1, 0, 0]]),
+                     np.array([3.0]), (3, 3, 3), "hexagonal", {})
+    with pytest.warns(crystalgroups.ExcessSymmetryWarning):
+        crystalgroups.pattern(g.supercell_point_group(), (3, 3, 3), warn=True)
+    _pattern.cache_clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for group in ("P-1", "G", "S", "S_N"):
+            g.quotient_colors(group)
+
+
 def test_frames_use_the_default_symmetry_tolerance():
     """A 3 x 5 x 5 A cell is tetragonal (16 operations) at the default tolerance, and its P-1 frames are those
     of its 16 operations."""

@@ -61,14 +61,15 @@ def bond_lists(draw):
 
 
 @settings(max_examples=150, deadline=None)
-@given(bond_lists(), st.sampled_from([1, 2, 3, 128]))
-def test_tree_gauges_are_the_minimum_spanning_forests(bonds, limit):
+@given(bond_lists(), st.sampled_from([1, 2, 3, 128]), st.sampled_from([0.0, 1e-4]))
+def test_tree_gauges_are_the_minimum_spanning_forests(bonds, limit, tol):
     """``tree_gauges`` counts the tied minimum spanning forests exactly (more than ``limit`` when it stops), returns
     the shifts of ``min(count, limit)`` of them, each putting every bond of one such forest inside one cell
-    (image 0), and keeps the first site of each component where it is."""
+    (image 0), and keeps the first site of each component where it is. Equal lengths tie with any tolerance,
+    0 included."""
     num_sites, src, dst, image, distance = bonds
     forests = _minimum_spanning_forests(num_sites, src, dst, image, distance)
-    shifts, count = tree_gauges(num_sites, src, dst, image, distance, limit=limit)
+    shifts, count = tree_gauges(num_sites, src, dst, image, distance, tol=tol, limit=limit)
     assert count == len(forests) if len(forests) <= limit else count > limit
     assert shifts.shape == (min(len(forests), limit), num_sites, 3)
     src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
