@@ -508,6 +508,14 @@ def test_every_array_a_graph_hands_out_is_read_only(perov):
         g.frac[0, 0] = 0.5
 
 
+def test_graphs_compare_and_hash_by_identity(perov):
+    """A graph is one object (its arrays are read-only): equal only to itself, usable as a key or in a set, and a
+    comparison never compares arrays element by element (which would raise)."""
+    g = crystal_graph(perov[0])
+    again = crystal_graph(perov[0])
+    assert g == g and g != again and len({g, again, g}) == 2 and {g: 1}[g] == 1
+
+
 def test_a_graph_of_one_gauge_is_written_in_every_basis_of_p1():
     """One atom bonded to its six neighbours on a cubic lattice (one gauge, none stored): ``frame(0)`` is the graph
     itself; with P-1 each operation W writes it in another basis (images n -> W n, lattice rows W^-T L), which

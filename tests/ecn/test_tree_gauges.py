@@ -108,3 +108,13 @@ def test_a_chain_of_300_atoms_has_one_tree_and_no_shift():
     src = np.arange(299)
     shifts, count = tree_gauges(300, src, src + 1, np.zeros((299, 3), np.int64), np.ones(299))
     assert count == 1 and shifts.shape == (1, 300, 3) and not shifts.any()
+
+
+def test_a_class_that_joins_nothing_new_does_not_end_the_search():
+    """Three atoms: the 1.0 A bond joins 0 and 1, the 1.5 A bond joins them again (nothing new), and only the
+    2.0 A bond reaches atom 2: the one tree takes the first and the last, and its gauge puts both in one cell."""
+    src, dst, distance = [0, 0, 1], [1, 1, 2], [1.0, 1.5, 2.0]
+    image = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]])
+    assert _minimum_spanning_forests(3, src, dst, image, distance) == [frozenset({0, 2})]
+    shifts, count = tree_gauges(3, src, dst, image, distance)
+    assert count == 1 and shifts.tolist() == [[[0, 0, 0], [0, 0, 0], [0, 1, 0]]]
