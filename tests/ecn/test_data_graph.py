@@ -509,11 +509,15 @@ def test_every_array_a_graph_hands_out_is_read_only(perov):
 
 
 def test_graphs_compare_and_hash_by_identity(perov):
-    """A graph is one object (its arrays are read-only): equal only to itself, usable as a key or in a set, and a
-    comparison never compares arrays element by element (which would raise)."""
+    """A graph is one object (frozen, its arrays read-only): equal only to itself, usable as a key or in a set, and
+    a comparison never compares arrays element by element (which would raise)."""
+    import dataclasses
+
     g = crystal_graph(perov[0])
     again = crystal_graph(perov[0])
     assert g == g and g != again and len({g, again, g}) == 2 and {g: 1}[g] == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        g.id = "another"
 
 
 def test_a_graph_of_one_gauge_is_written_in_every_basis_of_p1():
@@ -573,6 +577,8 @@ def test_graph_settings_defaults_and_edges():
     assert flat.supercell == GraphSettings(supercell=[[1, 1, 0], [-1, 1, 0], [0, 0, 2]]).supercell
     assert flat.supercell == ((1, 1, 0), (-1, 1, 0), (0, 0, 2))
     assert GraphSettings(supercell=[2, 0, 0, 0, 3, 0, 0, 0, 1]).supercell == (2, 3, 1)  # diagonal: sizes
+    swapped = ((0, 1, 0), (1, 0, 0), (0, 0, 2))  # determinant -2: a left-handed choice of the same vectors
+    assert GraphSettings(supercell=swapped).supercell == swapped
     one = CrystalGraph(np.eye(3), np.zeros((1, 3)), np.array([6]), np.zeros((2, 0), np.int64),
                        np.zeros((0, 3), np.int64), np.zeros(0))
     assert one.supercell == (2, 2, 2) and one.num_cells == 8
