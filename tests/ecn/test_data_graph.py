@@ -508,6 +508,12 @@ def test_every_array_a_graph_hands_out_is_read_only(perov):
         g.frac[0, 0] = 0.5
 
 
+def test_a_graph_takes_the_id_it_is_given_else_the_crystals(perov):
+    crystal = perov[0]
+    assert crystal.id and crystal_graph(crystal).id == crystal.id
+    assert crystal_graph(crystal, id="given").id == "given"
+
+
 def test_graphs_compare_and_hash_by_identity(perov):
     """A graph is one object (frozen, its arrays read-only): equal only to itself, usable as a key or in a set, and
     a comparison never compares arrays element by element (which would raise)."""
@@ -579,6 +585,9 @@ def test_graph_settings_defaults_and_edges():
     assert GraphSettings(supercell=[2, 0, 0, 0, 3, 0, 0, 0, 1]).supercell == (2, 3, 1)  # diagonal: sizes
     swapped = ((0, 1, 0), (1, 0, 0), (0, 0, 2))  # determinant -2: a left-handed choice of the same vectors
     assert GraphSettings(supercell=swapped).supercell == swapped
+    assert GraphSettings(supercell=np.eye(3, dtype=int)).supercell == (1, 1, 1)  # determinant 1: the cell itself
+    sheared = ((1, 1, 0), (0, 1, 0), (0, 0, 1))
+    assert GraphSettings(supercell=sheared).supercell == sheared  # one cell too, in another basis
     one = CrystalGraph(np.eye(3), np.zeros((1, 3)), np.array([6]), np.zeros((2, 0), np.int64),
                        np.zeros((0, 3), np.int64), np.zeros(0))
     assert one.supercell == (2, 2, 2) and one.num_cells == 8
