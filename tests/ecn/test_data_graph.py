@@ -583,8 +583,8 @@ def test_graph_settings_defaults_and_edges():
     assert flat.supercell == GraphSettings(supercell=[[1, 1, 0], [-1, 1, 0], [0, 0, 2]]).supercell
     assert flat.supercell == ((1, 1, 0), (-1, 1, 0), (0, 0, 2))
     assert GraphSettings(supercell=[2, 0, 0, 0, 3, 0, 0, 0, 1]).supercell == (2, 3, 1)  # diagonal: sizes
-    swapped = ((0, 1, 0), (1, 0, 0), (0, 0, 2))  # determinant -2: a left-handed choice of the same vectors
-    assert GraphSettings(supercell=swapped).supercell == swapped
+    for swapped in (((0, 1, 0), (1, 0, 0), (0, 0, 2)), ((0, 1, 0), (1, 0, 0), (0, 0, 1))):  # determinants -2, -1
+        assert GraphSettings(supercell=swapped).supercell == swapped  # a left-handed choice of the same vectors
     assert GraphSettings(supercell=np.eye(3, dtype=int)).supercell == (1, 1, 1)  # determinant 1: the cell itself
     sheared = ((1, 1, 0), (0, 1, 0), (0, 0, 1))
     assert GraphSettings(supercell=sheared).supercell == sheared  # one cell too, in another basis

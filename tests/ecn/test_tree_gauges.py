@@ -118,3 +118,14 @@ def test_a_class_that_joins_nothing_new_does_not_end_the_search():
     assert _minimum_spanning_forests(3, src, dst, image, distance) == [frozenset({0, 2})]
     shifts, count = tree_gauges(3, src, dst, image, distance)
     assert count == 1 and shifts.tolist() == [[[0, 0, 0], [0, 0, 0], [0, 1, 0]]]
+
+
+def test_up_to_128_tied_trees_are_kept_by_default():
+    """Seven separate pairs of atoms, each bonded twice with equal lengths (in two image cells): 2**7 = 128 tied
+    forests, all kept by default; with ``limit=127``, 127 of them and a count above 127."""
+    src, dst = [2 * k for k in range(7) for _ in range(2)], [2 * k + 1 for k in range(7) for _ in range(2)]
+    image = np.array([[0, 0, 0], [1, 0, 0]] * 7)
+    shifts, count = tree_gauges(14, src, dst, image, [1.0] * 14)
+    assert count == 128 and shifts.shape == (128, 14, 3) and len({g.tobytes() for g in shifts}) == 128
+    shifts, count = tree_gauges(14, src, dst, image, [1.0] * 14, limit=127)
+    assert count > 127 and shifts.shape == (127, 14, 3)
