@@ -514,6 +514,15 @@ def test_a_graph_takes_the_id_it_is_given_else_the_crystals(perov):
     assert crystal_graph(crystal, id="given").id == "given"
 
 
+def test_two_tied_trees_are_both_stored():
+    """Two atoms half a cell apart along x: the bonds +x and -x between them tie, so there are two trees, two
+    gauges and two frames (the second atom one cell over puts the other bond in the cell)."""
+    from ecn.data import Crystal
+
+    g = crystal_graph(Crystal(np.diag([4.0, 5.0, 6.0]), [[0, 0, 0], [0.5, 0, 0]], [3, 3]))
+    assert g.gauge_shifts.shape == (2, 2, 3) and g.num_frames == 2
+
+
 def test_graphs_compare_and_hash_by_identity(perov):
     """A graph is one object (frozen, its arrays read-only): equal only to itself, usable as a key or in a set, and
     a comparison never compares arrays element by element (which would raise)."""
