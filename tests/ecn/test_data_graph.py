@@ -494,7 +494,7 @@ def test_gauges_that_differ_by_a_translation_or_an_inversion_on_3x3x3():
 def test_every_array_a_graph_hands_out_is_read_only(perov):
     """Graphs are shared (cached, memoised, handed to several workers): no array they hand out can be changed in
     place, neither the stored ones nor those computed on demand, nor those of a frame."""
-    g = next(crystal_graph(c) for c in perov if crystal_graph(c).gauge_shifts is not None)
+    g = next(g for g in map(crystal_graph, perov) if g.gauge_shifts is not None)
     arrays = {name: getattr(g, name) for name in (
         "lattice", "frac", "numbers", "unit_edge_index", "unit_edge_image", "unit_edge_length", "gauge_shifts",
         "unit_edge_vector", "unit_image_cell", "edge_index", "edge_length", "edge_vector", "atomic_number",
@@ -546,11 +546,7 @@ def test_a_graph_of_one_gauge_is_written_in_every_basis_of_p1():
                      np.full(6, 3.0), (3, 3, 3), "one atom", {})
     assert g.gauge_shifts is None and g.num_frames == 1 and g.frame(0) is g
     ops = np.asarray(g.supercell_point_group().elements, dtype=np.int64)
-    expected = []
-    for W in ops:
-        code = np.mod(image @ W.T, 3).tobytes()
-        if code not in expected:
-            expected.append(code)
+    expected = list(dict.fromkeys(np.mod(image @ W.T, 3).tobytes() for W in ops))  # distinct, first met first
     frames = g.frames("P-1")
     assert len(expected) == 48 and [np.mod(f.unit_edge_image, 3).tobytes() for f in frames] == expected
     for frame in frames:

@@ -10,20 +10,8 @@ from ecn.data.graph import tree_gauges
 
 
 def _components(num_sites, pairs):
-    parent = list(range(num_sites))
-
-    def find(a):
-        while parent[a] != a:
-            a = parent[a]
-        return a
-
-    joined = 0
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-            joined += 1
-    return joined
+    """How many joins the pairs make (the rank of a forest through them): sites less components."""
+    return num_sites - len(_component_sets(num_sites, pairs))
 
 
 def _minimum_spanning_forests(num_sites, src, dst, image, distance):
