@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
-import sympy
 
 __all__ = ["component_dimensionalities", "dimensionality"]
 
@@ -25,6 +24,8 @@ def component_dimensionalities(num_sites: int, src, dst, image) -> list[int]:
     >>> component_dimensionalities(1, [0, 0], [0, 0], [[1, 0, 0], [-1, 0, 0]])
     [1]
     """
+    import sympy  # here, not at the top: it takes about a second to import, and only this function needs it
+
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
     image = np.asarray(image, dtype=np.int64).reshape(-1, 3)
