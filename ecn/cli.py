@@ -104,8 +104,7 @@ def _evaluate(args) -> int:
 
 
 def _predict(args) -> int:
-    from .predict import run
-    from .pretrained import is_checkpoint, list_models
+    from .pretrained import is_checkpoint, list_models  # light: usage errors are answered before torch loads
 
     if args.list:
         print("\n".join(list_models()))
@@ -122,6 +121,8 @@ def _predict(args) -> int:
         raise ValueError("expected at least one INPUT (a structure file, a folder, a CSV file or -), got none")
     if args.batch_size < 1 or (args.workers is not None and args.workers < 0):
         raise ValueError(f"expected --batch-size >= 1 and --workers >= 0, got {args.batch_size} and {args.workers}")
+    from .predict import run
+
     return run(
         checkpoints,
         words,
@@ -137,6 +138,12 @@ def _predict(args) -> int:
 #: Exit statuses: success, a run or build that failed (or some structures not predicted), a usage error
 #: (settings, files, data or checkpoints that cannot be used), Ctrl-C.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+#: The errors that mean a run, a build or a download failed (exit 1), by module and name: looked up only in
+#: modules already imported, since no other module can have raised them, so that a usage error found before
+#: torch is imported is reported without importing it.
+FAILURES = (("ecn.train", "RunFailed"), ("ecn.data.build", "BuildError"), ("ecn.data.sources", "DownloadError"))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -155,11 +162,8 @@ def main(argv=None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:
-        from .data.build import BuildError
-        from .data.sources import DownloadError
-        from .train import RunFailed
-
-        if isinstance(exc, (RunFailed, BuildError, DownloadError)):
+        failures = tuple(getattr(sys.modules[module], name) for module, name in FAILURES if module in sys.modules)
+        if isinstance(exc, failures):
             print(f"ecn: error: {_one_line(exc)}", file=sys.stderr)
             return EXIT_FAILED
         if isinstance(exc, (ValueError, RuntimeError, OSError)):

@@ -132,12 +132,27 @@ def test_ensemble_mean_and_std(inputs, tmp_path):
     assert got[:, 1] == pytest.approx(np.abs(a - b)[:, 0] / 2, abs=2e-5)
 
 
-def test_usage_errors_exit_2(inputs):
-    r = _ecn("predict", "no-such-model", inputs["csv"])
-    assert r.returncode == 2 and "neither a .pt file nor a published name" in r.stderr
-    assert _ecn("predict", "perov5-cgcnn").returncode == 2
-    assert _ecn("predict", "perov5-cgcnn", inputs["csv"], "--batch-size", "0").returncode == 2
-    r = _ecn("predict", "--checkpoint", "missing.pt", inputs["csv"])
+def _usage(*args):
+    """``ecn predict ARGS`` in a fresh process: its exit status, stderr, and whether it imported torch."""
+    code = ("import sys; from ecn.cli import main; status = main(sys.argv[1:]); "
+            "print(status, 'torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code, "predict", *map(str, args)], capture_output=True, text=True,
+                       timeout=300, cwd=REPO)
+    status, torch_loaded = r.stdout.splitlines()[-1].split()  # after what the command itself printed
+    return int(status), r.stderr, torch_loaded == "True"
+
+
+def test_usage_errors_exit_2_and_come_before_torch_is_imported(inputs):
+    for args, message in [
+        (["no-such-model", inputs["csv"]], "'no-such-model' is neither a .pt file nor a published name among ["),
+        (["perov5-cgcnn"], "expected at least one INPUT (a structure file, a folder, a CSV file or -), got none"),
+        (["perov5-cgcnn", inputs["csv"], "--batch-size", "0"], "expected --batch-size >= 1 and --workers >= 0, got 0"),
+        (["perov5-cgcnn", inputs["csv"], "--workers", "-1"], "and --workers >= 0, got 256 and -1"),
+    ]:
+        status, err, torch_loaded = _usage(*args)
+        assert (status, torch_loaded) == (2, False) and message in err and err.startswith("ecn: error: "), err
+    assert _usage("--list")[::2] == (0, False)
+    r = _ecn("predict", "--checkpoint", "missing.pt", inputs["csv"])  # found out by loading it
     assert r.returncode == 2 and "missing.pt" in r.stderr
     r = _ecn("predict", "--list")
     assert r.returncode == 0 and "perov5-ecn-s" in r.stdout.split()
