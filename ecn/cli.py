@@ -64,8 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _train(args) -> int:
-    from .config import load_config
-    from .train import train
+    from .config import load_config  # light: settings errors are answered before torch loads
 
     if args.resume:
         given = [name for name in ("config", "preset", "data", "target", "model", "epochs", "limit_train", "device",
@@ -74,6 +73,8 @@ def _train(args) -> int:
         if given:
             raise ValueError(f"expected --resume alone (a run continues with its saved settings), got also "
                              f"{', '.join('--' + g.replace('_', '-') for g in given)}")
+        from .train import train
+
         metrics = train(None, args.resume, resume=True)
     else:
         if not args.out:
@@ -88,6 +89,8 @@ def _train(args) -> int:
         if args.quiet:
             overrides.append("quiet=true")
         config = load_config(args.config, args.preset, overrides)
+        from .train import train
+
         metrics = train(config, args.out, overwrite=args.overwrite)
     if metrics:
         print(
