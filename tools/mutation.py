@@ -1,10 +1,10 @@
-"""Mutation testing of the core modules (issue 15): one command, never part of ``make test``.
+"""Mutation testing of the core modules: one command, never part of ``make test``.
 
 Two parts, both run in a throw-away copy of the tracked files (the working tree is never mutated), with the
 tests run by this interpreter (the project's ``.venv``), one thread, one mutant at a time:
 
 ``python tools/mutation.py planted``
-    The one-line bugs that issue 15 found surviving the suite, planted one by one; each must be killed by its
+    One-line bugs that once survived the suite, planted one by one; each must be killed by its
     test selection. Writes ``benchmarks/results/mutation_planted.json``; exit status 1 if one survives.
 
 ``python tools/mutation.py run [MODULE ...] [--timeout S]``
@@ -86,7 +86,7 @@ SELECTION = {
                          "tests/ecn/test_quotient.py tests/ecn/test_frames.py tests/ecn/test_data_batch.py",
 }
 
-#: (name, file, exact text, replacement, test selection): the bugs of issue 15 that survived the old suite.
+#: (name, file, exact text, replacement, test selection): one-line bugs that once survived the suite.
 PLANTED = [
     ("optimizer.step() deleted", "ecn/train.py", "            optimizer.step()\n", "            pass\n",
      "tests/ecn/test_behaviour.py -k lowers"),
@@ -810,7 +810,7 @@ def run(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("planted", help="the bugs of issue 15, each must be killed")
+    p = sub.add_parser("planted", help="one-line bugs that once survived the suite, each must be killed")
     p.add_argument("--only", default="", help="only the bugs whose name contains this text")
     p.add_argument("--timeout", type=float, default=600)
     r = sub.add_parser("run", help="cosmic-ray on core modules")

@@ -112,7 +112,7 @@ def test_symmetric_group_order(n):
     assert symmetric_group(n).order == math.factorial(n)
 
 
-# -- non-centrosymmetric point groups, against brute force (issue 12) ------------------------------------
+# -- non-centrosymmetric point groups, against brute force ------------------------------------
 C3_2D, C4_2D, C6_2D, MIRROR_HEX_2D = [[0, -1], [1, -1]], [[0, -1], [1, 0]], [[1, -1], [1, 0]], [[0, 1], [1, 0]]
 C3_3D = [[0, -1, 0], [1, -1, 0], [0, 0, 1]]
 C4_3D = [[0, -1, 0], [1, 0, 0], [0, 0, 1]]

@@ -177,7 +177,7 @@ def test_patterns_are_deterministic_and_read_only():
     assert not a.edge_colors.flags.writeable and not a.node_colors.flags.writeable
 
 
-# -- issue 12: hand-made patterns, one meaning of group_order, products, several node colours --------------
+# -- hand-made patterns, one meaning of group_order, products, several node colours --------------
 
 
 def test_hand_made_patterns_are_canonicalised_and_checked():

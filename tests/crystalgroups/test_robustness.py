@@ -1,4 +1,4 @@
-"""Every bad input is a clear error, fast and in bounded memory (issue 12, item 1).
+"""Every bad input is a clear error, fast and in bounded memory.
 
 Random ill-conditioned, tiny, huge, NaN and degenerate inputs go to the public entry points in a
 subprocess whose address space is capped (``RLIMIT_AS``): each call either succeeds or raises a

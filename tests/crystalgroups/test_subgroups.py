@@ -1,4 +1,4 @@
-"""Subgroups, non-diagonal supercells and node colours: cases the holohedries on diagonal supercells miss (issue 15).
+"""Subgroups, non-diagonal supercells and node colours: cases the holohedries on diagonal supercells miss.
 
 The chiral groups against brute force on every compatible supercell are in test_groups.py; here: explicit values,
 the fast path fed generators only, every 3D Bravais type on its non-diagonal supercells, and node colours.

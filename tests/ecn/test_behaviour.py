@@ -1,4 +1,4 @@
-"""Behaviour, not types: values that a one-line bug in training, metrics or the build would change (issue 15).
+"""Behaviour, not types: values that a one-line bug in training, metrics or the build would change.
 
 Each test names the planted bugs it was checked against (see docs/contributing.md, "Mutation testing").
 """

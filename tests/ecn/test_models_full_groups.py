@@ -1,4 +1,4 @@
-"""ECN-G on crystals with large lattice groups: cubic (48), hexagonal (24), tetragonal (16) (issue 15).
+"""ECN-G on crystals with large lattice groups: cubic (48), hexagonal (24), tetragonal (16).
 
 tests/ecn/test_models.py checks ECN-G on a triclinic crystal, whose lattice group is P-1 (order 2); here the model
 must be invariant under every sampled element of the full group G_Lambda x| T on the explicit 2x2x2 supercell

@@ -1,4 +1,4 @@
-"""Optional backends are compared when installed, and say so when they are not (no silent skips, issue 15).
+"""Optional backends are compared when installed, and say so when they are not (no silent skips).
 
 ``pytest -ra`` lists each skip below with its reason; CI installs torch-scatter so that none is skipped.
 """

@@ -1,4 +1,4 @@
-"""Issue 14: ecn never loses a run, never hangs, never reports a wrong number without saying so.
+"""ecn never loses a run, never hangs, never reports a wrong number without saying so.
 
 Real processes (a SIGKILLed build worker, SIGINT to a training process), real files (truncated
 gzip, non-UTF-8 bytes, damaged checkpoints, a cache path that cannot be created), real Perov-5 rows.
