@@ -149,10 +149,20 @@ def _copy_tree(dest: Path) -> None:
             target.write_bytes(src.read_bytes())
 
 
-def _env(copy: Path) -> dict:
+#: Modules whose mutants can change a graph: their tests build every graph afresh.
+GRAPH_MODULES = ("ecn/data/", "crystalgroups/")
+
+
+def _env(copy: Path, module: str | None = None) -> dict:
+    """The tests' environment in a session's copy. For a module outside :data:`GRAPH_MODULES` the graph cache
+    (``ECN_GRAPH_CACHE``, which the tests of training keep) is one folder of the copy for every mutant: a cached
+    graph is what the copy's unmutated graph code builds for the same key, and each mutant saves the seconds of
+    building its tests' graphs again (the tests of the cache itself set their own folder)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
     env.setdefault("ECN_DATA_DIR", str(REPO.parent / "shared" / "data"))
     env["ECN_CACHE_DIR"] = str(copy / ".ecn-cache")
+    if module is not None and not module.startswith(GRAPH_MODULES):
+        env["ECN_GRAPH_CACHE"] = str(copy / ".ecn-cache" / "graphs-of-every-mutant")
     return env
 
 
@@ -388,8 +398,8 @@ def _coverage_map(work: Path, copy: Path, module: str, selection: str) -> tuple[
 
 
 #: Third-party modules a session's test server imports once (never the project's own, which a mutant changes).
-PRELOAD = ("numpy", "scipy", "torch", "pymatgen.core", "sympy", "networkx", "spglib", "pytest",
-           "matplotlib.pyplot", "pandas")
+PRELOAD = ("numpy", "scipy", "torch", "torch._dynamo", "pymatgen.core", "sympy", "networkx", "spglib", "pytest",
+           "matplotlib.pyplot", "pandas")  # torch._dynamo: imported by a first optimiser step, about 4 s
 
 
 def serve(args) -> int:
@@ -529,7 +539,7 @@ def _start_server(work: Path, copy: Path, module: str, limit: float) -> tuple[su
     preload = ["crystalgroups"] if module.startswith("ecn/") else []  # unchanged by an ecn mutant
     proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "serve", address,
                              "--limit", str(limit), *(f"--preload={m}" for m in preload)],
-                            cwd=copy, env=_env(copy), stdout=subprocess.PIPE, text=True)
+                            cwd=copy, env=_env(copy, module), stdout=subprocess.PIPE, text=True)
     if proc.stdout.readline().strip() != "ready":
         proc.kill()
         return None
@@ -762,7 +772,7 @@ def run(args) -> int:
         spent = float((work / "seconds").read_text()) if (work / "seconds").exists() else 0.0
         t0 = time.perf_counter()
         server = _start_server(work, copy, module, args.timeout + 60) if (work / "select.json").exists() else None
-        env = {**_env(copy), **({"MUTATION_SERVER": server[1]} if server else {})}
+        env = {**_env(copy, module), **({"MUTATION_SERVER": server[1]} if server else {})}
         try:  # cosmic-ray runs only the mutants without a result, so an interrupted run goes on where it stopped
             subprocess.run([str(bin_dir / "cosmic-ray"), "exec", str(work / "cosmic-ray.toml"), str(db)], cwd=copy,
                            env=env, check=True)
