@@ -265,3 +265,23 @@ def test_a_survivors_rerun_lists_its_own_kills_with_the_tests_that_made_them(tmp
     assert outputs == {"job0": mutation.KEPT + "finished\nFAILED tests/t.py::test_old",  # marked once only
                        "job1": mutation.KEPT + "rerun\nx\nFAILED tests/t.py::test_new - E\n1 failed"}
     assert mutation._outcomes(third)["killed_in_this_run"] == []
+
+
+def test_a_mutant_past_the_timeout_is_counted_as_timed_out_not_killed(tmp_path):
+    """cosmic-ray records a mutant whose tests ran past the timeout as killed with the output ``timeout``
+    (cosmic_ray/testing.py); a ``--survivors`` rerun keeps it with the name of the run it came from."""
+    db = _session(tmp_path, [(1, 0, 1, 1)] * 5)
+    con = sqlite3.connect(db)
+    con.executemany("INSERT INTO work_results VALUES (?, ?, ?, ?, ?)", [
+        ("NORMAL", "timeout", "KILLED", "", "job0"),
+        ("NORMAL", mutation.KEPT + "m-1\ntimeout", "KILLED", "", "job1"),
+        ("NORMAL", mutation.KEPT + "m-1\n1 failed in 2.0s", "KILLED", "", "job2"),
+        ("NORMAL", "FAILED test_m.py::test_timeout_message - assert 0\n1 failed in 2.0s", "KILLED", "", "job3"),
+        ("NORMAL", "4 passed", "SURVIVED", "d", "job4"),
+    ])
+    con.commit()
+    con.close()
+    counts = mutation._outcomes(db)
+    assert (counts["killed"], counts["timed_out"], counts["survived"]) == (2, 2, 1)
+    assert counts["kill_rate"] == 0.8  # a timed-out mutant is detected: (2 + 2) / 5
+    assert [k["failed"] for k in counts["killed_in_this_run"]] == [["test_m.py::test_timeout_message"]]

@@ -285,9 +285,25 @@ def _failed_tests(output: str) -> list[str]:
     return found or lines[-1:]
 
 
+def _timed_out(output: str) -> bool:
+    """Whether a mutant that cosmic-ray counts as killed ran past the timeout instead (cosmic-ray records such a
+    mutant as killed, with the output ``timeout``; a kill kept by a ``--survivors`` rerun keeps that output after
+    the line naming the run it came from).
+
+    >>> _timed_out("timeout"), _timed_out(KEPT + "lattice-1\\ntimeout"), _timed_out("1 failed in 2.0s")
+    (True, True, False)
+    """
+    if output.startswith(KEPT):
+        output = output.partition("\n")[2]
+    return output.strip() == "timeout"
+
+
 def _outcomes(db: Path) -> dict:
     """Counts of a session's results, every survivor's diff, and for a ``--survivors`` rerun each mutant it killed
-    itself (``killed_in_this_run``: the diff and the tests that failed), so that a kill can be checked by hand."""
+    itself (``killed_in_this_run``: the diff and the tests that failed), so that a kill can be checked by hand.
+    A mutant whose tests ran past the timeout (:func:`_timed_out`) is counted as timed out, not killed; the kill
+    rate counts it as detected (as cosmic-ray, Stryker and PIT do): (killed + timed out) / (killed + timed out +
+    survived)."""
     con = sqlite3.connect(db)
     rows = con.execute("SELECT worker_outcome, test_outcome, diff, output FROM work_results").fetchall()
     total = con.execute("SELECT COUNT(*) FROM work_items").fetchone()[0]
@@ -297,24 +313,25 @@ def _outcomes(db: Path) -> dict:
     survivors, killed_here, rerun = [], [], False
     for worker, test, diff, output in rows:
         worker, test, output = str(worker).lower(), str(test or "").lower(), str(output or "")
+        kept = output.startswith(KEPT)
+        rerun = rerun or kept
         if "skipped" in worker:
             counts["skipped"] += 1
-        elif "timeout" in worker:
+        elif "timeout" in worker or ("killed" in test and _timed_out(output)):
             counts["timed_out"] += 1
         elif "survived" in test:
             counts["survived"] += 1
             survivors.append(diff)
         elif "killed" in test:
             counts["killed"] += 1
-            if output.startswith(KEPT):
-                rerun = True
-            else:
+            if not kept:
                 killed_here.append({"diff": diff, "failed": _failed_tests(output)})
         else:
             counts["incompetent"] += 1
     counts["not_run"] = total - len(rows)
-    done = counts["killed"] + counts["survived"]
-    counts["kill_rate"] = round(counts["killed"] / done, 4) if done else None
+    detected = counts["killed"] + counts["timed_out"]
+    done = detected + counts["survived"]
+    counts["kill_rate"] = round(detected / done, 4) if done else None
     return {**counts, "survivors": survivors, **({"killed_in_this_run": killed_here} if rerun else {})}
 
 
@@ -646,6 +663,30 @@ def save(args) -> int:
     return 0
 
 
+def recount(args) -> int:
+    """``recount``: the counts of each module's JSON again, from its finished session's database, as :func:`_outcomes`
+    counts them now (the module's sha256 and its number of mutants must match the JSON's)."""
+    root = Path(args.work_dir).expanduser()
+    for module in args.modules or list(SELECTION):
+        path = RESULTS / f"mutation_{_module_name(module)}.json"
+        done = _finished_run(root, module)
+        if done is None or not path.exists():
+            print(f"{module}: no finished session under {root} or no {path.name}: left as it is", flush=True)
+            continue
+        result = json.loads(path.read_text())
+        counts = _outcomes(done / "session.sqlite")
+        sha = (done / "module.sha256").read_text().strip()
+        if result.get("module_sha256", sha) != sha or result["mutants"] != counts["mutants"]:
+            print(f"{module}: the finished session at {done} is not the run in {path.name} (sha256 {sha[:12]}, "
+                  f"{counts['mutants']} mutants): left as it is", flush=True)
+            continue
+        result.update(counts)
+        path.write_text(json.dumps(result, indent=1) + "\n")
+        print(f"{module}: {counts['killed']} killed, {counts['timed_out']} timed out, {counts['survived']} survived "
+              f"(kill rate {counts['kill_rate']}) from {done}", flush=True)
+    return 0
+
+
 def _tree_fingerprint() -> str:
     """sha256 over the tracked files' names and contents as they are in the working tree (this script left out: it
     does not change what a test does): a mutation session is resumed only on the code and tests it started on."""
@@ -848,10 +889,13 @@ def main(argv=None) -> int:
     f.add_argument("socket")
     f.add_argument("--limit", type=float, default=600.0, help="seconds a request may run at most")
     f.add_argument("--preload", action="append", default=[], help="also import this module once")
+    c = sub.add_parser("recount", help="count each module's finished session again into its JSON")
+    c.add_argument("modules", nargs="*", help=f"default: all of {list(SELECTION)}")
+    c.add_argument("--work-dir", default="~/.cache/ecn-mutation/runs")
     t = sub.add_parser("tests", help="(used by cosmic-ray) the tests that execute the current mutant")
     t.add_argument("work", help="the session folder (its select.json)")
     args = parser.parse_args(argv)
-    return {"planted": planted, "run": run, "tests": run_covering_tests, "save": save,
+    return {"planted": planted, "run": run, "tests": run_covering_tests, "save": save, "recount": recount,
             "serve": serve}[args.command](args)
 
 
