@@ -110,10 +110,13 @@ def test_a_class_that_joins_nothing_new_does_not_end_the_search():
 
 def test_up_to_128_tied_trees_are_kept_by_default():
     """Seven separate pairs of atoms, each bonded twice with equal lengths (in two image cells): 2**7 = 128 tied
-    forests, all kept by default; with ``limit=127``, 127 of them and a count above 127."""
+    forests, all kept by default; with ``limit=127``, 127 of them and a count above 127; of eight pairs' 256, 128."""
     src, dst = [2 * k for k in range(7) for _ in range(2)], [2 * k + 1 for k in range(7) for _ in range(2)]
     image = np.array([[0, 0, 0], [1, 0, 0]] * 7)
     shifts, count = tree_gauges(14, src, dst, image, [1.0] * 14)
     assert count == 128 and shifts.shape == (128, 14, 3) and len({g.tobytes() for g in shifts}) == 128
     shifts, count = tree_gauges(14, src, dst, image, [1.0] * 14, limit=127)
     assert count > 127 and shifts.shape == (127, 14, 3)
+    src, dst = [2 * k for k in range(8) for _ in range(2)], [2 * k + 1 for k in range(8) for _ in range(2)]
+    shifts, count = tree_gauges(16, src, dst, np.array([[0, 0, 0], [1, 0, 0]] * 8), [1.0] * 16)
+    assert count > 128 and shifts.shape == (128, 16, 3)  # eight pairs: 256 tied forests, 128 kept by default
