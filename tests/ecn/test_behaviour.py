@@ -447,3 +447,62 @@ def test_each_seed_shuffles_the_training_set_in_its_own_order(tmp_path, monkeypa
         train(_tiny(seed=seed, epochs=1, limit_train=16, limit_val=8, limit_test=8, batch_size=4), tmp_path / str(seed))
     assert sorted(orders[0]) == sorted(orders[1]) and len(orders[0]) == 16
     assert orders[0] != orders[1]
+
+
+def test_a_run_shifts_an_intensive_target_by_its_mean_and_an_extensive_one_not_at_all(tmp_path):
+    """The normaliser a run fits (saved in its checkpoint) and its model's readout, for the mean readout, the
+    sum readout, and a target named extensive."""
+    from ecn.checkpoint import load_checkpoint
+
+    for name, changes, extensive in [("mean", {}, False), ("sum", {"readout": "sum"}, True),
+                                     ("named", {"extensive": ("heat_all",)}, True)]:
+        config = _tiny(epochs=1, **changes)
+        train(config, tmp_path / name)
+        payload = load_checkpoint(tmp_path / name / "best.pt")
+        graphs, _ = train_module.load_graphs(config, "train", config.limit_train)
+        y = np.array([g.targets["heat_all"] for g in graphs])
+        mean, std = payload["normalizer"]["mean"][0], payload["normalizer"]["std"][0]
+        if extensive:  # scaled by the root mean square, not shifted
+            assert (mean, std) == (0.0, pytest.approx(math.sqrt(np.mean(y**2)))), name
+        else:
+            assert (mean, std) == (pytest.approx(np.mean(y)), pytest.approx(np.std(y))), name
+        assert tuple(payload["model_config"]["extensive"]) == (extensive,), name
+
+
+def test_a_supercell_of_nine_numbers_is_read_row_by_row():
+    from ecn.data import GraphSettings
+
+    rows = ((1, 1, 0), (-1, 1, 0), (0, 0, 2))
+    config = TrainConfig(model="ecn-s", supercell=tuple(n for row in rows for n in row))
+    assert train_module.graph_settings(config).supercell == GraphSettings(supercell=rows).supercell
+    other = ((1, 1, 0), (0, 1, 1), (0, 0, 2))  # the same numbers read another way: another supercell
+    assert GraphSettings(supercell=rows).supercell != GraphSettings(supercell=other).supercell
+
+
+def test_per_site_predictions_name_each_site_and_element_in_the_order_of_the_file(tmp_path, data_dir):
+    """``predictions.csv`` of a per-site run (``readout=node``): one line per site, numbered from 0 in each
+    structure, with the element the file gives that site."""
+    import json
+
+    from ecn.data import crystal_from_cif, crystal_graph
+    from ecn.data.radii import SYMBOLS
+
+    rows = read_cifs(data_dir / "perov_5" / "val.csv.gz", limit=40)
+    path = tmp_path / "sites.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["material_id", "cif", "z"])
+        for mid, cif in rows:  # a per-site target: the atomic number of each site
+            writer.writerow([mid, cif, json.dumps(crystal_graph(crystal_from_cif(cif)).numbers.tolist())])
+    config = TrainConfig(**{**SMALL, "data": str(path), "targets": ("z",), "readout": "node", "epochs": 1})
+    train(config, tmp_path / "run")
+    written = list(csv.DictReader((tmp_path / "run" / "predictions.csv").open()))
+    by_id = dict(rows)
+    ids = list(dict.fromkeys(r["id"] for r in written))
+    assert len(ids) >= 2 and len(written) == 5 * len(ids)  # the test part of the seeded 80/10/10 split
+    for mid in ids:
+        lines = [r for r in written if r["id"] == mid]
+        numbers = crystal_from_cif(by_id[mid]).numbers
+        assert [int(r["site"]) for r in lines] == list(range(len(numbers)))
+        assert [r["element"] for r in lines] == [SYMBOLS[int(z) - 1] for z in numbers]
+        assert [float(r["z_true"]) for r in lines] == [float(z) for z in numbers]
