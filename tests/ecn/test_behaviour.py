@@ -506,3 +506,22 @@ def test_per_site_predictions_name_each_site_and_element_in_the_order_of_the_fil
         assert [int(r["site"]) for r in lines] == list(range(len(numbers)))
         assert [r["element"] for r in lines] == [SYMBOLS[int(z) - 1] for z in numbers]
         assert [float(r["z_true"]) for r in lines] == [float(z) for z in numbers]
+
+
+def test_resuming_where_there_is_no_run_says_to_start_one(tmp_path):
+    missing = r"got no .*last\.pt \(the folder does not exist\): start it with --out instead$"
+    with pytest.raises(ValueError, match=missing):
+        train(None, tmp_path / "nowhere", resume=True)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=r"got no .*last\.pt: start it with --out instead$"):
+        train(None, tmp_path / "empty", resume=True)
+
+
+def test_a_batch_without_a_labelled_target_has_a_zero_loss_with_a_gradient():
+    import torch
+
+    out = torch.tensor([[0.5], [-1.0]], requires_grad=True)
+    for task, kind in (("regression", "mse"), ("regression", "l1"), ("classification", "mse")):
+        loss = train_module._loss(out, torch.full((2, 1), float("nan")), task, kind)
+        loss.backward()
+        assert loss.item() == 0.0 and out.grad.tolist() == [[0.0], [0.0]], (task, kind)

@@ -2,6 +2,7 @@
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,6 +99,15 @@ def test_cli_folder_and_csv_to_a_csv_file_with_errors_reported(inputs, tmp_path)
     by_source = {t["source"]: float(t["heat_all"]) for t in good}
     poscar = by_source[str(inputs["folder"] / "nested" / "POSCAR")]
     assert poscar == pytest.approx(by_source[str(inputs["folder"] / "nested" / "two.extxyz") + ":1"], abs=1e-5)
+
+
+def test_predict_files_names_the_files_it_cannot_read(inputs):
+    good = sorted(str(p) for p in inputs["folder"].glob("*.cif") if p.stem != "broken")[:2]
+    broken = str(inputs["folder"] / "broken.cif")
+    with pytest.raises(ValueError, match=r"got 1 that cannot: " + re.escape(broken) + ": expected") as info:
+        predict_files(CKPT / "perov5-cgcnn.pt", [*good, broken])
+    assert "; " not in str(info.value)  # one file named, so no separator
+    assert [source for source, _ in predict_files(CKPT / "perov5-cgcnn.pt", good)] == good
 
 
 def test_cli_stdout_lines_and_stdin_list(inputs):
