@@ -31,6 +31,7 @@ import math
 import multiprocessing
 import os
 import platform
+import signal
 import statistics
 import sys
 import time
@@ -193,12 +194,36 @@ def run_all(plan: list, args: argparse.Namespace) -> dict:
     first = {name: k for k, name in enumerate(args.first)}
     jobs.sort(key=lambda job: (first.get(job[0], len(first)), job[0] in VARIANTS, not job[0].startswith("ecn")))
     results = {name: {} for name, _ in plan}
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_end_with_parent, initargs=(os.getpid(),))
+    try:
         futures = {pool.submit(run_one, name, overrides, seed, args): (name, seed) for name, overrides, seed in jobs}
         for future in as_completed(futures):
             name, seed = futures[future]
             results[name][seed] = {**future.result(), "seed": seed}
+    except BaseException:  # Ctrl-C, kill (SIGTERM) or a failed run: no training goes on without this script
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()  # a run keeps its last finished epoch (last.pt) and resumes from there
+        for process in processes:
+            process.join(timeout=30)
+        raise
+    pool.shutdown()
     return {name: [runs[s] for s in sorted(runs)] for name, runs in results.items()}
+
+
+def _end_with_parent(parent: int) -> None:
+    """In each worker: end it when the script that started it is gone (killed with SIGKILL, which no handler
+    sees), so that no orphaned run keeps training, and writing, a run folder that a new start resumes too."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(2.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _row(runs: list) -> dict:
@@ -487,6 +512,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds-of", action="append", default=[], metavar="NAME=K,K,...",
                         help="the seeds of one model or variant, instead of --seeds / --ablation-seeds (repeatable)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # kill: stop the runs too (see run_all)
     seeds_of = {}
     for item in args.seeds_of:
         name, sep, seeds = item.partition("=")

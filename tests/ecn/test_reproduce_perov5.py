@@ -3,9 +3,13 @@ two real worker processes, checkpoints published and re-evaluated, a second star
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ["--set", "limit_train=48", "--set", "limit_val=24", "--set", "limit_test=24", "--set", "width=12",
@@ -124,3 +128,48 @@ def test_named_variants_screening_without_publishing_then_publishing_elsewhere(t
         bad = subprocess.run([*common, "--publish-variant", bad_name], env=env, capture_output=True, text=True,
                              timeout=300)
         assert bad.returncode == 2 and "expected --publish-variant VARIANT=NAME" in bad.stderr
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie, dead and not yet reaped, is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_script_leaves_no_run_training(tmp_path, data_dir, how):
+    """Killed while its runs train (SIGTERM, or SIGKILL that no handler sees), the script leaves no worker
+    behind: an orphaned worker would go on training, and writing, a run folder that the next start resumes."""
+    env = {**os.environ, "ECN_DATA_DIR": str(data_dir), "ECN_CACHE_DIR": str(tmp_path / "cache")}
+    script = subprocess.Popen(
+        [sys.executable, str(REPO / "benchmarks" / "reproduce_perov5.py"), "--models", "ecn-s", "cgcnn",
+         "--seeds", "0", "--epochs", "500", "--jobs", "2", "--no-publish", "--runs", str(tmp_path / "runs"),
+         "--results", str(tmp_path / "results"), *TINY],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = []
+    try:
+        deadline = time.time() + 300
+        logs = [tmp_path / "runs" / f"{name}-seed0" / "log.csv" for name in ("ecn-s", "cgcnn")]
+        while time.time() < deadline and not all(log.exists() for log in logs):  # both runs are training
+            time.sleep(0.2)
+        workers = [p for p in _children(script.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()]
+        assert len(workers) == 2 and all(log.exists() for log in logs)
+        script.send_signal(how)
+        script.wait(timeout=60)
+        deadline = time.time() + 30
+        while time.time() < deadline and any(_alive(p) for p in workers):
+            time.sleep(0.2)
+        assert not any(_alive(p) for p in workers)
+    finally:  # whatever happened, nothing of this test goes on running
+        script.kill()
+        script.wait()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
