@@ -49,7 +49,7 @@ from .models import (
 )
 
 __all__ = ["train", "evaluate_checkpoint", "predict_files", "load_graphs", "model_from_checkpoint", "RunExistsError",
-           "RunFailed", "RunInterrupted"]
+           "RunBusyError", "RunFailed", "RunInterrupted"]
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -272,6 +272,10 @@ class RunExistsError(ValueError):
     """A fresh run was asked for in a folder that holds a run (nothing was touched)."""
 
 
+class RunBusyError(ValueError):
+    """Another process is training the run folder (it holds the folder's lock); nothing was touched."""
+
+
 class RunFailed(RuntimeError):
     """A run that started and could not finish with numbers to trust (e.g. the loss became NaN)."""
 
@@ -318,6 +322,32 @@ def _clean_orphans(out: Path) -> None:
         for tmp in out.glob("*.tmp"):
             if any(tmp.name.startswith(name) for name in RUN_FILES):
                 tmp.unlink(missing_ok=True)
+
+
+#: The lock file of a run folder, held by the process that trains it (see :func:`_lock_run`).
+LOCK_FILE = ".lock"
+
+
+def _lock_run(out: Path):
+    """Hold the run folder's lock (``out/.lock``, an exclusive ``flock``) until the returned file is closed, or
+    raise :class:`RunBusyError` when another process holds it: two processes training one folder would write
+    its checkpoints and log over each other. The kernel releases the lock of a process that dies, so a killed
+    run never leaves its folder locked. Without ``fcntl`` (Windows), no lock."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - POSIX only
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    handle = open(out / LOCK_FILE, "a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise RunBusyError(
+            f"expected no other process training {out}, got one that holds its lock ({out / LOCK_FILE}): "
+            f"wait for it to end or stop it, then run again; nothing was changed"
+        ) from None
+    return handle
 
 
 def _refuse_existing(out: Path) -> None:
@@ -473,8 +503,11 @@ def train(config: TrainConfig | None, out_dir, resume: bool = False, overwrite: 
                 )
         elif not overwrite:
             _refuse_existing(out)
-        _clean_orphans(out)
+    rank = _distributed()[1]
+    lock = _lock_run(out) if rank == 0 else None  # one process per run folder
     try:
+        if rank == 0:
+            _clean_orphans(out)
         return _train(config, out, resume, overwrite, guard)
     except KeyboardInterrupt:
         if guard.saved_epoch or resume:
@@ -491,12 +524,17 @@ def train(config: TrainConfig | None, out_dir, resume: bool = False, overwrite: 
         if not guard.saved_epoch and not resume:
             _undo(guard)
         raise
+    finally:
+        if lock is not None:
+            (out / LOCK_FILE).unlink(missing_ok=True)  # before it is released: a next run makes its own
+            lock.close()
 
 
 def _undo(guard: _Guard) -> None:
     """A fresh run that kept nothing: remove the files it wrote and the folder it created, if empty."""
     for path in guard.written:
         Path(path).unlink(missing_ok=True)
+    (guard.out / LOCK_FILE).unlink(missing_ok=True)
     _clean_orphans(guard.out)
     if guard.created and guard.out.is_dir() and not any(guard.out.iterdir()):
         guard.out.rmdir()

@@ -368,3 +368,30 @@ def test_models_refuse_bad_sizes_and_batches_coloured_for_another_group(cifs):
     model = build_model("ecn-s", node_in=batch.x.shape[1], width=8, layers=1, num_colors=2)  # S_Lambda: 2 colours
     with pytest.raises(ValueError, match="edge colours"):
         model(batch)
+
+
+def test_a_run_folder_that_another_process_trains_is_refused_and_left_as_it_is(tmp_path, capsys):
+    """The folder's lock (``.lock``, an flock) is held by another open file here, as it is by another process
+    that trains the folder: a fresh run, a resumed one and one with --overwrite are refused, exit status 2,
+    and nothing in the folder changes; once the lock is released the run resumes, and leaves no lock file."""
+    import fcntl
+
+    from ecn.train import RunBusyError, train
+
+    out = tmp_path / "run"
+    assert main(["train", *PEROV, "--epochs", "1", "--out", str(out)]) == 0
+    assert not (out / ".lock").exists()
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with open(out / ".lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        for args in (["--resume", str(out)], [*PEROV, "--epochs", "2", "--out", str(out), "--overwrite"]):
+            capsys.readouterr()
+            assert main(["train", *args]) == 2
+            err = capsys.readouterr().err
+            assert f"expected no other process training {out}" in err and len(err.splitlines()) == 1, err
+        with pytest.raises(RunBusyError):
+            train(None, out, resume=True)
+        assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".lock"} == before
+    (out / ".lock").unlink()
+    assert main(["train", *PEROV, "--epochs", "2", "--out", str(out), "--overwrite"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)  # the same files again, no lock left
