@@ -525,3 +525,39 @@ def test_a_batch_without_a_labelled_target_has_a_zero_loss_with_a_gradient():
         loss = train_module._loss(out, torch.full((2, 1), float("nan")), task, kind)
         loss.backward()
         assert loss.item() == 0.0 and out.grad.tolist() == [[0.0], [0.0]], (task, kind)
+
+
+def test_the_validation_score_of_each_epoch_reads_one_gauge_per_structure(tmp_path):
+    """Validation after each epoch runs each structure once, in its first gauge (cheap; the choice of the best
+    epoch needs no more), while the final metrics take the mean over every gauge: the log's validation MAE of
+    the best epoch is the one-gauge MAE of best.pt, which differs from its every-gauge MAE for ECN-P-1."""
+    import torch
+
+    from ecn.checkpoint import load_checkpoint
+
+    config = _tiny(model="ecn-p1", epochs=2)
+    result = train(config, tmp_path / "run")
+    payload = load_checkpoint(tmp_path / "run" / "best.pt")
+    model = train_module.model_from_checkpoint(payload)
+    normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
+    graphs, _ = train_module.load_graphs(config, "val", config.limit_val)
+    true = np.array([g.targets["heat_all"] for g in graphs])
+    mae = {frames: float(np.mean(np.abs(train_module._predict(model, graphs, config, normalizer,
+                                                               torch.device("cpu"), frames=frames)[:, 0] - true)))
+           for frames in (False, True)}
+    assert mae[False] != pytest.approx(mae[True], rel=1e-6)  # the gauges of these structures disagree
+    log = list(csv.DictReader((tmp_path / "run" / "log.csv").open()))
+    assert float(log[result["best_epoch"] - 1]["val_mae"]) == pytest.approx(mae[False], rel=1e-6)
+    assert result["val_mae"] == pytest.approx(mae[True], rel=1e-6)
+
+
+def test_a_quiet_run_prints_its_data_reports_and_no_progress_bar(tmp_path, capsys, monkeypatch):
+    """With no graph cache every split is built, and a quiet run still shows no progress bar for any of them
+    (the test split, built at the end, included): its standard error is the data reports alone."""
+    monkeypatch.setenv("ECN_GRAPH_CACHE", "off")
+    capsys.readouterr()
+    train(_tiny(epochs=1), tmp_path / "run")
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert "\r" not in err and [line.split(":")[0] for line in lines if not line.startswith(" ")] == [
+        "perov5 train", "perov5 val", "perov5 test"], err

@@ -40,6 +40,8 @@ def test_train_writes_the_run_folder_and_evaluate_reproduces_it(tmp_path, capsys
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"test_mae", "val_mae", "train_mae", "best_epoch", "epochs_run"} <= set(metrics)
+    keys = [line.split(":")[0] for line in (out / "config.yaml").read_text().splitlines() if line[:1].isalpha()]
+    assert keys == sorted(keys) and {"model", "lr", "seed"} <= set(keys)  # sorted: two runs' configs diff line by line
     capsys.readouterr()
     assert main(["evaluate", str(out / "best.pt"), "--data", "perov5", "--split", "test", "--limit", "32"]) == 0
     evaluated = json.loads(capsys.readouterr().out)
