@@ -369,8 +369,12 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
 
     from matplotlib.figure import Figure
 
-    saved = {}
-    monkeypatch.setattr(Figure, "savefig", lambda fig, path, **kw: saved.update({Path(path).name: fig}))
+    saved, dpi = {}, {}
+
+    def savefig(fig, path, **kw):
+        saved[Path(path).name], dpi[Path(path).name] = fig, kw.get("dpi")
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
     score, label = np.array([[0.9], [0.8], [0.3], [0.1]]), np.array([[1.0], [0.0], [1.0], [0.0]])
     train_module._plot(tmp_path, score, label, SimpleNamespace(task="classification", targets=["y"], data="d",
                                                                 model="cgcnn"))
@@ -385,6 +389,8 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
     assert ax.get_xlim() == ax.get_ylim() == (1.0, 2.5) and ax.get_aspect() == 1.0  # equal axes
     assert ax.get_title() == "ecn-s: test MAE 0.5000 eV per 5-atom cell"
     assert ax.get_xlabel() == "heat_all, true (eV per 5-atom cell)"
+    for name, fig in saved.items():  # 462 x 440 pixels
+        assert tuple(fig.get_size_inches()) == (4.2, 4.0) and dpi[name] == 110, name
 
 
 def _record_frames(monkeypatch) -> list:
