@@ -567,3 +567,20 @@ def test_a_quiet_run_prints_its_data_reports_and_no_progress_bar(tmp_path, capsy
     lines = err.splitlines()
     assert "\r" not in err and [line.split(":")[0] for line in lines if not line.startswith(" ")] == [
         "perov5 train", "perov5 val", "perov5 test"], err
+
+
+def test_the_training_time_adds_up_across_resumes(tmp_path):
+    """``train_seconds`` counts the time of every start: a run resumed from a checkpoint that records a
+    billion seconds of training reports at least that much, and less than that plus this process's time."""
+    import time
+
+    from ecn.checkpoint import load_checkpoint, save_checkpoint
+
+    config = _tiny(epochs=1)
+    first = train(config, tmp_path / "run")
+    assert 0 < first["train_seconds"]
+    state = load_checkpoint(tmp_path / "run" / "last.pt")
+    save_checkpoint(tmp_path / "run" / "last.pt", {**state, "elapsed": 1e9})
+    t0 = time.perf_counter()
+    again = train(None, tmp_path / "run", resume=True)
+    assert 1e9 <= again["train_seconds"] <= 1e9 + (time.perf_counter() - t0)
