@@ -584,3 +584,16 @@ def test_the_training_time_adds_up_across_resumes(tmp_path):
     t0 = time.perf_counter()
     again = train(None, tmp_path / "run", resume=True)
     assert 1e9 <= again["train_seconds"] <= 1e9 + (time.perf_counter() - t0)
+
+
+def test_a_fresh_run_that_fails_while_writing_its_folder_removes_what_it_wrote(tmp_path, monkeypatch):
+    """A write that fails after config.yaml and before data_report.csv (a full disk, say): the run's own error
+    comes out, and the folder it created is gone, config.yaml with it."""
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(train_module, "_write_data_report", full_disk)
+    with pytest.raises(OSError, match="No space left on device"):
+        train(_tiny(epochs=1), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
