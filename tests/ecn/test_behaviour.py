@@ -597,3 +597,26 @@ def test_a_fresh_run_that_fails_while_writing_its_folder_removes_what_it_wrote(t
     with pytest.raises(OSError, match="No space left on device"):
         train(_tiny(epochs=1), tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_best_checkpoint_that_predicts_nan_gives_no_metrics(tmp_path, monkeypatch):
+    """The final metrics are computed from best.pt over every gauge (the validation of each epoch reads one):
+    where those predictions are not finite the run fails, naming best.pt, the split and the first structure,
+    and writes no metrics.json."""
+    real = train_module._predict
+
+    def nan_over_every_gauge(model, graphs, config, normalizer, device, batch_size=256, frames=True):
+        pred = real(model, graphs, config, normalizer, device, batch_size, frames)
+        if frames:
+            pred[1:] = np.nan
+        return pred
+
+    monkeypatch.setattr(train_module, "_predict", nan_over_every_gauge)
+    config = _tiny(epochs=1)
+    with pytest.raises(train_module.RunFailed) as info:
+        train(config, tmp_path / "run")
+    graphs, _ = train_module.load_graphs(config, "train", config.limit_train)
+    best = tmp_path / "run" / "best.pt"
+    assert str(info.value).startswith(f"expected finite predictions of the best checkpoint {best} on the train "
+                                      f"split, got NaN or infinity (first for {graphs[1].id!r})")
+    assert not (tmp_path / "run" / "metrics.json").exists() and (tmp_path / "run" / "best.pt").exists()

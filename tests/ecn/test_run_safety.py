@@ -240,10 +240,13 @@ def test_resume_refuses_changed_data_but_not_an_unrecorded_hash(tmp_path, capsys
     path = _write_csv(tmp_path / "d.csv", [(mid, text, f"{k / 10}") for k, (mid, text) in enumerate(cifs[:30])])
     out = tmp_path / "run"
     assert main(["train", "--data", str(path), "--target", "heat_all", "--epochs", "1", *TINY, "--out", str(out)]) == 0
+    recorded = load_checkpoint(out / "last.pt")["data_sha256"]["train"]
     _write_csv(path, [(mid, text, f"{k / 5}") for k, (mid, text) in enumerate(cifs[:30])])
     capsys.readouterr()
     assert main(["train", "--resume", str(out)]) == 2
-    assert "expected the train data of the run" in _err(capsys)
+    err = _err(capsys)
+    assert "expected the train data of the run" in err and f"(sha256 {recorded[:16]}... when the run started)" in err
+    assert re.search(r"got sha256 [0-9a-f]{16}\.\.\.:", err) and recorded[:16] not in err.split("got sha256")[1]
     state = load_checkpoint(out / "last.pt")  # a run from before the hash was recorded
     save_checkpoint(out / "last.pt", {k: v for k, v in state.items() if k not in ("data_sha256", "format")})
     assert main(["train", "--resume", str(out)]) == 0
