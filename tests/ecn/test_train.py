@@ -109,6 +109,11 @@ def test_classification_on_a_csv_file(tmp_path, data_dir):
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= metrics["test_roc_auc"] <= 1.0 and "test_precision_0_stable" in metrics
     assert (out / "roc.png").is_file()
+    # --overwrite with a regression run (the same 0/1 column): no file of the classifier stays, not its ROC curve
+    assert main(["train", "--data", str(path), "--target", "stable", "--epochs", "1", "--out", str(out),
+                 "--overwrite", *TINY[:8], "--quiet", "--set", "limit_val=0", "--set", "limit_test=0"]) == 0
+    assert not (out / "roc.png").exists() and (out / "parity.png").is_file()
+    assert "test_roc_auc" not in json.loads((out / "metrics.json").read_text())
 
 
 def test_cosine_schedule_decays_every_epoch_to_min_lr(tmp_path):
