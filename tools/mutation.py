@@ -25,6 +25,9 @@ tests run by this interpreter (the project's ``.venv``), one thread, one mutant 
     on first use), so the project's environment is not changed. Writes
     ``benchmarks/results/mutation_<module>.json`` and prints a table.
 
+``python tools/mutation.py recount [MODULE ...]``
+    Counts each module's finished session again into its JSON (as ``run`` counts now: timed-out mutants apart).
+
 ``python tools/mutation.py save [MODULE ...]``
     Copies unfinished sessions (database, coverage map, commit; not the tree) into
     ``benchmarks/results/mutation-sessions/``; ``run MODULE --continue`` restores one from there on another
