@@ -597,6 +597,10 @@ def test_a_fresh_run_that_fails_while_writing_its_folder_removes_what_it_wrote(t
     with pytest.raises(OSError, match="No space left on device"):
         train(_tiny(epochs=1), tmp_path / "run")
     assert not (tmp_path / "run").exists()
+    (tmp_path / "mine").mkdir()  # a folder the run did not create stays, empty as it was
+    with pytest.raises(OSError, match="No space left on device"):
+        train(_tiny(epochs=1), tmp_path / "mine")
+    assert (tmp_path / "mine").is_dir() and not any((tmp_path / "mine").iterdir())
 
 
 def test_a_best_checkpoint_that_predicts_nan_gives_no_metrics(tmp_path, monkeypatch):
