@@ -624,3 +624,22 @@ def test_a_best_checkpoint_that_predicts_nan_gives_no_metrics(tmp_path, monkeypa
     assert str(info.value).startswith(f"expected finite predictions of the best checkpoint {best} on the train "
                                       f"split, got NaN or infinity (first for {graphs[1].id!r})")
     assert not (tmp_path / "run" / "metrics.json").exists() and (tmp_path / "run" / "best.pt").exists()
+
+
+def test_the_progress_bar_counts_finished_epochs(tmp_path, capsys):
+    """Without quiet, a bar of epochs: a fresh run's starts at 0 of 2; resumed after one epoch, at 1 of 3."""
+    import re
+
+    from ecn.checkpoint import load_checkpoint, save_checkpoint
+
+    capsys.readouterr()
+    train(_tiny(epochs=2, quiet=False), tmp_path / "run")
+    bars = re.findall(r"train ecn-s: +\d+%\|[^|]*\| (\d+)/(\d+)", capsys.readouterr().err)
+    assert bars[0] == ("0", "2") and bars[-1] == ("2", "2"), bars
+    state = load_checkpoint(tmp_path / "run" / "last.pt")  # as if stopped after epoch 1 of 3
+    save_checkpoint(tmp_path / "run" / "last.pt", {**state, "epoch": 1, "log": state["log"][:1],
+                                                   "config": {**state["config"], "epochs": 3}})
+    (tmp_path / "run" / "metrics.json").unlink()
+    train(None, tmp_path / "run", resume=True)
+    bars = re.findall(r"train ecn-s: +\d+%\|[^|]*\| (\d+)/(\d+)", capsys.readouterr().err)
+    assert bars[0] == ("1", "3") and bars[-1] == ("3", "3"), bars
