@@ -44,6 +44,7 @@ import torch
 from _util import write_bytes_atomic, write_json_atomic, write_text_atomic
 
 from ecn.config import load_config
+from ecn.data.build import _stop as stop_pool
 from ecn.train import train
 
 PAPER = {"ecn-s": "0.038 +- 0.004", "cgcnn": "0.047 +- 0.000", "megnet": "0.059 +- 0.006"}
@@ -202,12 +203,8 @@ def run_all(plan: list, args: argparse.Namespace) -> dict:
             name, seed = futures[future]
             results[name][seed] = {**future.result(), "seed": seed}
     except BaseException:  # Ctrl-C, kill (SIGTERM) or a failed run: no training goes on without this script
-        processes = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()  # a run keeps its last finished epoch (last.pt) and resumes from there
-        for process in processes:
-            process.join(timeout=30)
+        # the graph build's way of stopping a pool; a run keeps its last finished epoch (last.pt) and resumes
+        stop_pool(pool, list(getattr(pool, "_processes", {}).values()))
         raise
     pool.shutdown()
     return {name: [runs[s] for s in sorted(runs)] for name, runs in results.items()}

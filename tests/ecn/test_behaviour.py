@@ -4,14 +4,19 @@ Each test names the planted bugs it was checked against (see docs/contributing.m
 """
 
 import csv
+import json
 import math
+import re
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from conftest import read_cifs
 
 from ecn import train as train_module
+from ecn.checkpoint import load_checkpoint, save_checkpoint
 from ecn.config import TrainConfig
 from ecn.metrics import classification_metrics, regression_metrics, roc_auc
 from ecn.train import Normalizer, train
@@ -123,8 +128,6 @@ def test_normaliser_values_intensive_and_extensive():
     assert both.std[0] == pytest.approx(np.std([1.0, 3.0, -2.0]))
     assert Normalizer.fit(y, False) == Normalizer((0.0, 0.0), (1.0, 1.0))
     assert Normalizer.fit(np.array([[4.0], [4.0]]), True).std == (1.0,)  # a constant target: scale 1
-    import torch
-
     t = torch.tensor([[1.0, 10.0]], dtype=torch.float64)
     np.testing.assert_allclose(n.encode(t).numpy(), [[1 / math.sqrt(14 / 3), -10 / math.sqrt(200 / 3)]])
     np.testing.assert_allclose(n.decode(n.encode(t)).numpy(), t.numpy())
@@ -132,8 +135,6 @@ def test_normaliser_values_intensive_and_extensive():
 
 def test_predictions_are_decoded_to_physical_units():
     """A model that outputs 0 (the normalised mean) predicts the training mean, in the target's units."""
-    import torch
-
     class Zero(torch.nn.Module):
         def forward(self, batch):
             return torch.zeros(batch.num_graphs, 1, dtype=torch.float32)
@@ -192,8 +193,6 @@ def test_the_best_epoch_not_the_last_is_kept(tmp_path, monkeypatch):
     _scripted(monkeypatch, [3.0, 1.0, 2.0, 5.0])
     result = train(_tiny(epochs=4), tmp_path / "run")
     assert result["best_epoch"] == 2 and result["epochs_run"] == 4
-    from ecn.checkpoint import load_checkpoint
-
     assert load_checkpoint(tmp_path / "run" / "best.pt")["epoch"] == 2
     assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 4
     evaluated = train_module.evaluate_checkpoint(tmp_path / "run" / "best.pt", split="val", limit=16)
@@ -315,8 +314,6 @@ def test_doctests_of_both_packages_are_collected():
 
 
 def test_losses_by_their_values():
-    import torch
-
     out = torch.tensor([[0.0], [3.0], [1.0]])
     y = torch.tensor([[0.5], [1.0], [float("nan")]])  # the unlabelled entry is left out
     assert float(train_module._loss(out, y, "regression")) == pytest.approx((0.25 + 4.0) / 2)
@@ -329,8 +326,6 @@ def test_losses_by_their_values():
 
 
 def test_a_run_takes_its_element_and_gaussian_settings(tmp_path):
-    import torch
-
     config = TrainConfig(**SMALL, epochs=1, limit_train=16, limit_val=8, limit_test=8, loss="l1",
                          element_features="onehot+properties", gaussians=41, gaussian_max=8.0, gaussian_width=0.2)
     train(config, tmp_path / "run")
@@ -458,8 +453,6 @@ def test_each_seed_shuffles_the_training_set_in_its_own_order(tmp_path, monkeypa
 def test_a_run_shifts_an_intensive_target_by_its_mean_and_an_extensive_one_not_at_all(tmp_path):
     """The normaliser a run fits (saved in its checkpoint) and its model's readout, for the mean readout, the
     sum readout, and a target named extensive."""
-    from ecn.checkpoint import load_checkpoint
-
     for name, changes, extensive in [("mean", {}, False), ("sum", {"readout": "sum"}, True),
                                      ("named", {"extensive": ("heat_all",)}, True)]:
         config = _tiny(epochs=1, **changes)
@@ -488,8 +481,6 @@ def test_a_supercell_of_nine_numbers_is_read_row_by_row():
 def test_per_site_predictions_name_each_site_and_element_in_the_order_of_the_file(tmp_path, data_dir):
     """``predictions.csv`` of a per-site run (``readout=node``): one line per site, numbered from 0 in each
     structure, with the element the file gives that site."""
-    import json
-
     from ecn.data import crystal_from_cif, crystal_graph
     from ecn.data.radii import SYMBOLS
 
@@ -524,8 +515,6 @@ def test_resuming_where_there_is_no_run_says_to_start_one(tmp_path):
 
 
 def test_a_batch_without_a_labelled_target_has_a_zero_loss_with_a_gradient():
-    import torch
-
     out = torch.tensor([[0.5], [-1.0]], requires_grad=True)
     for task, kind in (("regression", "mse"), ("regression", "l1"), ("classification", "mse")):
         loss = train_module._loss(out, torch.full((2, 1), float("nan")), task, kind)
@@ -537,10 +526,6 @@ def test_the_validation_score_of_each_epoch_reads_one_gauge_per_structure(tmp_pa
     """Validation after each epoch runs each structure once, in its first gauge (cheap; the choice of the best
     epoch needs no more), while the final metrics take the mean over every gauge: the log's validation MAE of
     the best epoch is the one-gauge MAE of best.pt, which differs from its every-gauge MAE for ECN-P-1."""
-    import torch
-
-    from ecn.checkpoint import load_checkpoint
-
     config = _tiny(model="ecn-p1", epochs=2)
     result = train(config, tmp_path / "run")
     payload = load_checkpoint(tmp_path / "run" / "best.pt")
@@ -572,10 +557,6 @@ def test_a_quiet_run_prints_its_data_reports_and_no_progress_bar(tmp_path, capsy
 def test_the_training_time_adds_up_across_resumes(tmp_path):
     """``train_seconds`` counts the time of every start: a run resumed from a checkpoint that records a
     billion seconds of training reports at least that much, and less than that plus this process's time."""
-    import time
-
-    from ecn.checkpoint import load_checkpoint, save_checkpoint
-
     config = _tiny(epochs=1)
     first = train(config, tmp_path / "run")
     assert 0 < first["train_seconds"]
@@ -626,20 +607,21 @@ def test_a_best_checkpoint_that_predicts_nan_gives_no_metrics(tmp_path, monkeypa
     assert not (tmp_path / "run" / "metrics.json").exists() and (tmp_path / "run" / "best.pt").exists()
 
 
+def _epoch_bars(err: str) -> list[tuple[str, str]]:
+    """(done, total) of each drawing of the bar of epochs of an ECN-S run in ``err``."""
+    return re.findall(r"train ecn-s: +\d+%\|[^|]*\| (\d+)/(\d+)", err)
+
+
 def test_the_progress_bar_counts_finished_epochs(tmp_path, capsys):
     """Without quiet, a bar of epochs: a fresh run's starts at 0 of 2; resumed after one epoch, at 1 of 3."""
-    import re
-
-    from ecn.checkpoint import load_checkpoint, save_checkpoint
-
     capsys.readouterr()
     train(_tiny(epochs=2, quiet=False), tmp_path / "run")
-    bars = re.findall(r"train ecn-s: +\d+%\|[^|]*\| (\d+)/(\d+)", capsys.readouterr().err)
+    bars = _epoch_bars(capsys.readouterr().err)
     assert bars[0] == ("0", "2") and bars[-1] == ("2", "2"), bars
     state = load_checkpoint(tmp_path / "run" / "last.pt")  # as if stopped after epoch 1 of 3
     save_checkpoint(tmp_path / "run" / "last.pt", {**state, "epoch": 1, "log": state["log"][:1],
                                                    "config": {**state["config"], "epochs": 3}})
     (tmp_path / "run" / "metrics.json").unlink()
     train(None, tmp_path / "run", resume=True)
-    bars = re.findall(r"train ecn-s: +\d+%\|[^|]*\| (\d+)/(\d+)", capsys.readouterr().err)
+    bars = _epoch_bars(capsys.readouterr().err)
     assert bars[0] == ("1", "3") and bars[-1] == ("3", "3"), bars
