@@ -215,9 +215,28 @@ def test_resume_after_sigkill_ends_with_the_same_metrics(tmp_path):
     ]
 
 
+def _torchrun(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
+    """``torchrun --standalone --nproc_per_node=2 ARGS`` (one thread each), ended if it runs past ``timeout``
+    seconds (processes waiting on each other never return) by a SIGTERM, on which torchrun ends its workers
+    (each in a session of its own, out of reach of a signal to torchrun's process group)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", *args],
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        proc.communicate(timeout=120)
+        pytest.fail(f"expected the two processes to finish within {timeout} s, got them still running")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
 def test_two_processes_match_one(tmp_path):
     """torchrun with 2 gloo processes (per-process batch halved) gives the metrics of one process."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     args = [
         "train",
         "--data",
@@ -235,29 +254,52 @@ def test_two_processes_match_one(tmp_path):
         *TINY,
     ]
     assert main([*args, "--out", str(tmp_path / "one")]) == 0  # one process: this one
-    double = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node=2",
-            "-m",
-            "ecn",
-            *args,
-            "--out",
-            str(tmp_path / "two"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    double = _torchrun(["-m", "ecn", *args, "--out", str(tmp_path / "two")])
     assert double.returncode == 0, double.stderr[-3000:]
     a = json.loads((tmp_path / "one" / "metrics.json").read_text())
     b = json.loads((tmp_path / "two" / "metrics.json").read_text())
     for key in ("train_mae", "val_mae", "test_mae"):
         assert b[key] == pytest.approx(a[key], rel=1e-4, abs=1e-6), key
+
+
+#: Runs ``ecn`` as torchrun's worker; on process 1 its clock runs a million times fast (so its time limit passes
+#: after one epoch, and never on process 0) and every training loss from epoch 3 on is NaN (4 steps per epoch).
+DISAGREEING_WORKER = """
+import math, os, sys, time
+import ecn.train
+if os.environ["RANK"] == "1":
+    class FastClock:
+        def __getattr__(self, name):
+            return getattr(time, name)
+        @staticmethod
+        def perf_counter():
+            return time.perf_counter() * 1e6
+    calls = []
+    loss = ecn.train._loss
+    def nan_from_epoch_3(*args):
+        calls.append(1)
+        return loss(*args) * (math.nan if len(calls) > 8 else 1.0)
+    ecn.train.time = FastClock()
+    ecn.train._loss = nan_from_epoch_3
+from ecn.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_processes_that_disagree_follow_process_0_and_stop_together_on_a_nan(tmp_path):
+    """Two gloo processes whose clocks disagree train on until process 0's time limit (none here), and a NaN
+    loss on process 1 alone stops both before their step, process 0 naming it as another process's loss."""
+    worker = tmp_path / "worker.py"
+    worker.write_text(DISAGREEING_WORKER)
+    run = _torchrun([str(worker), "train", "--data", "perov5", "--target", "heat_all", "--model", "mpnn",
+                     "--epochs", "4", "--limit-train", "64", "--set", "time_limit=5", *TINY,
+                     "--out", str(tmp_path / "run")])
+    assert run.returncode != 0
+    assert "a training loss of nan in epoch 3" in run.stderr
+    assert "a training loss of" in run.stderr and "(on another process) in epoch 3" in run.stderr
+    with open(tmp_path / "run" / "log.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2]  # epoch 2 ran though process 1's time was up
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 2
 
 
 @pytest.mark.parametrize(
