@@ -132,6 +132,9 @@ class TrainConfig:
             raise ValueError(f"expected lr_factor between 0 and 1, got {self.lr_factor}")
         if self.min_lr < 0 or self.weight_decay < 0:
             raise ValueError(f"expected min_lr >= 0 and weight_decay >= 0, got {self.min_lr} and {self.weight_decay}")
+        if self.lr_schedule == "plateau" and not self.lr > self.min_lr:  # else it stops before its first epoch
+            raise ValueError(f"expected lr above min_lr for the plateau schedule (it stops when the lr reaches "
+                             f"min_lr), got lr {self.lr:g} and min_lr {self.min_lr:g}")
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

@@ -375,6 +375,7 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
                                                                 model="cgcnn"))
     curve = saved["roc.png"].axes[0].lines[0].get_xydata()
     np.testing.assert_allclose(curve, [[0, 0], [0, 0.5], [0.5, 0.5], [0.5, 1], [1, 1]])
+    np.testing.assert_allclose(saved["roc.png"].axes[0].lines[1].get_xydata(), [[0, 0], [1, 1]])  # chance
     pred, true = np.array([[1.0], [2.5], [9.0]]), np.array([[1.5], [2.0], [np.nan]])
     train_module._plot(tmp_path, pred, true, SimpleNamespace(task="regression", targets=["heat_all"],
                                                               data="perov_5", model="ecn-s"))
@@ -424,6 +425,11 @@ def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_pyth
     train(config.replace(**changes, epochs=10, lr=1e-3, lr_patience=0, lr_factor=0.5, min_lr=2.5e-4), tmp_path / "r")
     lrs = [float(r["lr"]) for r in csv.DictReader((tmp_path / "r" / "log.csv").open())]
     assert lrs == pytest.approx([1e-3, 5e-4, 2.5e-4]) and set(calls) == {("P-1", False)}
+    out, y = torch.tensor([[0.5], [3.0]]), torch.tensor([[0.0], [1.0]])  # errors 0.5 and 2 (see the loss test)
+    for kind, value in (("l1", (0.5 + 2.0) / 2), ("huber", (0.5 * 0.25 + 1.5) / 2)):
+        (tmp_path / f"{kind}.yaml").write_text(f"loss: {kind}\n")
+        loss = load_config(tmp_path / f"{kind}.yaml").loss
+        assert float(train_module._loss(out, y, "regression", loss)) == pytest.approx(value), kind
 
 
 def test_each_seed_shuffles_the_training_set_in_its_own_order(tmp_path, monkeypatch):
@@ -448,6 +454,40 @@ def test_each_seed_shuffles_the_training_set_in_its_own_order(tmp_path, monkeypa
         train(_tiny(seed=seed, epochs=1, limit_train=16, limit_val=8, limit_test=8, batch_size=4), tmp_path / str(seed))
     assert sorted(orders[0]) == sorted(orders[1]) and len(orders[0]) == 16
     assert orders[0] != orders[1]
+
+
+def test_a_batch_of_one_structure_trains_one_structure_per_step(tmp_path, monkeypatch):
+    """batch_size=1: every optimiser step sees one structure (per process), so an epoch of 6 is 6 steps."""
+    sizes = []
+    real = train_module.collater
+
+    def recording(config, frames=True, compress=False):
+        make = real(config, frames, compress)
+        return (lambda graphs: sizes.append(len(graphs)) or make(graphs)) if compress else make
+
+    monkeypatch.setattr(train_module, "collater", recording)
+    train(_tiny(batch_size=1, epochs=1, limit_train=6, limit_val=4, limit_test=4), tmp_path / "r")
+    assert sizes == [1] * 6
+
+
+def test_a_frame_is_drawn_from_all_tied_gauges_and_a_graph_with_one_is_used_as_it_is(data_dir):
+    """``_one_frame`` for P-1: a crystal with two tied gauges gets either of them (each about half of the draws);
+    one with a single gauge is passed on itself, never rebuilt."""
+    from ecn.data import crystal_from_cif, crystal_graph
+
+    two, one = (crystal_graph(crystal_from_cif(cif, id=i)) for i, cif in
+                read_cifs(Path(data_dir) / "carbon_24" / "test.csv.gz", limit=2, every=13))
+    assert len(two.frame_choices("P-1")) == 2 and len(one.frame_choices("P-1")) == 1
+
+    def written(g):  # the crystal as this gauge writes it
+        return np.asarray(g.lattice).tobytes() + g.frac.tobytes() + g.unit_edge_image.tobytes()
+
+    generator = torch.Generator().manual_seed(0)
+    drawn = [written(train_module._one_frame(two, generator, "P-1")) for _ in range(40)]
+    assert len({written(two.frame(*choice)) for choice in two.frame_choices("P-1")} | set(drawn)) == 2
+    assert len(set(drawn)) == 2
+    assert 10 <= drawn.count(drawn[0]) <= 30
+    assert all(train_module._one_frame(one, generator, "P-1") is one for _ in range(5))
 
 
 def test_a_run_shifts_an_intensive_target_by_its_mean_and_an_extensive_one_not_at_all(tmp_path):

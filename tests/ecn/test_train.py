@@ -48,6 +48,8 @@ def test_train_writes_the_run_folder_and_evaluate_reproduces_it(tmp_path, capsys
     assert evaluated["mae"] == metrics["test_mae"]
     rows = list(csv.DictReader((out / "log.csv").open()))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert 0 < sum(float(r["seconds"]) for r in rows) <= metrics["train_seconds"]  # each epoch's own time
+    assert [r["row"] for r in csv.DictReader((out / "predictions.csv").open())] == [str(k) for k in range(1, 33)]
     # predict: one line per file
     cifs = []
     with gzip.open(data_dir / "perov_5" / "test.csv.gz", "rt") as fh:
@@ -144,6 +146,7 @@ def test_graph_rule_can_be_chosen_apart_from_the_model(tmp_path):
     (["--set", "colour=5"], "Could not resolve setting 'colour'"),
     (["--set", "neighbors=voronoi"], "expected neighbors '', 'isayev' or 'radius'"),
     (["--set", "lr_schedule=linear"], "expected lr_schedule 'plateau' or 'cosine'"),
+    (["--set", "lr=1e-6", "--set", "min_lr=1e-6"], "expected lr above min_lr for the plateau schedule"),
     (["--set", "epochs=many"], "expected epochs as int"),
     (["--model", "transformer"], "Could not resolve model"),
     (["--preset", "fast"], "Could not resolve preset"),
@@ -263,7 +266,8 @@ def test_two_processes_match_one(tmp_path):
 
 
 #: Runs ``ecn`` as torchrun's worker; on process 1 its clock runs a million times fast (so its time limit passes
-#: after one epoch, and never on process 0) and every training loss from epoch 3 on is NaN (4 steps per epoch).
+#: after one epoch, and never on process 0) and every training loss from its 9th step on is NaN (epoch 3 of a fresh
+#: run: 4 steps per epoch).
 DISAGREEING_WORKER = """
 import math, os, sys, time
 import ecn.train
@@ -288,7 +292,8 @@ sys.exit(main(sys.argv[1:]))
 
 def test_processes_that_disagree_follow_process_0_and_stop_together_on_a_nan(tmp_path):
     """Two gloo processes whose clocks disagree train on until process 0's time limit (none here), and a NaN
-    loss on process 1 alone stops both before their step, process 0 naming it as another process's loss."""
+    loss on process 1 alone stops both before their step, process 0 naming it as another process's loss; the
+    run then resumes in two processes from its last good checkpoint."""
     worker = tmp_path / "worker.py"
     worker.write_text(DISAGREEING_WORKER)
     run = _torchrun([str(worker), "train", "--data", "perov5", "--target", "heat_all", "--model", "mpnn",
@@ -300,6 +305,12 @@ def test_processes_that_disagree_follow_process_0_and_stop_together_on_a_nan(tmp
     with open(tmp_path / "run" / "log.csv") as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2]  # epoch 2 ran though process 1's time was up
     assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 2
+    # resumed in two processes (each reading the run's settings from last.pt): epochs 3 and 4, then the metrics
+    resumed = _torchrun([str(worker), "train", "--resume", str(tmp_path / "run")])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    with open(tmp_path / "run" / "log.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2, 3, 4]
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs_run"] == 4
 
 
 @pytest.mark.parametrize(
