@@ -601,6 +601,7 @@ def test_the_training_time_adds_up_across_resumes(tmp_path):
     first = train(config, tmp_path / "run")
     assert 0 < first["train_seconds"]
     state = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert 0 < state["elapsed"] <= first["train_seconds"]  # the time until the epoch was saved
     save_checkpoint(tmp_path / "run" / "last.pt", {**state, "elapsed": 1e9})
     t0 = time.perf_counter()
     again = train(None, tmp_path / "run", resume=True)

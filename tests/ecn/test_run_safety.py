@@ -208,6 +208,16 @@ def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, c
     assert state["epoch"] == int(found[2]) and all(torch.isfinite(v).all() for v in state["model"].values())
 
 
+def test_a_file_too_small_for_a_validation_split_is_refused_before_training(tmp_path, capsys, connected):
+    """Two structures split 80/10/10 give a training split of 2 and no validation split: the run stops with
+    both counts before it trains, and leaves no folder behind."""
+    path = _write_csv(tmp_path / "two.csv", [(mid, text, "1.0") for mid, text in connected[:2]])
+    assert main(["train", "--data", str(path), "--target", "heat_all", "--epochs", "1", *TINY,
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "expected training and validation graphs, got 2 and 0" in _err(capsys)
+    assert not (tmp_path / "r").exists()
+
+
 def test_huge_targets_and_bad_numbers_are_refused(tmp_path, capsys, cifs):
     path = _write_csv(tmp_path / "huge.csv", [(mid, text, "1e200" if k == 5 else "1.0")
                                               for k, (mid, text) in enumerate(cifs[:30])])

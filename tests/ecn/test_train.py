@@ -267,7 +267,7 @@ def test_two_processes_match_one(tmp_path):
 
 #: Runs ``ecn`` as torchrun's worker; on process 1 its clock runs a million times fast (so its time limit passes
 #: after one epoch, and never on process 0) and every training loss from its 9th step on is NaN (epoch 3 of a fresh
-#: run: 4 steps per epoch).
+#: run: 4 steps per epoch of one structure).
 DISAGREEING_WORKER = """
 import math, os, sys, time
 import ecn.train
@@ -293,11 +293,13 @@ sys.exit(main(sys.argv[1:]))
 def test_processes_that_disagree_follow_process_0_and_stop_together_on_a_nan(tmp_path):
     """Two gloo processes whose clocks disagree train on until process 0's time limit (none here), and a NaN
     loss on process 1 alone stops both before their step, process 0 naming it as another process's loss; the
-    run then resumes in two processes from its last good checkpoint."""
+    run then resumes in two processes from its last good checkpoint. The model is the E(n) network, whose last
+    coordinate update gets no gradient (DDP must be told), and the batch of one structure is smaller than the
+    number of processes (each still trains one per step)."""
     worker = tmp_path / "worker.py"
     worker.write_text(DISAGREEING_WORKER)
-    run = _torchrun([str(worker), "train", "--data", "perov5", "--target", "heat_all", "--model", "mpnn",
-                     "--epochs", "4", "--limit-train", "64", "--set", "time_limit=5", *TINY,
+    run = _torchrun([str(worker), "train", "--data", "perov5", "--target", "heat_all", "--model", "egnn",
+                     "--epochs", "4", "--limit-train", "8", "--set", "time_limit=5", *TINY, "--set", "batch_size=1",
                      "--out", str(tmp_path / "run")])
     assert run.returncode != 0
     assert "a training loss of nan in epoch 3" in run.stderr
@@ -340,8 +342,11 @@ def test_yaml_scientific_notation_and_resume_alone(tmp_path, capsys):
 
 
 def test_unknown_target_is_named(tmp_path, capsys):
-    assert main(["train", "--data", "perov5", "--target", "heat_al", "--out", str(tmp_path / "x"), *TINY]) == 2
-    assert "Could not resolve target 'heat_al'" in capsys.readouterr().err
+    """The first of the unknown targets is named, with the dataset's choices."""
+    assert main(["train", "--data", "perov5", "--target", "heat_al", "--target", "heat", "--out",
+                 str(tmp_path / "x"), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "Could not resolve target 'heat_al' of perov5 among choices ['heat_all', 'heat_ref'," in err
 
 
 def test_an_undefined_validation_metric_still_gives_a_best_checkpoint(tmp_path, data_dir):
