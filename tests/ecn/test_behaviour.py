@@ -4,6 +4,7 @@ Each test names the planted bugs it was checked against (see docs/contributing.m
 """
 
 import csv
+import dataclasses
 import json
 import math
 import re
@@ -131,6 +132,8 @@ def test_normaliser_values_intensive_and_extensive():
     t = torch.tensor([[1.0, 10.0]], dtype=torch.float64)
     np.testing.assert_allclose(n.encode(t).numpy(), [[1 / math.sqrt(14 / 3), -10 / math.sqrt(200 / 3)]])
     np.testing.assert_allclose(n.decode(n.encode(t)).numpy(), t.numpy())
+    with pytest.raises(dataclasses.FrozenInstanceError):  # fitted once, saved with the run: never changed after
+        n.mean = (0.0, 0.0)
 
 
 def test_predictions_are_decoded_to_physical_units():
@@ -375,7 +378,9 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
                                                                 model="cgcnn"))
     curve = saved["roc.png"].axes[0].lines[0].get_xydata()
     np.testing.assert_allclose(curve, [[0, 0], [0, 0.5], [0.5, 0.5], [0.5, 1], [1, 1]])
-    np.testing.assert_allclose(saved["roc.png"].axes[0].lines[1].get_xydata(), [[0, 0], [1, 1]])  # chance
+    chance = saved["roc.png"].axes[0].lines[1]
+    np.testing.assert_allclose(chance.get_xydata(), [[0, 0], [1, 1]])
+    assert chance.get_linewidth() > 0 and chance.get_linestyle() == ":"  # drawn, dotted
     pred, true = np.array([[1.0], [2.5], [9.0]]), np.array([[1.5], [2.0], [np.nan]])
     train_module._plot(tmp_path, pred, true, SimpleNamespace(task="regression", targets=["heat_all"],
                                                               data="perov_5", model="ecn-s"))
@@ -454,6 +459,41 @@ def test_each_seed_shuffles_the_training_set_in_its_own_order(tmp_path, monkeypa
         train(_tiny(seed=seed, epochs=1, limit_train=16, limit_val=8, limit_test=8, batch_size=4), tmp_path / str(seed))
     assert sorted(orders[0]) == sorted(orders[1]) and len(orders[0]) == 16
     assert orders[0] != orders[1]
+
+
+def test_a_run_on_the_cpu_sets_its_threads(tmp_path):
+    """``deterministic`` runs on one thread, ``threads=2`` on two, whatever torch had before."""
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        train(_tiny(epochs=1, limit_train=8, limit_val=8, limit_test=8), tmp_path / "one")
+        assert torch.get_num_threads() == 1
+        train(_tiny(epochs=1, limit_train=8, limit_val=8, limit_test=8, deterministic=False, threads=2),
+              tmp_path / "two")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_cosine_schedule_from_lr_to_the_same_min_lr_is_a_constant_rate(tmp_path):
+    """lr = min_lr under the cosine schedule: every epoch runs, at that rate (the plateau schedule's stop at
+    min_lr does not apply to it)."""
+    train(_tiny(epochs=2, limit_train=8, limit_val=8, limit_test=8, lr_schedule="cosine", lr=1e-3, min_lr=1e-3),
+          tmp_path / "r")
+    assert [float(r["lr"]) for r in csv.DictReader((tmp_path / "r" / "log.csv").open())] == [1e-3, 1e-3]
+
+
+def test_a_diverged_validation_names_its_first_non_finite_metric_with_its_value(tmp_path, monkeypatch):
+    """Two targets, validation predictions NaN for the first and infinite for the second: the run stops
+    with the first bad metric, mae_heat_all, and its own value, NaN (the overall MAE is infinite)."""
+
+    def broken(model, graphs, config, normalizer, device, batch_size=256, frames=True):
+        return np.tile([np.nan, np.inf], (len(graphs), 1))
+
+    monkeypatch.setattr(train_module, "_predict", broken)
+    with pytest.raises(train_module.RunFailed, match="got a validation mae_heat_all of nan in epoch 1"):
+        train(_tiny(epochs=1, limit_train=8, limit_val=8, limit_test=8, targets=("heat_all", "dir_gap")),
+              tmp_path / "r")
 
 
 def test_a_batch_of_one_structure_trains_one_structure_per_step(tmp_path, monkeypatch):

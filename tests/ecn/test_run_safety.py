@@ -218,6 +218,14 @@ def test_a_file_too_small_for_a_validation_split_is_refused_before_training(tmp_
     assert not (tmp_path / "r").exists()
 
 
+def test_a_file_without_any_target_value_says_so(tmp_path, capsys, connected):
+    """Every row's heat_all is empty: no graph is kept, and the error names the reason of the first row."""
+    path = _write_csv(tmp_path / "none.csv", [(mid, text, "") for mid, text in connected[:10]])
+    assert main(["train", "--data", str(path), "--target", "heat_all", "--epochs", "1", *TINY,
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "got 0 and 0 (every row lacks a target: missing target: heat_all is '')" in _err(capsys)
+
+
 def test_huge_targets_and_bad_numbers_are_refused(tmp_path, capsys, cifs):
     path = _write_csv(tmp_path / "huge.csv", [(mid, text, "1e200" if k == 5 else "1.0")
                                               for k, (mid, text) in enumerate(cifs[:30])])
