@@ -378,6 +378,10 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
                                                                 model="cgcnn"))
     curve = saved["roc.png"].axes[0].lines[0].get_xydata()
     np.testing.assert_allclose(curve, [[0, 0], [0, 0.5], [0.5, 0.5], [0.5, 1], [1, 1]])
+    one = np.array([[0.0], [1.0], [0.0]])  # a single positive: the curve still reaches a true positive rate of 1
+    train_module._plot(tmp_path, score[:3], one, SimpleNamespace(task="classification", targets=["y"], data="d",
+                                                                  model="cgcnn"))
+    np.testing.assert_allclose(saved["roc.png"].axes[0].lines[0].get_xydata(), [[0, 0], [0.5, 0], [0.5, 1], [1, 1]])
     chance = saved["roc.png"].axes[0].lines[1]
     np.testing.assert_allclose(chance.get_xydata(), [[0, 0], [1, 1]])
     assert chance.get_linewidth() > 0 and chance.get_linestyle() == ":"  # drawn, dotted
@@ -512,11 +516,11 @@ def test_a_batch_of_one_structure_trains_one_structure_per_step(tmp_path, monkey
 
 def test_a_frame_is_drawn_from_all_tied_gauges_and_a_graph_with_one_is_used_as_it_is(data_dir):
     """``_one_frame`` for P-1: a crystal with two tied gauges gets either of them (each about half of the draws);
-    one with a single gauge is passed on itself, never rebuilt."""
+    one with a single gauge is passed on itself, never rebuilt; the same for the tree gauges of ECN-S."""
     from ecn.data import crystal_from_cif, crystal_graph
 
-    two, one = (crystal_graph(crystal_from_cif(cif, id=i)) for i, cif in
-                read_cifs(Path(data_dir) / "carbon_24" / "test.csv.gz", limit=2, every=13))
+    two, one, trees = (crystal_graph(crystal_from_cif(cif, id=i)) for i, cif in
+                       read_cifs(Path(data_dir) / "carbon_24" / "test.csv.gz", limit=3, every=13))
     assert len(two.frame_choices("P-1")) == 2 and len(one.frame_choices("P-1")) == 1
 
     def written(g):  # the crystal as this gauge writes it
@@ -528,6 +532,10 @@ def test_a_frame_is_drawn_from_all_tied_gauges_and_a_graph_with_one_is_used_as_i
     assert len(set(drawn)) == 2
     assert 10 <= drawn.count(drawn[0]) <= 30
     assert all(train_module._one_frame(one, generator, "P-1") is one for _ in range(5))
+    # the ECN-S gauge draw (tree gauges only): either of a crystal's two, a crystal with one as it is
+    assert trees.num_frames == 2 and one.num_frames == 1
+    assert len({written(train_module._one_frame(trees, generator, "S")) for _ in range(20)}) == 2
+    assert train_module._one_frame(one, generator, "S") is one
 
 
 def test_a_run_shifts_an_intensive_target_by_its_mean_and_an_extensive_one_not_at_all(tmp_path):
@@ -556,6 +564,8 @@ def test_a_supercell_of_nine_numbers_is_read_row_by_row():
     assert train_module.graph_settings(config).supercell == GraphSettings(supercell=rows).supercell
     other = ((1, 1, 0), (0, 1, 1), (0, 0, 2))  # the same numbers read another way: another supercell
     assert GraphSettings(supercell=rows).supercell != GraphSettings(supercell=other).supercell
+    three = train_module.graph_settings(TrainConfig(model="ecn-s", supercell=(3, 1, 2)))  # a diagonal one
+    assert three.supercell == GraphSettings(supercell=(3, 1, 2)).supercell
 
 
 def test_per_site_predictions_name_each_site_and_element_in_the_order_of_the_file(tmp_path, data_dir):

@@ -83,6 +83,11 @@ def test_out_on_a_run_refuses_and_touches_nothing_resume_and_overwrite_work(tmp_
     assert train(config, out, resume=True)["epochs_run"] == 1
     with pytest.raises(ValueError, match="epochs: 1 in the run, 3 given"):
         train(config.replace(epochs=3), out, resume=True)
+    four = config.replace(epochs=3, lr=2e-3, seed=5, width=8)  # four settings named; a fifth is left as "..."
+    with pytest.raises(ValueError, match=r"seed: 0 in the run, 5 given, width: 16 in the run, 8 given\): start"):
+        train(four, out, resume=True)
+    with pytest.raises(ValueError, match=r"seed: 0 in the run, 5 given, \.\.\.\): start"):
+        train(four.replace(layers=3), out, resume=True)
     with pytest.raises(ValueError, match="--overwrite"):
         train(config, out)
     assert main(["train", *PEROV, "--epochs", "1", "--seed", "1", "--out", str(out), "--overwrite"]) == 0
@@ -186,12 +191,16 @@ def test_skipped_rows_and_duplicates_are_summarised_and_written(tmp_path, capsys
     report = list(csv.DictReader((out / "data_report.csv").open()))
     reasons = {r["id"]: r["reason"] for r in report}
     assert reasons[rows[3][0]].startswith("unparsable CIF") and reasons[rows[2][0]] == "duplicate id (kept)"
+    assert [r["split"] for r in report] == ["all"] * 3  # one file: one build, each row once, before the split
     assert any(r["reason"].startswith("not UTF-8: row 11 of") and "column material_id (byte 0xff)" in r["reason"]
                for r in report)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["data"]["train"]["skipped"] == {"not UTF-8": 1, "unparsable CIF": 1}
     assert metrics["data"]["test"]["graphs"] == 3
     assert "row" in next(csv.reader((out / "predictions.csv").open()))
+    from ecn.train import evaluate_checkpoint  # a Python caller's evaluation: the whole split by default
+
+    assert evaluate_checkpoint(out / "best.pt")["structures"] == metrics["data"]["test"]["graphs"] == 3
 
 
 def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
