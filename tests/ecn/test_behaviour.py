@@ -382,6 +382,10 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
     train_module._plot(tmp_path, score[:3], one, SimpleNamespace(task="classification", targets=["y"], data="d",
                                                                   model="cgcnn"))
     np.testing.assert_allclose(saved["roc.png"].axes[0].lines[0].get_xydata(), [[0, 0], [0.5, 0], [0.5, 1], [1, 1]])
+    two = np.hstack([score, score[::-1]])  # two targets: the figure is the first one's
+    train_module._plot(tmp_path, two, np.hstack([label, label]), SimpleNamespace(
+        task="classification", targets=["y", "z"], data="d", model="cgcnn"))
+    np.testing.assert_allclose(saved["roc.png"].axes[0].lines[0].get_xydata(), curve)
     chance = saved["roc.png"].axes[0].lines[1]
     np.testing.assert_allclose(chance.get_xydata(), [[0, 0], [1, 1]])
     assert chance.get_linewidth() > 0 and chance.get_linestyle() == ":"  # drawn, dotted
@@ -423,10 +427,10 @@ def test_only_runs_in_the_tree_gauge_draw_a_frame_of_each_structure(tmp_path, mo
 
 def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_python(tmp_path, monkeypatch):
     """Strings parsed from a config file are equal to Python's literals but not the same objects: the plateau
-    schedule and the tree gauge's frames must apply to them all the same."""
+    schedule, the tree gauge's frames, the summed readout and the loss kinds must apply to them all the same."""
     from ecn.config import load_config
 
-    (tmp_path / "run.yaml").write_text("model: ecn-p1\nlr_schedule: plateau\ngauge: tree\n")
+    (tmp_path / "run.yaml").write_text("model: ecn-p1\nlr_schedule: plateau\ngauge: tree\nreadout: sum\n")
     config = load_config(tmp_path / "run.yaml")
     calls = _record_frames(monkeypatch)
     _scripted(monkeypatch, [1.0] + [2.0] * 9)
@@ -434,6 +438,8 @@ def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_pyth
     train(config.replace(**changes, epochs=10, lr=1e-3, lr_patience=0, lr_factor=0.5, min_lr=2.5e-4), tmp_path / "r")
     lrs = [float(r["lr"]) for r in csv.DictReader((tmp_path / "r" / "log.csv").open())]
     assert lrs == pytest.approx([1e-3, 5e-4, 2.5e-4]) and set(calls) == {("P-1", False)}
+    payload = load_checkpoint(tmp_path / "r" / "best.pt")  # a summed readout: an extensive target, not shifted
+    assert tuple(payload["model_config"]["extensive"]) == (True,) and payload["normalizer"]["mean"] == [0.0]
     out, y = torch.tensor([[0.5], [3.0]]), torch.tensor([[0.0], [1.0]])  # errors 0.5 and 2 (see the loss test)
     for kind, value in (("l1", (0.5 + 2.0) / 2), ("huber", (0.5 * 0.25 + 1.5) / 2)):
         (tmp_path / f"{kind}.yaml").write_text(f"loss: {kind}\n")
@@ -498,6 +504,38 @@ def test_a_diverged_validation_names_its_first_non_finite_metric_with_its_value(
     with pytest.raises(train_module.RunFailed, match="got a validation mae_heat_all of nan in epoch 1"):
         train(_tiny(epochs=1, limit_train=8, limit_val=8, limit_test=8, targets=("heat_all", "dir_gap")),
               tmp_path / "r")
+
+
+def test_the_logged_training_loss_is_the_mean_over_structures_of_the_epoch(tmp_path, monkeypatch):
+    """Ten structures in batches of 4, 4 and 2: the epoch's train_loss weighs each batch's loss by its size."""
+    seen = []
+    real = train_module._loss
+
+    def recording(out, y, task, kind="mse"):
+        loss = real(out, y, task, kind)
+        seen.append((float(loss.detach()), len(y)))
+        return loss
+
+    monkeypatch.setattr(train_module, "_loss", recording)
+    train(_tiny(epochs=1, limit_train=10, limit_val=4, limit_test=4, batch_size=4), tmp_path / "r")
+    assert [n for _, n in seen] == [4, 4, 2]
+    logged = float(next(csv.DictReader((tmp_path / "r" / "log.csv").open()))["train_loss"])
+    assert logged == pytest.approx(sum(v * n for v, n in seen) / 10, rel=1e-12)
+
+
+def test_checkpoint_and_limit_errors_of_evaluation_and_loading(tmp_path):
+    """A payload without a model's settings is a CheckpointError naming the missing key; a limit that is not a
+    plain integer (a bool, text) or is negative is a ValueError, before any file is read (by the evaluation
+    and by ``load_graphs``)."""
+    from ecn.checkpoint import CheckpointError
+
+    with pytest.raises(CheckpointError, match="got one that does not fit: 'model_config'"):
+        train_module.model_from_checkpoint({"model": {}})
+    for limit in (True, "3", -1):
+        with pytest.raises(ValueError, match=f"expected --limit as an integer >= 0 .*, got {limit!r}"):
+            train_module.evaluate_checkpoint(tmp_path / "none.pt", limit=limit)
+        with pytest.raises(ValueError, match=f"expected a limit as an integer >= 0 .*, got {limit!r}"):
+            train_module.load_graphs(TrainConfig(), "test", limit)
 
 
 def test_a_batch_of_one_structure_trains_one_structure_per_step(tmp_path, monkeypatch):

@@ -198,9 +198,13 @@ def test_skipped_rows_and_duplicates_are_summarised_and_written(tmp_path, capsys
     assert metrics["data"]["train"]["skipped"] == {"not UTF-8": 1, "unparsable CIF": 1}
     assert metrics["data"]["test"]["graphs"] == 3
     assert "row" in next(csv.reader((out / "predictions.csv").open()))
-    from ecn.train import evaluate_checkpoint  # a Python caller's evaluation: the whole split by default
+    from ecn.checkpoint import load_checkpoint
+    from ecn.train import _config_of, evaluate_checkpoint, load_graphs
 
+    capsys.readouterr()  # a Python caller's evaluation: the whole split by default, the file's one build summary
     assert evaluate_checkpoint(out / "best.pt")["structures"] == metrics["data"]["test"]["graphs"] == 3
+    assert capsys.readouterr().err.startswith(f"{path}: 30 rows read, 28 graphs kept, 2 skipped")
+    assert len(load_graphs(_config_of(load_checkpoint(out / "best.pt")), "test")[0]) == 3
 
 
 def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, capsys):

@@ -300,6 +300,7 @@ def test_processes_that_disagree_follow_process_0_and_stop_together_on_a_nan(tmp
     worker.write_text(DISAGREEING_WORKER)
     run = _torchrun([str(worker), "train", "--data", "perov5", "--target", "heat_all", "--model", "egnn",
                      "--epochs", "4", "--limit-train", "8", "--set", "time_limit=5", *TINY, "--set", "batch_size=1",
+                     "--set", "lr_schedule=cosine", "--set", "min_lr=1e-5",
                      "--out", str(tmp_path / "run")])
     assert run.returncode != 0
     assert "a training loss of nan in epoch 3" in run.stderr
@@ -311,7 +312,9 @@ def test_processes_that_disagree_follow_process_0_and_stop_together_on_a_nan(tmp
     resumed = _torchrun([str(worker), "train", "--resume", str(tmp_path / "run")])
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     with open(tmp_path / "run" / "log.csv") as f:
-        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2, 3, 4]
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
+    assert float(rows[-1]["lr"]) == pytest.approx(1e-5)  # the cosine's steps counted per process: it ends on min_lr
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs_run"] == 4
 
 
