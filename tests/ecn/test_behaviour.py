@@ -397,6 +397,9 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
     np.testing.assert_allclose(ax.lines[0].get_xydata(), [[1.0, 1.0], [2.5, 2.5]])  # the diagonal
     assert ax.get_xlim() == ax.get_ylim() == (1.0, 2.5) and ax.get_aspect() == 1.0  # equal axes
     assert ax.get_title() == "ecn-s: test MAE 0.5000 eV per 5-atom cell"
+    train_module._plot(tmp_path, np.hstack([pred, pred + 1]), np.hstack([true, true]), SimpleNamespace(
+        task="regression", targets=["heat_all", "x"], data="perov_5", model="ecn-s"))
+    assert saved["parity.png"].axes[0].get_title() == "ecn-s: test MAE 0.5000 eV per 5-atom cell"  # the first
     assert ax.get_xlabel() == "heat_all, true (eV per 5-atom cell)"
     for name, fig in saved.items():  # 462 x 440 pixels
         assert tuple(fig.get_size_inches()) == (4.2, 4.0) and dpi[name] == 110, name
@@ -430,7 +433,8 @@ def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_pyth
     schedule, the tree gauge's frames, the summed readout and the loss kinds must apply to them all the same."""
     from ecn.config import load_config
 
-    (tmp_path / "run.yaml").write_text("model: ecn-p1\nlr_schedule: plateau\ngauge: tree\nreadout: sum\n")
+    (tmp_path / "run.yaml").write_text("model: ecn-p1\nlr_schedule: plateau\ngauge: tree\nreadout: sum\n"
+                                       "task: regression\n")
     config = load_config(tmp_path / "run.yaml")
     calls = _record_frames(monkeypatch)
     _scripted(monkeypatch, [1.0] + [2.0] * 9)
@@ -440,6 +444,7 @@ def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_pyth
     assert lrs == pytest.approx([1e-3, 5e-4, 2.5e-4]) and set(calls) == {("P-1", False)}
     payload = load_checkpoint(tmp_path / "r" / "best.pt")  # a summed readout: an extensive target, not shifted
     assert tuple(payload["model_config"]["extensive"]) == (True,) and payload["normalizer"]["mean"] == [0.0]
+    assert payload["normalizer"]["std"] != [1.0]  # a regression target is scaled
     out, y = torch.tensor([[0.5], [3.0]]), torch.tensor([[0.0], [1.0]])  # errors 0.5 and 2 (see the loss test)
     for kind, value in (("l1", (0.5 + 2.0) / 2), ("huber", (0.5 * 0.25 + 1.5) / 2)):
         (tmp_path / f"{kind}.yaml").write_text(f"loss: {kind}\n")

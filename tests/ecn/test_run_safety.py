@@ -75,12 +75,17 @@ def test_out_on_a_run_refuses_and_touches_nothing_resume_and_overwrite_work(tmp_
     capsys.readouterr()
     assert main(["train", *PEROV, "--epochs", "1", "--out", str(out)]) == 2
     err = _err(capsys)
-    assert len(err.splitlines()) == 1 and "--resume" in err and "--overwrite" in err and "finished run" in err
+    assert len(err.splitlines()) == 1 and "--resume" in err and "--overwrite" in err and "holds a finished run" in err
     assert _snapshot(out) == before
     # the Python pattern of benchmarks/reproduce_perov5.py: resume=True on a folder that holds a run
     config = load_config(overrides=["data=perov5", "limit_train=32", "limit_val=16", "limit_test=16", "width=16",
                                     "layers=2", "edge_dim=8", "batch_size=16", "quiet=true", "epochs=1"])
+    (out / "last.ptab12.tmp").write_bytes(b"half")  # what a kill during torch.save leaves: removed on resuming
     assert train(config, out, resume=True)["epochs_run"] == 1
+    assert not list(out.glob("*.tmp"))
+    (out / "metrics.json").unlink()  # an unfinished run is named as such
+    assert main(["train", *PEROV, "--epochs", "1", "--out", str(out)]) == 2
+    assert "holds an unfinished run" in _err(capsys)
     with pytest.raises(ValueError, match="epochs: 1 in the run, 3 given"):
         train(config.replace(epochs=3), out, resume=True)
     four = config.replace(epochs=3, lr=2e-3, seed=5, width=8)  # four settings named; a fifth is left as "..."
