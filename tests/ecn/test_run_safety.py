@@ -227,12 +227,13 @@ def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, c
 
 
 def test_a_file_too_small_for_a_validation_split_is_refused_before_training(tmp_path, capsys, connected):
-    """Two structures split 80/10/10 give a training split of 2 and no validation split: the run stops with
-    both counts before it trains, and leaves no folder behind."""
-    path = _write_csv(tmp_path / "two.csv", [(mid, text, "1.0") for mid, text in connected[:2]])
-    assert main(["train", "--data", str(path), "--target", "heat_all", "--epochs", "1", *TINY,
-                 "--out", str(tmp_path / "r")]) == 2
-    assert "expected training and validation graphs, got 2 and 0" in _err(capsys)
+    """Two structures with a target (a third has none) split 80/10/10 give a training split of 2 and no
+    validation split: the run stops with both counts before it trains, and leaves no folder behind."""
+    rows = [(mid, text, "1.0" if k else "") for k, (mid, text) in enumerate(connected[:3])]
+    assert main(["train", "--data", str(_write_csv(tmp_path / "two.csv", rows)), "--target", "heat_all",
+                 "--epochs", "1", *TINY, "--out", str(tmp_path / "r")]) == 2
+    err = _err(capsys)
+    assert "expected training and validation graphs, got 2 and 0" in err and "every row" not in err  # one has
     assert not (tmp_path / "r").exists()
 
 
