@@ -386,6 +386,7 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
     train_module._plot(tmp_path, two, np.hstack([label, label]), SimpleNamespace(
         task="classification", targets=["y", "z"], data="d", model="cgcnn"))
     np.testing.assert_allclose(saved["roc.png"].axes[0].lines[0].get_xydata(), curve)
+    assert saved["roc.png"].axes[0].get_title() == "ROC, y (test)"
     chance = saved["roc.png"].axes[0].lines[1]
     np.testing.assert_allclose(chance.get_xydata(), [[0, 0], [1, 1]])
     assert chance.get_linewidth() > 0 and chance.get_linestyle() == ":"  # drawn, dotted
@@ -541,6 +542,17 @@ def test_checkpoint_and_limit_errors_of_evaluation_and_loading(tmp_path):
             train_module.evaluate_checkpoint(tmp_path / "none.pt", limit=limit)
         with pytest.raises(ValueError, match=f"expected a limit as an integer >= 0 .*, got {limit!r}"):
             train_module.load_graphs(TrainConfig(), "test", limit)
+
+
+def test_evaluation_reads_every_tied_gauge_only_in_the_tree_gauge_and_nothing_from_no_structures():
+    """The evaluation's batches average a supercell model over a structure's tied gauges in the tree gauge;
+    a run on the images as the files give them reads each structure once, as written. No structures give
+    an empty array of predictions, one column per target."""
+    tree, given = TrainConfig(model="ecn-s"), TrainConfig(model="ecn-s", gauge="as_given")
+    assert train_module.collater(tree).frames and not train_module.collater(given).frames
+    empty = train_module._predict(torch.nn.Identity(), [], given.replace(targets=("heat_all", "dir_gap")),
+                                  Normalizer((0.0, 0.0), (1.0, 1.0)), torch.device("cpu"))
+    assert empty.shape == (0, 2)
 
 
 def test_a_batch_of_one_structure_trains_one_structure_per_step(tmp_path, monkeypatch):
