@@ -378,6 +378,10 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
                                                                 model="cgcnn"))
     curve = saved["roc.png"].axes[0].lines[0].get_xydata()
     np.testing.assert_allclose(curve, [[0, 0], [0, 0.5], [0.5, 0.5], [0.5, 1], [1, 1]])
+    single = np.array([[1.0], [0.0], [1.0]])  # a single negative: the curve still reaches a false positive rate of 1
+    train_module._plot(tmp_path, score[:3], single, SimpleNamespace(task="classification", targets=["y"], data="d",
+                                                                     model="cgcnn"))
+    np.testing.assert_allclose(saved["roc.png"].axes[0].lines[0].get_xydata(), [[0, 0], [0, 0.5], [1, 0.5], [1, 1]])
     one = np.array([[0.0], [1.0], [0.0]])  # a single positive: the curve still reaches a true positive rate of 1
     train_module._plot(tmp_path, score[:3], one, SimpleNamespace(task="classification", targets=["y"], data="d",
                                                                   model="cgcnn"))
@@ -398,9 +402,10 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
     np.testing.assert_allclose(ax.lines[0].get_xydata(), [[1.0, 1.0], [2.5, 2.5]])  # the diagonal
     assert ax.get_xlim() == ax.get_ylim() == (1.0, 2.5) and ax.get_aspect() == 1.0  # equal axes
     assert ax.get_title() == "ecn-s: test MAE 0.5000 eV per 5-atom cell"
-    train_module._plot(tmp_path, np.hstack([pred, pred + 1]), np.hstack([true, true]), SimpleNamespace(
+    train_module._plot(tmp_path, np.hstack([pred, pred + 1]), np.hstack([true, true + 5]), SimpleNamespace(
         task="regression", targets=["heat_all", "x"], data="perov_5", model="ecn-s"))
-    assert saved["parity.png"].axes[0].get_title() == "ecn-s: test MAE 0.5000 eV per 5-atom cell"  # the first
+    ax = saved["parity.png"].axes[0]  # two targets: the figure is the first one's
+    assert ax.get_title() == "ecn-s: test MAE 0.5000 eV per 5-atom cell" and ax.get_xlim() == (1.0, 2.5)
     assert ax.get_xlabel() == "heat_all, true (eV per 5-atom cell)"
     for name, fig in saved.items():  # 462 x 440 pixels
         assert tuple(fig.get_size_inches()) == (4.2, 4.0) and dpi[name] == 110, name
@@ -454,8 +459,8 @@ def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_pyth
 
 
 def test_each_seed_shuffles_the_training_set_in_its_own_order(tmp_path, monkeypatch):
-    """The order of the training structures in an epoch depends on the seed (and the epoch), not on the epoch
-    alone: two seeds see the same structures in different orders."""
+    """The order of the training structures in an epoch depends on the seed and the epoch: two seeds see the
+    same structures in different orders, in each of two epochs, and no two (seed, epoch) share one."""
     orders = {}
     real = train_module.collater
 
@@ -472,9 +477,10 @@ def test_each_seed_shuffles_the_training_set_in_its_own_order(tmp_path, monkeypa
 
     monkeypatch.setattr(train_module, "collater", recording)
     for seed in (0, 1):
-        train(_tiny(seed=seed, epochs=1, limit_train=16, limit_val=8, limit_test=8, batch_size=4), tmp_path / str(seed))
-    assert sorted(orders[0]) == sorted(orders[1]) and len(orders[0]) == 16
-    assert orders[0] != orders[1]
+        train(_tiny(seed=seed, epochs=2, limit_train=16, limit_val=8, limit_test=8, batch_size=4), tmp_path / str(seed))
+    epochs = [tuple(orders[seed][16 * e:16 * e + 16]) for seed in (0, 1) for e in (0, 1)]  # (seed, epoch) 01 02 11 12
+    assert all(sorted(order) == sorted(epochs[0]) for order in epochs) and len(orders[0]) == 32
+    assert len(set(epochs)) == 4  # each seed and epoch its own order: no seed repeats itself, nor another's epoch
 
 
 def test_a_run_on_the_cpu_sets_its_threads(tmp_path):
@@ -751,6 +757,8 @@ def test_a_best_checkpoint_that_predicts_nan_gives_no_metrics(tmp_path, monkeypa
     assert str(info.value).startswith(f"expected finite predictions of the best checkpoint {best} on the train "
                                       f"split, got NaN or infinity (first for {graphs[1].id!r})")
     assert not (tmp_path / "run" / "metrics.json").exists() and (tmp_path / "run" / "best.pt").exists()
+    with pytest.raises(train_module.RunFailed, match=f"got NaN or infinity \\(first for {graphs[1].id!r} in perov5"):
+        train_module.evaluate_checkpoint(best, split="train", limit=config.limit_train)  # the same, evaluated
 
 
 def _epoch_bars(err: str) -> list[tuple[str, str]]:
