@@ -561,6 +561,15 @@ def test_evaluation_reads_every_tied_gauge_only_in_the_tree_gauge_and_nothing_fr
     assert empty.shape == (0, 2)
 
 
+def test_a_checkpoint_from_before_the_gauge_settings_reads_as_trained_on_the_files_as_given():
+    """A config without ``gauge`` and ``neighbor_tol`` (checkpoints of version 0.1) is the images as the files
+    give them and Qhull's own faces (tolerance 0), as those runs were trained."""
+    old = {k: v for k, v in TrainConfig().to_dict().items() if k not in ("gauge", "neighbor_tol")}
+    config = train_module._config_of({"config": old})
+    assert (config.gauge, config.neighbor_tol) == ("as_given", 0.0)
+    assert train_module._config_of({"config": TrainConfig().to_dict()}) == TrainConfig()  # given: kept
+
+
 def test_a_batch_of_one_structure_trains_one_structure_per_step(tmp_path, monkeypatch):
     """batch_size=1: every optimiser step sees one structure (per process), so an epoch of 6 is 6 steps."""
     sizes = []
@@ -615,6 +624,8 @@ def test_a_run_shifts_an_intensive_target_by_its_mean_and_an_extensive_one_not_a
         else:
             assert (mean, std) == (pytest.approx(np.mean(y)), pytest.approx(np.std(y))), name
         assert tuple(payload["model_config"]["extensive"]) == (extensive,), name
+    train(_tiny(epochs=1, limit_train=8, limit_val=8, limit_test=8, normalize=False), tmp_path / "raw")
+    assert load_checkpoint(tmp_path / "raw" / "best.pt")["normalizer"] == {"mean": [0.0], "std": [1.0]}  # as given
 
 
 def test_a_supercell_of_nine_numbers_is_read_row_by_row():
