@@ -716,9 +716,10 @@ def test_a_quiet_run_prints_its_data_reports_and_no_progress_bar(tmp_path, capsy
         "perov5 train", "perov5 val", "perov5 test"], err
 
 
-def test_the_training_time_adds_up_across_resumes(tmp_path):
+def test_the_training_time_adds_up_across_resumes(tmp_path, monkeypatch):
     """``train_seconds`` counts the time of every start: a run resumed from a checkpoint that records a
-    billion seconds of training reports at least that much, and less than that plus this process's time."""
+    billion seconds of training reports at least that much, and less than that plus this process's time;
+    one that records none (an older checkpoint) counts from zero."""
     config = _tiny(epochs=1)
     first = train(config, tmp_path / "run")
     assert 0 < first["train_seconds"]
@@ -728,6 +729,18 @@ def test_the_training_time_adds_up_across_resumes(tmp_path):
     t0 = time.perf_counter()
     again = train(None, tmp_path / "run", resume=True)
     assert 1e9 <= again["train_seconds"] <= 1e9 + (time.perf_counter() - t0)
+
+    class Stopped:  # a clock that does not move: the time of a resume is what its checkpoint records
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+        @staticmethod
+        def perf_counter():
+            return 1000.0
+
+    save_checkpoint(tmp_path / "run" / "last.pt", {k: v for k, v in state.items() if k != "elapsed"})
+    monkeypatch.setattr(train_module, "time", Stopped())
+    assert train(None, tmp_path / "run", resume=True)["train_seconds"] == 0.0  # none recorded: from zero
 
 
 def test_a_fresh_run_that_fails_while_writing_its_folder_removes_what_it_wrote(tmp_path, monkeypatch):

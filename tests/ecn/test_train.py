@@ -267,7 +267,7 @@ def test_two_processes_match_one(tmp_path):
 
 #: Runs ``ecn`` as torchrun's worker; on process 1 its clock runs a million times fast (so its time limit passes
 #: after one epoch, and never on process 0) and every training loss from its 9th step on is NaN (epoch 3 of a fresh
-#: run: 4 steps per epoch of one structure).
+#: run: 4 steps per epoch of one structure, 7 structures shared by two processes).
 DISAGREEING_WORKER = """
 import math, os, sys, time
 import ecn.train
@@ -299,7 +299,7 @@ def test_processes_that_disagree_follow_process_0_and_stop_together_on_a_nan(tmp
     worker = tmp_path / "worker.py"
     worker.write_text(DISAGREEING_WORKER)
     run = _torchrun([str(worker), "train", "--data", "perov5", "--target", "heat_all", "--model", "egnn",
-                     "--epochs", "4", "--limit-train", "8", "--set", "time_limit=5", *TINY, "--set", "batch_size=1",
+                     "--epochs", "4", "--limit-train", "7", "--set", "time_limit=5", *TINY, "--set", "batch_size=1",
                      "--set", "lr_schedule=cosine", "--set", "min_lr=1e-5",
                      "--out", str(tmp_path / "run")])
     assert run.returncode != 0
