@@ -458,26 +458,29 @@ def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_pyth
         assert float(train_module._loss(out, y, "regression", loss)) == pytest.approx(value), kind
 
 
-def test_each_seed_shuffles_the_training_set_in_its_own_order(tmp_path, monkeypatch):
-    """The order of the training structures in an epoch depends on the seed and the epoch: two seeds see the
-    same structures in different orders, in each of two epochs, and no two (seed, epoch) share one."""
-    orders = {}
+def _record_training_batches(monkeypatch) -> list:
+    """The ids of every training batch, in order, recorded as the real batches are made (training is the
+    collater that merges equal edges; validation and evaluation are not recorded)."""
+    batches = []
     real = train_module.collater
 
     def recording(config, frames=True, compress=False):
         make = real(config, frames, compress)
-        if not compress:  # validation and evaluation; training merges equal edges
-            return make
-
-        def record(graphs):
-            orders.setdefault(config.seed, []).extend(g.id for g in graphs)
-            return make(graphs)
-
-        return record
+        return (lambda graphs: batches.append([g.id for g in graphs]) or make(graphs)) if compress else make
 
     monkeypatch.setattr(train_module, "collater", recording)
+    return batches
+
+
+def test_each_seed_shuffles_the_training_set_in_its_own_order(tmp_path, monkeypatch):
+    """The order of the training structures in an epoch depends on the seed and the epoch: two seeds see the
+    same structures in different orders, in each of two epochs, and no two (seed, epoch) share one."""
+    batches = _record_training_batches(monkeypatch)
+    orders = {}
     for seed in (0, 1):
+        batches.clear()
         train(_tiny(seed=seed, epochs=2, limit_train=16, limit_val=8, limit_test=8, batch_size=4), tmp_path / str(seed))
+        orders[seed] = [i for batch in batches for i in batch]
     epochs = [tuple(orders[seed][16 * e:16 * e + 16]) for seed in (0, 1) for e in (0, 1)]  # (seed, epoch) 01 02 11 12
     assert all(sorted(order) == sorted(epochs[0]) for order in epochs) and len(orders[0]) == 32
     assert len(set(epochs)) == 4  # each seed and epoch its own order: no seed repeats itself, nor another's epoch
@@ -572,16 +575,9 @@ def test_a_checkpoint_from_before_the_gauge_settings_reads_as_trained_on_the_fil
 
 def test_a_batch_of_one_structure_trains_one_structure_per_step(tmp_path, monkeypatch):
     """batch_size=1: every optimiser step sees one structure (per process), so an epoch of 6 is 6 steps."""
-    sizes = []
-    real = train_module.collater
-
-    def recording(config, frames=True, compress=False):
-        make = real(config, frames, compress)
-        return (lambda graphs: sizes.append(len(graphs)) or make(graphs)) if compress else make
-
-    monkeypatch.setattr(train_module, "collater", recording)
+    batches = _record_training_batches(monkeypatch)
     train(_tiny(batch_size=1, epochs=1, limit_train=6, limit_val=4, limit_test=4), tmp_path / "r")
-    assert sizes == [1] * 6
+    assert [len(batch) for batch in batches] == [1] * 6
 
 
 def test_a_frame_is_drawn_from_all_tied_gauges_and_a_graph_with_one_is_used_as_it_is(data_dir):
