@@ -1,7 +1,7 @@
 """Mutation testing of the core modules: one command, never part of ``make test``.
 
 Two parts, both run in a throw-away copy of the tracked files (the working tree is never mutated), with the
-tests run by this interpreter (the project's ``.venv``), one thread, one mutant at a time:
+tests run by this interpreter (the project's ``.venv``), one thread per test process:
 
 ``python tools/mutation.py planted``
     One-line bugs that once survived the suite, planted one by one; each must be killed by its
@@ -20,9 +20,10 @@ tests run by this interpreter (the project's ``.venv``), one thread, one mutant 
     map measured once per session; ``tests`` is the command cosmic-ray calls for it), then the whole selection if
     they do not kill it; ``--all-tests`` runs only the whole selection, ``--covering-only`` skips that confirmation
     (so a survivor may be one the whole selection kills, and the kill rate is a lower bound). Mutants inside
-    annotations (never evaluated) are skipped and left out of the kill rate. cosmic-ray lives in its own virtual
-    environment (``--tool-venv``, default ``~/.cache/ecn-mutation/venv``, created with ``pip install cosmic-ray``
-    on first use), so the project's environment is not changed. Writes
+    annotations (never evaluated) are skipped and left out of the kill rate. ``--jobs N`` runs N mutants at once
+    (cosmic-ray's HTTP workers on 127.0.0.1, each in a copy of the tree of its own; N cores). cosmic-ray lives
+    in its own virtual environment (``--tool-venv``, default ``~/.cache/ecn-mutation/venv``, created with
+    ``pip install cosmic-ray`` on first use), so the project's environment is not changed. Writes
     ``benchmarks/results/mutation_<module>.json`` and prints a table.
 
 ``python tools/mutation.py recount [MODULE ...]``
@@ -65,7 +66,7 @@ RESULTS = REPO / "benchmarks" / "results"
 #: Saved unfinished sessions (``save``), from which ``run --continue`` goes on, also on another machine.
 SESSIONS = RESULTS / "mutation-sessions"
 #: A saved session: cosmic-ray's database, the settings (module, timeout) and these files copied as they are.
-SESSION_COPIED = ("select.json", "commit", "module.sha256", "seconds", "initialised", "mode")
+SESSION_COPIED = ("select.json", "commit", "module.sha256", "seconds", "core_seconds", "initialised", "mode")
 SESSION_FILES = ("session.sqlite", *SESSION_COPIED, "settings.json")
 PYTEST = "-m pytest -x -q -p no:cacheprovider --no-header"
 
@@ -583,11 +584,101 @@ def run_covering_tests(args) -> int:
     return _pytest(shlex.split(info["selection"]))
 
 
-def _write_toml(work: Path, module: str, timeout: float, command: str) -> None:
+def _write_toml(work: Path, module: str, timeout: float, command: str, workers: list[str] | None = None) -> None:
+    """cosmic-ray's configuration of a session: its ``local`` distributor (one mutant at a time, in the session's
+    copy), or with ``workers`` its ``http`` distributor, which sends each mutant to the first free worker URL.
+
+    >>> import tempfile, tomllib
+    >>> work = Path(tempfile.mkdtemp())
+    >>> _write_toml(work, "pkg/m.py", 60.0, "python -m pytest", ["http://127.0.0.1:9001", "http://127.0.0.1:9002"])
+    >>> toml = tomllib.loads((work / "cosmic-ray.toml").read_text())["cosmic-ray"]
+    >>> toml["distributor"]
+    {'name': 'http', 'http': {'worker-urls': ['http://127.0.0.1:9001', 'http://127.0.0.1:9002']}}
+    >>> _write_toml(work, "pkg/m.py", 60.0, "python -m pytest")
+    >>> tomllib.loads((work / "cosmic-ray.toml").read_text())["cosmic-ray"]["distributor"]
+    {'name': 'local'}
+    """
+    distributor = '[cosmic-ray.distributor]\nname = "local"\n'
+    if workers:
+        distributor = ('[cosmic-ray.distributor]\nname = "http"\n\n[cosmic-ray.distributor.http]\n'
+                       f"worker-urls = {json.dumps(workers)}\n")
     (work / "cosmic-ray.toml").write_text(
         f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {timeout}\n'
-        f'excluded-modules = []\ntest-command = "{command}"\n\n'
-        '[cosmic-ray.distributor]\nname = "local"\n')
+        f'excluded-modules = []\ntest-command = "{command}"\n\n' + distributor)
+
+
+def worker_trees(work: Path, jobs: int) -> list[Path]:
+    """The copies of the tree in which ``jobs`` workers mutate and test, one each: the session's own copy
+    (``tree``) and ``tree-1`` ... made afresh from it (a stopped worker may have left a mutant in its copy;
+    the session's copy has its module put back before this is called). Copies from an earlier run with more
+    workers are removed.
+
+    >>> import tempfile
+    >>> work = Path(tempfile.mkdtemp())
+    >>> (work / "tree" / "pkg").mkdir(parents=True)
+    >>> _ = (work / "tree" / "pkg" / "m.py").write_text("x = 1\\n")
+    >>> [t.name for t in worker_trees(work, 3)], (work / "tree-2" / "pkg" / "m.py").read_text()
+    (['tree', 'tree-1', 'tree-2'], 'x = 1\\n')
+    >>> [t.name for t in worker_trees(work, 1)], (work / "tree-1").exists()
+    (['tree'], False)
+    """
+    if jobs < 1:
+        raise ValueError(f"expected at least one worker, got {jobs}")
+    for old in work.glob("tree-*"):
+        shutil.rmtree(old)
+    trees = [work / "tree"]
+    for i in range(1, jobs):
+        shutil.copytree(work / "tree", work / f"tree-{i}", symlinks=True)
+        trees.append(work / f"tree-{i}")
+    return trees
+
+
+#: A cosmic-ray HTTP worker (its own request handler) listening on 127.0.0.1 only; run with the tool's Python.
+WORKER = ("import sys; from aiohttp import web; from cosmic_ray.distribution.http import handle_mutate_and_test; "
+          "app = web.Application(); app.add_routes([web.post('/', handle_mutate_and_test)]); "
+          "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_workers(bin_dir: Path, trees: list[Path], module: str, server: str | None) -> list[tuple]:
+    """One cosmic-ray HTTP worker per tree (each mutates and tests in its own copy, with the test server at
+    ``server`` if there is one): ``(process, url)`` each, once every one accepts connections."""
+    workers = []
+    for tree in trees:
+        port = _free_port()
+        env = {**_env(tree, module), **({"MUTATION_SERVER": server} if server else {})}
+        proc = subprocess.Popen([str(bin_dir / "python"), "-c", WORKER, str(port)], cwd=tree, env=env)
+        workers.append((proc, f"http://127.0.0.1:{port}", port))
+    deadline = time.monotonic() + 120
+    for proc, url, port in workers:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    _stop_workers([(p, u) for p, u, _ in workers])
+                    raise SystemExit(f"expected a cosmic-ray worker listening at {url}, got "
+                                     + (f"exit status {proc.returncode}" if proc.poll() is not None
+                                        else "no answer in 120 s"))
+                time.sleep(0.2)
+    return [(proc, url) for proc, url, _ in workers]
+
+
+def _stop_workers(workers: list[tuple]) -> None:
+    for proc, _ in workers:
+        proc.terminate()
+    for proc, _ in workers:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _session_command(work: Path, module: str) -> str:
@@ -752,6 +843,8 @@ def run(args) -> int:
             raise SystemExit(f"expected a core module among {list(SELECTION)}, got {module!r}")
     fingerprint = _tree_fingerprint()
     table = []
+    if args.jobs < 1:
+        raise SystemExit(f"expected --jobs of at least 1, got {args.jobs}")
     if args.all_tests and args.covering_only:
         raise SystemExit("expected at most one of --all-tests and --covering-only, got both")
     mode = (("survivors" if args.survivors else "full") + ("|whole selection" if args.all_tests else "")
@@ -814,18 +907,29 @@ def run(args) -> int:
                 print(f"{module}: the copy still held a mutant (the run was stopped during one): put back",
                       flush=True)
         spent = float((work / "seconds").read_text()) if (work / "seconds").exists() else 0.0
+        core_spent = float((work / "core_seconds").read_text()) if (work / "core_seconds").exists() else spent
         t0 = time.perf_counter()
         server = _start_server(work, copy, module, args.timeout + 60) if (work / "select.json").exists() else None
         env = {**_env(copy, module), **({"MUTATION_SERVER": server[1]} if server else {})}
+        workers = []
         try:  # cosmic-ray runs only the mutants without a result, so an interrupted run goes on where it stopped
+            if args.jobs > 1:  # each worker in a copy of its own; the session's test server serves them all
+                workers = _start_workers(bin_dir, worker_trees(work, args.jobs), module, server and server[1])
+            else:
+                worker_trees(work, 1)  # copies left by an earlier run with workers go
+            _write_toml(work, module, args.timeout, _session_command(work, module), [u for _, u in workers])
             subprocess.run([str(bin_dir / "cosmic-ray"), "exec", str(work / "cosmic-ray.toml"), str(db)], cwd=copy,
                            env=env, check=True)
         finally:
-            (work / "seconds").write_text(f"{spent + time.perf_counter() - t0:.0f}\n")
+            wall = time.perf_counter() - t0
+            (work / "seconds").write_text(f"{spent + wall:.0f}\n")
+            (work / "core_seconds").write_text(f"{core_spent + wall * max(1, args.jobs):.0f}\n")
+            _stop_workers(workers)
             if server:
                 server[0].terminate()
                 server[0].wait()
         seconds = float((work / "seconds").read_text())
+        core_seconds = float((work / "core_seconds").read_text())
         started = (work / "mode").read_text().strip() if (work / "mode").exists() else mode
         survivors, covering_only = started.startswith("survivors"), "covering only" in started
         command = (f"python tools/mutation.py run {module}" + (" --survivors" if survivors else "")
@@ -835,7 +939,8 @@ def run(args) -> int:
         module_sha = (work / "module.sha256").read_text().strip()
         result = {"module": module, "module_sha256": module_sha, "tree": tree, "tests": SELECTION[module],
                   "tool": "cosmic-ray", "timeout_s": args.timeout, "date": datetime.date.today().isoformat(),
-                  "seconds": round(seconds), "survivors_rerun": survivors, "command": command,
+                  "seconds": round(seconds), "core_seconds": round(core_seconds), "survivors_rerun": survivors,
+                  "command": command,
                   "tests_per_mutant": "whole selection" if not (work / "select.json").exists() else
                   ("the selection's tests that execute the mutated statement (the whole selection for a statement "
                    "run at import time or not seen running): the kill rate is a lower bound" if covering_only else
@@ -844,7 +949,8 @@ def run(args) -> int:
                   **_outcomes(db)}
         (RESULTS / f"mutation_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
         table.append(result)
-        shutil.rmtree(copy, ignore_errors=True)  # the database stays, for a later --survivors run
+        for tree in [copy, *work.glob("tree-*")]:  # the database stays, for a later --survivors run
+            shutil.rmtree(tree, ignore_errors=True)
         shutil.rmtree(SESSIONS / work.name, ignore_errors=True)  # a saved copy of it is no longer needed
         (work / "finished").write_text(datetime.datetime.now().isoformat() + "\n")
         for other in root.glob(f"{name}-*"):
@@ -870,6 +976,9 @@ def main(argv=None) -> int:
     r = sub.add_parser("run", help="cosmic-ray on core modules")
     r.add_argument("modules", nargs="*", help=f"default: all of {list(SELECTION)}")
     r.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant before it counts as timed out")
+    r.add_argument("--jobs", type=int, default=1,
+                   help="mutants run at once, each by a cosmic-ray HTTP worker in a copy of the tree of its own "
+                        "(on 127.0.0.1); one core each")
     r.add_argument("--tool-venv", default="~/.cache/ecn-mutation/venv")
     r.add_argument("--work-dir", default="~/.cache/ecn-mutation/runs",
                    help="where each module's session lives; an interrupted run resumes from it")
