@@ -269,6 +269,12 @@ def test_evaluate_refuses_missing_targets_bad_limits_and_splits(tmp_path, capsys
         assert main(["evaluate", str(out / "best.pt"), *extra]) == 2
         err = _err(capsys)
         assert fragment in err and len(err.splitlines()) == 1, err
+    # a file with a broken row and no duplicate ids: evaluated, and the skipped row is reported on stderr
+    rows = [(mid, text, "0.1") for mid, text in cifs[:20]] + [("broken-row", "data_x\nnot a CIF", "0.2")]
+    broken = _write_csv(tmp_path / "broken.csv", rows)
+    assert main(["evaluate", str(out / "best.pt"), "--data", str(broken), "--split", "train"]) == 0
+    err = capsys.readouterr().err
+    assert "21 rows read" in err and "skipped" in err and "broken-row" in err and "duplicate" not in err, err
 
 
 def test_resume_refuses_changed_data_but_not_an_unrecorded_hash(tmp_path, capsys, cifs):

@@ -267,7 +267,8 @@ def test_two_processes_match_one(tmp_path):
 
 #: Runs ``ecn`` as torchrun's worker; on process 1 its clock runs a million times fast (so its time limit passes
 #: after one epoch, and never on process 0) and every training loss from its 9th step on is NaN (epoch 3 of a fresh
-#: run: 4 steps per epoch of one structure, 7 structures shared by two processes).
+#: run: 4 steps per epoch of one structure, 7 structures shared by two processes). A run that finishes leaves no
+#: process group behind (it started the group, so it ends it).
 DISAGREEING_WORKER = """
 import math, os, sys, time
 import ecn.train
@@ -286,7 +287,11 @@ if os.environ["RANK"] == "1":
     ecn.train.time = FastClock()
     ecn.train._loss = nan_from_epoch_3
 from ecn.cli import main
-sys.exit(main(sys.argv[1:]))
+code = main(sys.argv[1:])
+import torch.distributed
+if code == 0 and torch.distributed.is_initialized():  # the run started the process group: it ends it
+    sys.exit("expected no process group left once the run returned, got one still initialised")
+sys.exit(code)
 """
 
 
