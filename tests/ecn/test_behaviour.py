@@ -539,13 +539,17 @@ def test_the_logged_training_loss_is_the_mean_over_structures_of_the_epoch(tmp_p
 
 
 def test_checkpoint_and_limit_errors_of_evaluation_and_loading(tmp_path):
-    """A payload without a model's settings is a CheckpointError naming the missing key; a limit that is not a
-    plain integer (a bool, text) or is negative is a ValueError, before any file is read (by the evaluation
-    and by ``load_graphs``)."""
+    """A payload without a model's or a run's settings is a CheckpointError naming the missing key; a limit
+    that is not a plain integer (a bool, text) or is negative is a ValueError, before any file is read (by the
+    evaluation and by ``load_graphs``)."""
     from ecn.checkpoint import CheckpointError
 
     with pytest.raises(CheckpointError, match="got one that does not fit: 'model_config'"):
         train_module.model_from_checkpoint({"model": {}})
+    with pytest.raises(CheckpointError, match="with an ecn training config, got one without: 'config'"):
+        train_module._config_of({"model": {}})  # no training settings at all
+    with pytest.raises(CheckpointError, match="with an ecn training config, got one without: .*'colour'"):
+        train_module._config_of({"config": {"colour": 5, "targets": ["heat_all"]}})  # an unknown setting
     for limit in (True, "3", -1):
         with pytest.raises(ValueError, match=f"expected --limit as an integer >= 0 .*, got {limit!r}"):
             train_module.evaluate_checkpoint(tmp_path / "none.pt", limit=limit)

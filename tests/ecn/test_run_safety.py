@@ -86,7 +86,7 @@ def test_out_on_a_run_refuses_and_touches_nothing_resume_and_overwrite_work(tmp_
     (out / "metrics.json").unlink()  # an unfinished run is named as such
     assert main(["train", *PEROV, "--epochs", "1", "--out", str(out)]) == 2
     assert "holds an unfinished run" in _err(capsys)
-    with pytest.raises(ValueError, match="epochs: 1 in the run, 3 given"):
+    with pytest.raises(ValueError, match=r"\(epochs: 1 in the run, 3 given\): start"):  # one named, no "..."
         train(config.replace(epochs=3), out, resume=True)
     four = config.replace(epochs=3, lr=2e-3, seed=5, width=8)  # four settings named; a fifth is left as "..."
     with pytest.raises(ValueError, match=r"seed: 0 in the run, 5 given, width: 16 in the run, 8 given\): start"):
