@@ -193,11 +193,12 @@ def _tiny(**changes):
 
 
 def test_the_best_epoch_not_the_last_is_kept(tmp_path, monkeypatch):
-    _scripted(monkeypatch, [3.0, 1.0, 2.0, 5.0])
-    result = train(_tiny(epochs=4), tmp_path / "run")
-    assert result["best_epoch"] == 2 and result["epochs_run"] == 4
+    """The epoch of the lowest validation score; a later epoch that only ties it does not replace it."""
+    _scripted(monkeypatch, [3.0, 1.0, 2.0, 1.0, 5.0])
+    result = train(_tiny(epochs=5), tmp_path / "run")
+    assert result["best_epoch"] == 2 and result["epochs_run"] == 5
     assert load_checkpoint(tmp_path / "run" / "best.pt")["epoch"] == 2
-    assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 4
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 5
     evaluated = train_module.evaluate_checkpoint(tmp_path / "run" / "best.pt", split="val", limit=16)
     assert evaluated["mae"] == pytest.approx(result["val_mae"])  # metrics.json describes best.pt
 
@@ -451,6 +452,9 @@ def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_pyth
     payload = load_checkpoint(tmp_path / "r" / "best.pt")  # a summed readout: an extensive target, not shifted
     assert tuple(payload["model_config"]["extensive"]) == (True,) and payload["normalizer"]["mean"] == [0.0]
     assert payload["normalizer"]["std"] != [1.0]  # a regression target is scaled
+    rows = list(csv.reader((tmp_path / "r" / "predictions.csv").open()))  # a line per structure, not per site
+    assert rows[0] == ["id", "heat_all_true", "heat_all_pred", "row"]
+    assert [int(r[-1]) for r in rows[1:]] == list(range(1, 9))  # each structure's place in the split, from 1
     out, y = torch.tensor([[0.5], [3.0]]), torch.tensor([[0.0], [1.0]])  # errors 0.5 and 2 (see the loss test)
     for kind, value in (("l1", (0.5 + 2.0) / 2), ("huber", (0.5 * 0.25 + 1.5) / 2)):
         (tmp_path / f"{kind}.yaml").write_text(f"loss: {kind}\n")
@@ -500,12 +504,24 @@ def test_a_run_on_the_cpu_sets_its_threads(tmp_path):
         torch.set_num_threads(before)
 
 
-def test_a_cosine_schedule_from_lr_to_the_same_min_lr_is_a_constant_rate(tmp_path):
+def test_a_cosine_schedule_from_lr_to_the_same_min_lr_is_a_constant_rate(tmp_path, monkeypatch):
     """lr = min_lr under the cosine schedule: every epoch runs, at that rate (the plateau schedule's stop at
-    min_lr does not apply to it). One training structure is enough for a run."""
+    min_lr does not apply to it). One training structure is enough for a run; each epoch's train_loss is
+    then the loss of its one step."""
+    seen = []
+    real = train_module._loss
+
+    def recording(out, y, task, kind="mse"):
+        loss = real(out, y, task, kind)
+        seen.append(float(loss.detach()))
+        return loss
+
+    monkeypatch.setattr(train_module, "_loss", recording)
     train(_tiny(epochs=2, limit_train=1, limit_val=8, limit_test=8, lr_schedule="cosine", lr=1e-3, min_lr=1e-3),
           tmp_path / "r")
-    assert [float(r["lr"]) for r in csv.DictReader((tmp_path / "r" / "log.csv").open())] == [1e-3, 1e-3]
+    rows = list(csv.DictReader((tmp_path / "r" / "log.csv").open()))
+    assert [float(r["lr"]) for r in rows] == [1e-3, 1e-3]
+    assert len(seen) == 2 and [float(r["train_loss"]) for r in rows] == pytest.approx(seen, rel=1e-12)
 
 
 def test_a_diverged_validation_names_its_first_non_finite_metric_with_its_value(tmp_path, monkeypatch):

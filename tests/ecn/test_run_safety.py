@@ -220,6 +220,7 @@ def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, c
     found = re.search(r"in epoch (\d+) \(the run diverged\): the last good checkpoint, .*last.pt \(epoch (\d+)\)", err)
     assert found and int(found[1]) >= 2 and int(found[2]) == int(found[1]) - 1, err
     assert not (out / "metrics.json").exists()
+    assert (out / "config.yaml").is_file()  # the folder of the kept checkpoint stays whole
     from ecn.checkpoint import load_checkpoint
 
     state = load_checkpoint(out / "last.pt")
