@@ -526,7 +526,8 @@ def test_a_cosine_schedule_from_lr_to_the_same_min_lr_is_a_constant_rate(tmp_pat
 
 def test_a_diverged_validation_names_its_first_non_finite_metric_with_its_value(tmp_path, monkeypatch):
     """Two targets, validation predictions NaN for the first and infinite for the second: the run stops
-    with the first bad metric, mae_heat_all, and its own value, NaN (the overall MAE is infinite)."""
+    with the first bad metric, mae_heat_all, and its own value, NaN (the overall MAE is infinite); with
+    1e200 for the first and NaN for the second, the first bad metric is rmse_heat_all, infinite."""
 
     def broken(model, graphs, config, normalizer, device, batch_size=256, frames=True):
         return np.tile([np.nan, np.inf], (len(graphs), 1))
@@ -535,6 +536,15 @@ def test_a_diverged_validation_names_its_first_non_finite_metric_with_its_value(
     with pytest.raises(train_module.RunFailed, match="got a validation mae_heat_all of nan in epoch 1"):
         train(_tiny(epochs=1, limit_train=8, limit_val=8, limit_test=8, targets=("heat_all", "dir_gap")),
               tmp_path / "r")
+
+    def huge(model, graphs, config, normalizer, device, batch_size=256, frames=True):  # an RMSE overflows first
+        return np.tile([1e200, np.nan], (len(graphs), 1))
+
+    monkeypatch.setattr(train_module, "_predict", huge)
+    with pytest.raises(train_module.RunFailed, match="got a validation rmse_heat_all of inf in epoch 1"), \
+            np.errstate(over="ignore"):
+        train(_tiny(epochs=1, limit_train=8, limit_val=8, limit_test=8, targets=("heat_all", "dir_gap")),
+              tmp_path / "r2")  # its MAE, 1e200, is finite; the next bad metric, mae_dir_gap, is NaN
 
 
 def test_the_logged_training_loss_is_the_mean_over_structures_of_the_epoch(tmp_path, monkeypatch):

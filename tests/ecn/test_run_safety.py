@@ -95,8 +95,10 @@ def test_out_on_a_run_refuses_and_touches_nothing_resume_and_overwrite_work(tmp_
         train(four.replace(layers=3), out, resume=True)
     with pytest.raises(ValueError, match="--overwrite"):
         train(config, out)
+    (out / "roc.png").write_bytes(b"a figure of the old run")  # as if it had been a classification run
     assert main(["train", *PEROV, "--epochs", "1", "--seed", "1", "--out", str(out), "--overwrite"]) == 0
     assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 1
+    assert not (out / "roc.png").exists()  # every file of the old run went, not only those written again
     assert "seed: 1" in (out / "config.yaml").read_text()
 
 
@@ -239,8 +241,10 @@ def test_a_file_too_small_for_a_validation_split_is_refused_before_training(tmp_
 
 
 def test_a_file_without_any_target_value_says_so(tmp_path, capsys, connected):
-    """Every row's heat_all is empty: no graph is kept, and the error names the reason of the first row."""
-    path = _write_csv(tmp_path / "none.csv", [(mid, text, "") for mid, text in connected[:10]])
+    """No row has a heat_all (the first's is empty, the others' 'n/a'): no graph is kept, and the error names
+    the reason of the first row."""
+    path = _write_csv(tmp_path / "none.csv", [(mid, text, "n/a" if k else "") for k, (mid, text) in
+                                              enumerate(connected[:10])])
     assert main(["train", "--data", str(path), "--target", "heat_all", "--epochs", "1", *TINY,
                  "--out", str(tmp_path / "r")]) == 2
     assert "got 0 and 0 (every row lacks a target: missing target: heat_all is '')" in _err(capsys)

@@ -111,6 +111,8 @@ def test_classification_on_a_csv_file(tmp_path, data_dir):
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= metrics["test_roc_auc"] <= 1.0 and "test_precision_0_stable" in metrics
     assert (out / "roc.png").is_file()
+    normalizer = load_checkpoint(out / "best.pt")["normalizer"]  # 0/1 labels are never shifted or scaled
+    assert (list(normalizer["mean"]), list(normalizer["std"])) == ([0.0], [1.0])
     # --overwrite with a regression run (the same 0/1 column): no file of the classifier stays, not its ROC curve
     assert main(["train", "--data", str(path), "--target", "stable", "--epochs", "1", "--out", str(out),
                  "--overwrite", *TINY[:8], "--quiet", "--set", "limit_val=0", "--set", "limit_test=0"]) == 0
