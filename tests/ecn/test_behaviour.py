@@ -504,6 +504,25 @@ def test_a_run_on_the_cpu_sets_its_threads(tmp_path):
         torch.set_num_threads(before)
 
 
+def test_the_device_of_a_cuda_run_is_named_and_placed_by_local_rank(monkeypatch):
+    """``--device cuda`` without a GPU is a one-line error; with one (CUDA's answer stood in for, so this runs
+    anywhere), one process takes the default GPU and each of several processes its own by local rank."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="expected a CUDA device for --device cuda, got none on this machine"):
+        train_module._device(TrainConfig(device="cuda"))
+    assert train_module._device(TrainConfig()) == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    for env, expected in (({}, torch.device("cuda")),
+                          ({"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0"}, torch.device("cuda", 0)),
+                          ({"WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1"}, torch.device("cuda", 1)),
+                          ({"WORLD_SIZE": "4", "RANK": "3", "LOCAL_RANK": "1"}, torch.device("cuda", 1))):
+        for key in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
+            monkeypatch.delenv(key, raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        assert train_module._device(TrainConfig(device="cuda")) == expected, env
+
+
 def test_a_cosine_schedule_from_lr_to_the_same_min_lr_is_a_constant_rate(tmp_path, monkeypatch):
     """lr = min_lr under the cosine schedule: every epoch runs, at that rate (the plateau schedule's stop at
     min_lr does not apply to it). One training structure is enough for a run; each epoch's train_loss is
@@ -572,6 +591,8 @@ def test_checkpoint_and_limit_errors_of_evaluation_and_loading(tmp_path):
 
     with pytest.raises(CheckpointError, match="got one that does not fit: 'model_config'"):
         train_module.model_from_checkpoint({"model": {}})
+    with pytest.raises(CheckpointError, match="got one that does not fit: .*'colour'"):  # an unknown setting
+        train_module.model_from_checkpoint({"model_config": {"colour": 5}, "model": {}})
     with pytest.raises(CheckpointError, match="with an ecn training config, got one without: 'config'"):
         train_module._config_of({"model": {}})  # no training settings at all
     with pytest.raises(CheckpointError, match="with an ecn training config, got one without: .*'colour'"):
@@ -817,15 +838,17 @@ def _epoch_bars(err: str) -> list[tuple[str, str]]:
 
 
 def test_the_progress_bar_counts_finished_epochs(tmp_path, capsys):
-    """Without quiet, a bar of epochs: a fresh run's starts at 0 of 2; resumed after one epoch, at 1 of 3."""
+    """Without quiet, a bar of epochs: a fresh run's starts at 0 of 2; resumed after one epoch, at 1 of 3, and
+    after two, at 2 of 4."""
     capsys.readouterr()
     train(_tiny(epochs=2, quiet=False), tmp_path / "run")
     bars = _epoch_bars(capsys.readouterr().err)
     assert bars[0] == ("0", "2") and bars[-1] == ("2", "2"), bars
-    state = load_checkpoint(tmp_path / "run" / "last.pt")  # as if stopped after epoch 1 of 3
-    save_checkpoint(tmp_path / "run" / "last.pt", {**state, "epoch": 1, "log": state["log"][:1],
-                                                   "config": {**state["config"], "epochs": 3}})
-    (tmp_path / "run" / "metrics.json").unlink()
-    train(None, tmp_path / "run", resume=True)
-    bars = _epoch_bars(capsys.readouterr().err)
-    assert bars[0] == ("1", "3") and bars[-1] == ("3", "3"), bars
+    state = load_checkpoint(tmp_path / "run" / "last.pt")
+    for done, total in ((1, 3), (2, 4)):  # as if stopped after epoch `done` of `total`
+        save_checkpoint(tmp_path / "run" / "last.pt", {**state, "epoch": done, "log": state["log"][:done],
+                                                       "config": {**state["config"], "epochs": total}})
+        (tmp_path / "run" / "metrics.json").unlink()
+        train(None, tmp_path / "run", resume=True)
+        bars = _epoch_bars(capsys.readouterr().err)
+        assert bars[0] == (str(done), str(total)) and bars[-1] == (str(total), str(total)), bars

@@ -261,6 +261,7 @@ def test_two_processes_match_one(tmp_path):
     assert main([*args, "--out", str(tmp_path / "one")]) == 0  # one process: this one
     double = _torchrun(["-m", "ecn", *args, "--out", str(tmp_path / "two")])
     assert double.returncode == 0, double.stderr[-3000:]
+    assert sum(line.startswith("{") for line in double.stdout.splitlines()) == 1  # process 0 alone reports
     a = json.loads((tmp_path / "one" / "metrics.json").read_text())
     b = json.loads((tmp_path / "two" / "metrics.json").read_text())
     for key in ("train_mae", "val_mae", "test_mae"):
