@@ -388,9 +388,14 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
                                                                   model="cgcnn"))
     np.testing.assert_allclose(saved["roc.png"].axes[0].lines[0].get_xydata(), [[0, 0], [0.5, 0], [0.5, 1], [1, 1]])
     two = np.hstack([score, score[::-1]])  # two targets: the figure is the first one's
-    train_module._plot(tmp_path, two, np.hstack([label, label]), SimpleNamespace(
+    train_module._plot(tmp_path, two, np.hstack([label, 1 - label]), SimpleNamespace(
         task="classification", targets=["y", "z"], data="d", model="cgcnn"))
     np.testing.assert_allclose(saved["roc.png"].axes[0].lines[0].get_xydata(), curve)
+    none = np.zeros((4, 1))  # no positive: a true positive rate of 0 throughout, not 0/0
+    train_module._plot(tmp_path, score, none, SimpleNamespace(task="classification", targets=["y"], data="d",
+                                                               model="cgcnn"))
+    np.testing.assert_allclose(saved["roc.png"].axes[0].lines[0].get_xydata(),
+                               [[0, 0], [0.25, 0], [0.5, 0], [0.75, 0], [1, 0]])
     assert saved["roc.png"].axes[0].get_title() == "ROC, y (test)"
     chance = saved["roc.png"].axes[0].lines[1]
     np.testing.assert_allclose(chance.get_xydata(), [[0, 0], [1, 1]])
@@ -460,6 +465,10 @@ def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_pyth
         (tmp_path / f"{kind}.yaml").write_text(f"loss: {kind}\n")
         loss = load_config(tmp_path / f"{kind}.yaml").loss
         assert float(train_module._loss(out, y, "regression", loss)) == pytest.approx(value), kind
+    (tmp_path / "cls.yaml").write_text("task: classification\n")  # cross-entropy on logits, not a regression loss
+    task = load_config(tmp_path / "cls.yaml").task
+    expected = -(np.log(1 - 1 / (1 + np.exp(-0.5))) + np.log(1 / (1 + np.exp(-3.0)))) / 2
+    assert float(train_module._loss(out, y, task)) == pytest.approx(expected)
 
 
 def _record_training_batches(monkeypatch) -> list:
@@ -688,8 +697,8 @@ def test_a_supercell_of_nine_numbers_is_read_row_by_row():
 
 
 def test_per_site_predictions_name_each_site_and_element_in_the_order_of_the_file(tmp_path, data_dir):
-    """``predictions.csv`` of a per-site run (``readout=node``): one line per site, numbered from 0 in each
-    structure, with the element the file gives that site."""
+    """``predictions.csv`` of a per-site run (``readout: node`` in a config file): one line per site, numbered
+    from 0 in each structure, with the element the file gives that site."""
     from ecn.data import crystal_from_cif, crystal_graph
     from ecn.data.radii import SYMBOLS
 
@@ -700,7 +709,10 @@ def test_per_site_predictions_name_each_site_and_element_in_the_order_of_the_fil
         writer.writerow(["material_id", "cif", "z"])
         for mid, cif in rows:  # a per-site target: the atomic number of each site
             writer.writerow([mid, cif, json.dumps(crystal_graph(crystal_from_cif(cif)).numbers.tolist())])
-    config = TrainConfig(**{**SMALL, "data": str(path), "targets": ("z",), "readout": "node", "epochs": 1})
+    from ecn.config import load_config
+
+    (tmp_path / "run.yaml").write_text("readout: node\n")  # read from a file: equal to "node", not the literal
+    config = load_config(tmp_path / "run.yaml").replace(**SMALL, data=str(path), targets=("z",), epochs=1)
     train(config, tmp_path / "run")
     written = list(csv.DictReader((tmp_path / "run" / "predictions.csv").open()))
     by_id = dict(rows)
