@@ -216,6 +216,14 @@ def test_an_unfinished_session_is_saved_and_restored_from_its_commit(tmp_path):
     toml = (restored / "cosmic-ray.toml").read_text()
     assert 'module-path = "pkg/m.py"' in toml and "timeout = 60.0" in toml
     assert f"tools/mutation.py tests {restored}" in toml  # this machine's paths
+    # a finished session, saved, is where a --survivors run on another machine takes its kills from
+    assert mutation._finished_run(tmp_path / "other", "pkg/m.py", saved=tmp_path / "saved") is None  # unfinished
+    (work / "finished").write_text("2026-12-07T23:00:00\n")
+    mutation.save_session(work, tmp_path / "saved")
+    found = mutation._finished_run(tmp_path / "other", "pkg/m.py", saved=tmp_path / "saved")
+    assert found == tmp_path / "other" / work.name and (found / "finished").exists()
+    assert mutation._outcomes(found / "session.sqlite")["killed"] == 1
+    assert mutation._finished_run(tmp_path / "other", "pkg/m.py", saved=tmp_path / "none") == found  # kept there
     (work / "commit").write_text(commit + " plus uncommitted changes\n")
     with pytest.raises(SystemExit, match="expected a session started on a committed tree to save"):
         mutation.save_session(work, tmp_path / "saved")

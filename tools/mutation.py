@@ -30,8 +30,9 @@ tests run by this interpreter (the project's ``.venv``), one thread per test pro
     Counts each module's finished session again into its JSON (as ``run`` counts now: timed-out mutants apart).
 
 ``python tools/mutation.py save [MODULE ...]``
-    Copies unfinished sessions (database, coverage map, commit; not the tree) into
-    ``benchmarks/results/mutation-sessions/``; ``run MODULE --continue`` restores one from there on another
+    Copies each module's newest session (database, coverage map, commit; not the tree) into
+    ``benchmarks/results/mutation-sessions/`` (a run that finishes saves its own there): ``run MODULE --survivors``
+    takes a finished one from there, and ``run MODULE --continue`` restores an unfinished one on another
     machine, with the tree of its commit.
 
 Runs are CPU-heavy (a test process per mutant): about 3-6 s per mutant on a 2-core machine.
@@ -66,7 +67,8 @@ RESULTS = REPO / "benchmarks" / "results"
 #: Saved unfinished sessions (``save``), from which ``run --continue`` goes on, also on another machine.
 SESSIONS = RESULTS / "mutation-sessions"
 #: A saved session: cosmic-ray's database, the settings (module, timeout) and these files copied as they are.
-SESSION_COPIED = ("select.json", "commit", "module.sha256", "seconds", "core_seconds", "initialised", "mode")
+SESSION_COPIED = ("select.json", "commit", "module.sha256", "seconds", "core_seconds", "initialised", "mode",
+                  "finished")
 SESSION_FILES = ("session.sqlite", *SESSION_COPIED, "settings.json")
 PYTEST = "-m pytest -x -q -p no:cacheprovider --no-header"
 
@@ -741,19 +743,23 @@ def restore_session(saved: Path, root: Path, repo: Path = REPO) -> Path:
 
 
 def save(args) -> int:
-    """``save``: copy every unfinished session of the modules into ``benchmarks/results/mutation-sessions/``."""
+    """``save``: copy each module's newest session, unfinished (to continue) or finished (to rerun its survivors
+    with ``--survivors``), into ``benchmarks/results/mutation-sessions/``."""
     root = Path(args.work_dir).expanduser()
     saved = 0
     for module in args.modules or list(SELECTION):
-        for work in sorted(root.glob(f"{_module_name(module)}-*")):
-            if (work / "initialised").exists() and not (work / "finished").exists():
-                done = _outcomes(work / "session.sqlite")
-                dest = save_session(work, SESSIONS)
-                saved += 1
-                print(f"{module}: saved {work} ({done['mutants'] - done['not_run']} of {done['mutants']} mutants run) "
-                      f"to {dest.relative_to(REPO)}", flush=True)
+        sessions = [w for w in root.glob(f"{_module_name(module)}-*") if (w / "initialised").exists()]
+        if not sessions:
+            continue
+        work = max(sessions, key=lambda w: (w / "initialised").stat().st_mtime)
+        done = _outcomes(work / "session.sqlite")
+        dest = save_session(work, SESSIONS)
+        saved += 1
+        state = "finished" if (work / "finished").exists() else "unfinished"
+        print(f"{module}: saved the {state} session {work} ({done['mutants'] - done['not_run']} of "
+              f"{done['mutants']} mutants run) to {dest.relative_to(REPO)}", flush=True)
     if not saved:
-        print(f"no unfinished session under {root}", flush=True)
+        print(f"no session under {root}", flush=True)
     return 0
 
 
@@ -808,10 +814,19 @@ def _module_sha256(module: str, root: Path = REPO) -> str:
     return hashlib.sha256((root / module).read_bytes()).hexdigest()
 
 
-def _finished_run(root: Path, module: str) -> Path | None:
-    """The newest finished session of ``module`` under ``root`` (its database and ``finished`` marker kept)."""
+def _finished_run(root: Path, module: str, saved: Path = SESSIONS) -> Path | None:
+    """The newest finished session of ``module`` under ``root`` (its database and ``finished`` marker kept), else
+    one saved under ``saved`` (by ``save`` or at the end of a run, perhaps on another machine), copied under
+    ``root`` first."""
     done = [d for d in root.glob(f"{_module_name(module)}-*") if (d / "finished").exists()]
-    return max(done, key=lambda d: (d / "finished").stat().st_mtime) if done else None
+    if not done:
+        kept = [d for d in sorted(saved.glob(f"{_module_name(module)}-*")) if (d / "finished").exists()]
+        if not kept:
+            return None
+        shutil.rmtree(root / kept[-1].name, ignore_errors=True)
+        shutil.copytree(kept[-1], root / kept[-1].name)
+        done = [root / kept[-1].name]
+    return max(done, key=lambda d: (d / "finished").stat().st_mtime)
 
 
 def _start_from_survivors(previous: Path, module: str, db: Path) -> int:
@@ -856,7 +871,7 @@ def run(args) -> int:
         if args.continue_run:  # the module's unfinished session, on the copy of the tree it started with
             unfinished = [d for d in root.glob(f"{name}-*") if (d / "initialised").exists()
                           and not (d / "finished").exists()]
-            saved = sorted(SESSIONS.glob(f"{name}-*")) if SESSIONS.is_dir() else []
+            saved = [d for d in sorted(SESSIONS.glob(f"{name}-*")) if not (d / "finished").exists()]
             if not unfinished and saved:  # saved by `save`, perhaps on another machine
                 unfinished = [restore_session(saved[-1], root)]
                 print(f"{module}: restored the saved session {saved[-1].relative_to(REPO)}", flush=True)
@@ -951,8 +966,9 @@ def run(args) -> int:
         table.append(result)
         for tree in [copy, *work.glob("tree-*")]:  # the database stays, for a later --survivors run
             shutil.rmtree(tree, ignore_errors=True)
-        shutil.rmtree(SESSIONS / work.name, ignore_errors=True)  # a saved copy of it is no longer needed
         (work / "finished").write_text(datetime.datetime.now().isoformat() + "\n")
+        if re.fullmatch(r"[0-9a-f]{40}", tree):  # kept (replacing a saved unfinished copy) for --survivors elsewhere
+            save_session(work, SESSIONS)
         for other in root.glob(f"{name}-*"):
             if other != work:
                 shutil.rmtree(other, ignore_errors=True)
