@@ -391,11 +391,15 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
     train_module._plot(tmp_path, two, np.hstack([label, 1 - label]), SimpleNamespace(
         task="classification", targets=["y", "z"], data="d", model="cgcnn"))
     np.testing.assert_allclose(saved["roc.png"].axes[0].lines[0].get_xydata(), curve)
-    none = np.zeros((4, 1))  # no positive: a true positive rate of 0 throughout, not 0/0
+    none = np.zeros((4, 1))  # no positive: a true positive rate of 0 throughout, not 0/0 (and no negative below)
     train_module._plot(tmp_path, score, none, SimpleNamespace(task="classification", targets=["y"], data="d",
                                                                model="cgcnn"))
     np.testing.assert_allclose(saved["roc.png"].axes[0].lines[0].get_xydata(),
                                [[0, 0], [0.25, 0], [0.5, 0], [0.75, 0], [1, 0]])
+    train_module._plot(tmp_path, score, 1 - none, SimpleNamespace(task="classification", targets=["y"], data="d",
+                                                                   model="cgcnn"))  # no negative: rate 0 of those
+    np.testing.assert_allclose(saved["roc.png"].axes[0].lines[0].get_xydata(),
+                               [[0, 0], [0, 0.25], [0, 0.5], [0, 0.75], [0, 1]])
     assert saved["roc.png"].axes[0].get_title() == "ROC, y (test)"
     chance = saved["roc.png"].axes[0].lines[1]
     np.testing.assert_allclose(chance.get_xydata(), [[0, 0], [1, 1]])
