@@ -590,9 +590,10 @@ def test_the_logged_training_loss_is_the_mean_over_structures_of_the_epoch(tmp_p
         return loss
 
     monkeypatch.setattr(train_module, "_loss", recording)
-    train(_tiny(epochs=1, limit_train=10, limit_val=4, limit_test=4, batch_size=4), tmp_path / "r")
+    out = tmp_path / "new" / "folders" / "r"  # a run folder whose parents do not exist yet: made with it
+    train(_tiny(epochs=1, limit_train=10, limit_val=4, limit_test=4, batch_size=4), out)
     assert [n for _, n in seen] == [4, 4, 2]
-    logged = float(next(csv.DictReader((tmp_path / "r" / "log.csv").open()))["train_loss"])
+    logged = float(next(csv.DictReader((out / "log.csv").open()))["train_loss"])
     assert logged == pytest.approx(sum(v * n for v, n in seen) / 10, rel=1e-12)
 
 

@@ -268,7 +268,9 @@ def test_evaluate_refuses_missing_targets_bad_limits_and_splits(tmp_path, capsys
     other = _write_csv(tmp_path / "other.csv", [(mid, text, "0.1") for mid, text in cifs[:20]],
                        columns=("material_id", "cif", "band_gap"))
     capsys.readouterr()
-    cases = [(["--data", str(other)], "carrying the target"), (["--limit", "-5"], "--limit as an integer >= 0"),
+    cases = [(["--data", str(other)], "carrying the target(s) ['heat_all'] of"),
+             (["--data", str(other)], "got none of 20 rows (20 missing target)"),
+             (["--limit", "-5"], "--limit as an integer >= 0"),
              (["--data", str(other), "--split", "foo"], "expected a split among")]
     for extra, fragment in cases:
         assert main(["evaluate", str(out / "best.pt"), *extra]) == 2
