@@ -416,6 +416,7 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
         task="regression", targets=["heat_all", "x"], data="perov_5", model="ecn-s"))
     ax = saved["parity.png"].axes[0]  # two targets: the figure is the first one's
     assert ax.get_title() == "ecn-s: test MAE 0.5000 eV per 5-atom cell" and ax.get_xlim() == (1.0, 2.5)
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), [[1.5, 1.0], [2.0, 2.5]])  # the first's points
     assert ax.get_xlabel() == "heat_all, true (eV per 5-atom cell)"
     for name, fig in saved.items():  # 462 x 440 pixels
         assert tuple(fig.get_size_inches()) == (4.2, 4.0) and dpi[name] == 110, name
@@ -593,6 +594,7 @@ def test_the_logged_training_loss_is_the_mean_over_structures_of_the_epoch(tmp_p
     out = tmp_path / "new" / "folders" / "r"  # a run folder whose parents do not exist yet: made with it
     train(_tiny(epochs=1, limit_train=10, limit_val=4, limit_test=4, batch_size=4), out)
     assert [n for _, n in seen] == [4, 4, 2]
+    assert next(csv.reader((out / "predictions.csv").open())) == ["id", "heat_all_true", "heat_all_pred", "row"]
     logged = float(next(csv.DictReader((out / "log.csv").open()))["train_loss"])
     assert logged == pytest.approx(sum(v * n for v, n in seen) / 10, rel=1e-12)
 
