@@ -64,7 +64,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
-#: Saved unfinished sessions (``save``), from which ``run --continue`` goes on, also on another machine.
+#: Saved sessions (``save``, and a run's own when it finishes): ``run --continue`` goes on with an unfinished one,
+#: ``run --survivors`` takes its kills from a finished one, also on another machine.
 SESSIONS = RESULTS / "mutation-sessions"
 #: A saved session: cosmic-ray's database, the settings (module, timeout) and these files copied as they are.
 SESSION_COPIED = ("select.json", "commit", "module.sha256", "seconds", "core_seconds", "initialised", "mode",
