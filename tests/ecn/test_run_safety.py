@@ -95,6 +95,11 @@ def test_out_on_a_run_refuses_and_touches_nothing_resume_and_overwrite_work(tmp_
         train(four.replace(layers=3), out, resume=True)
     with pytest.raises(ValueError, match="--overwrite"):
         train(config, out)
+    fresh = tmp_path / "fresh"  # a folder without a run: a fresh run leaves the files it does not write
+    fresh.mkdir()
+    (fresh / "roc.png").write_bytes(b"someone's figure")
+    assert main(["train", *PEROV, "--epochs", "1", "--out", str(fresh)]) == 0
+    assert (fresh / "roc.png").read_bytes() == b"someone's figure"
     (out / "roc.png").write_bytes(b"a figure of the old run")  # as if it had been a classification run
     assert main(["train", *PEROV, "--epochs", "1", "--seed", "1", "--out", str(out), "--overwrite"]) == 0
     assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 1
@@ -138,11 +143,27 @@ def test_sigint_prints_one_line_and_leaves_a_resumable_run(tmp_path):
     assert proc.returncode == 130, err
     lines = [line for line in err.splitlines() if line.startswith("ecn:") or "Traceback" in line]
     assert len(lines) == 1 and "interrupted" in lines[0] and f"--resume {out}" in lines[0], err
+    from ecn.checkpoint import load_checkpoint
+
+    assert f"holds epoch {load_checkpoint(out / 'last.pt')['epoch']}:" in lines[0], err  # the epoch it can resume
     assert (out / "last.pt").is_file() and not (out / "metrics.json").exists()
     assert not list(out.glob("*.tmp"))
 
 
 # -- 2. never hang ---------------------------------------------------------------------------
+
+def test_the_three_splits_of_a_file_cost_one_build(tmp_path, monkeypatch, connected):
+    import ecn.train as train_module
+    from ecn.config import TrainConfig
+
+    path = _write_csv(tmp_path / "d.csv", [(mid, text, f"{k / 10}") for k, (mid, text) in enumerate(connected[:20])])
+    builds = []
+    real = train_module.load_dataset
+    monkeypatch.setattr(train_module, "load_dataset", lambda *a, **k: builds.append(a) or real(*a, **k))
+    config = TrainConfig(data=str(path), targets=("heat_all",))
+    sizes = [len(train_module.load_graphs(config, split)[0]) for split in ("train", "val", "test")]
+    assert len(builds) == 1 and sum(sizes) == 20, (builds, sizes)
+
 
 def test_a_killed_build_worker_fails_the_build_at_once(cifs):
     from ecn.data import build_graphs
@@ -297,6 +318,16 @@ def test_resume_refuses_changed_data_but_not_an_unrecorded_hash(tmp_path, capsys
     err = _err(capsys)
     assert "expected the train data of the run" in err and f"(sha256 {recorded[:16]}... when the run started)" in err
     assert re.search(r"got sha256 [0-9a-f]{16}\.\.\.:", err) and recorded[:16] not in err.split("got sha256")[1]
+    first = re.search(r"got sha256 ([0-9a-f]{16})", err)[1] > recorded[:16]
+    for d in [d for d in range(6, 60) if d != 10]:  # (k / 10: the run's own data) changed data whose sha256
+        # sorts on the other side of the recorded one: refused too
+        _write_csv(path, [(mid, text, f"{k / d}") for k, (mid, text) in enumerate(cifs[:30])])
+        assert main(["train", "--resume", str(out)]) == 2
+        now = re.search(r"got sha256 ([0-9a-f]{16})", _err(capsys))[1]
+        if (now > recorded[:16]) != first:
+            break
+    else:
+        pytest.fail("expected a rewrite whose sha256 sorts on the other side of the recorded one")
     state = load_checkpoint(out / "last.pt")  # a run from before the hash was recorded
     save_checkpoint(out / "last.pt", {k: v for k, v in state.items() if k not in ("data_sha256", "format")})
     assert main(["train", "--resume", str(out)]) == 0
