@@ -293,3 +293,23 @@ def test_a_mutant_past_the_timeout_is_counted_as_timed_out_not_killed(tmp_path):
     assert (counts["killed"], counts["timed_out"], counts["survived"]) == (2, 2, 1)
     assert counts["kill_rate"] == 0.8  # a timed-out mutant is detected: (2 + 2) / 5
     assert [k["failed"] for k in counts["killed_in_this_run"]] == [["test_m.py::test_timeout_message"]]
+
+
+def test_the_processes_below_a_worker_are_found_to_be_ended():
+    """A process that started a child in a session of its own (as a cosmic-ray worker starts a mutant's tests): the
+    child is found below it, and stopping the worker ends the child too (it would otherwise sleep on)."""
+    proc = mutation.subprocess.Popen([mutation.sys.executable, "-c",
+                                      "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+                                      "'import time; time.sleep(60)'], start_new_session=True); time.sleep(60)"])
+    try:
+        deadline = mutation.time.monotonic() + 30
+        while len(mutation.descendants(proc.pid)) < 1 and mutation.time.monotonic() < deadline:
+            mutation.time.sleep(0.1)
+        below = mutation.descendants(proc.pid)
+        assert len(below) == 1
+        mutation._stop_workers([(proc, "http://127.0.0.1:1")])
+        proc.wait(timeout=30)
+        mutation.time.sleep(0.5)
+        assert not Path(f"/proc/{below[0]}").exists() or "Z" in Path(f"/proc/{below[0]}/stat").read_text().split()[2]
+    finally:
+        proc.kill()

@@ -673,9 +673,32 @@ def _start_workers(bin_dir: Path, trees: list[Path], module: str, server: str | 
     return [(proc, url) for proc, url, _ in workers]
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (children, their children, ...), read from ``/proc``; empty where there is none
+    (or no ``/proc``)."""
+    found, todo = [], [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
 def _stop_workers(workers: list[tuple]) -> None:
+    """End the workers and what they started: cosmic-ray runs each mutant's tests in a session of their own, which
+    would otherwise go on until they end (the test server's fork ends with its caller)."""
+    below = [pid for proc, _ in workers for pid in descendants(proc.pid)]
     for proc, _ in workers:
         proc.terminate()
+    for pid in below:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     for proc, _ in workers:
         try:
             proc.wait(timeout=30)
