@@ -537,24 +537,30 @@ def test_the_device_of_a_cuda_run_is_named_and_placed_by_local_rank(monkeypatch)
         assert train_module._device(TrainConfig(device="cuda")) == expected, env
 
 
-def test_a_cosine_schedule_from_lr_to_the_same_min_lr_is_a_constant_rate(tmp_path, monkeypatch):
-    """lr = min_lr under the cosine schedule: every epoch runs, at that rate (the plateau schedule's stop at
-    min_lr does not apply to it). One training structure is enough for a run; each epoch's train_loss is
-    then the loss of its one step."""
+def _record_losses(monkeypatch) -> list:
+    """(value, labelled rows) of every training loss, recorded as the real loss is computed."""
     seen = []
     real = train_module._loss
 
     def recording(out, y, task, kind="mse"):
         loss = real(out, y, task, kind)
-        seen.append(float(loss.detach()))
+        seen.append((float(loss.detach()), len(y)))
         return loss
 
     monkeypatch.setattr(train_module, "_loss", recording)
+    return seen
+
+
+def test_a_cosine_schedule_from_lr_to_the_same_min_lr_is_a_constant_rate(tmp_path, monkeypatch):
+    """lr = min_lr under the cosine schedule: every epoch runs, at that rate (the plateau schedule's stop at
+    min_lr does not apply to it). One training structure is enough for a run; each epoch's train_loss is
+    then the loss of its one step."""
+    seen = _record_losses(monkeypatch)
     train(_tiny(epochs=2, limit_train=1, limit_val=8, limit_test=8, lr_schedule="cosine", lr=1e-3, min_lr=1e-3),
           tmp_path / "r")
     rows = list(csv.DictReader((tmp_path / "r" / "log.csv").open()))
     assert [float(r["lr"]) for r in rows] == [1e-3, 1e-3]
-    assert len(seen) == 2 and [float(r["train_loss"]) for r in rows] == pytest.approx(seen, rel=1e-12)
+    assert len(seen) == 2 and [float(r["train_loss"]) for r in rows] == pytest.approx([v for v, _ in seen], rel=1e-12)
 
 
 def test_a_diverged_validation_names_its_first_non_finite_metric_with_its_value(tmp_path, monkeypatch):
@@ -582,15 +588,7 @@ def test_a_diverged_validation_names_its_first_non_finite_metric_with_its_value(
 
 def test_the_logged_training_loss_is_the_mean_over_structures_of_the_epoch(tmp_path, monkeypatch):
     """Ten structures in batches of 4, 4 and 2: the epoch's train_loss weighs each batch's loss by its size."""
-    seen = []
-    real = train_module._loss
-
-    def recording(out, y, task, kind="mse"):
-        loss = real(out, y, task, kind)
-        seen.append((float(loss.detach()), len(y)))
-        return loss
-
-    monkeypatch.setattr(train_module, "_loss", recording)
+    seen = _record_losses(monkeypatch)
     out = tmp_path / "new" / "folders" / "r"  # a run folder whose parents do not exist yet: made with it
     train(_tiny(epochs=1, limit_train=10, limit_val=4, limit_test=4, batch_size=4), out)
     assert [n for _, n in seen] == [4, 4, 2]
