@@ -961,14 +961,13 @@ def run(args) -> int:
                            env=env, check=True)
         finally:
             wall = time.perf_counter() - t0
-            (work / "seconds").write_text(f"{spent + wall:.0f}\n")
-            (work / "core_seconds").write_text(f"{core_spent + wall * max(1, args.jobs):.0f}\n")
+            seconds, core_seconds = spent + wall, core_spent + wall * args.jobs
+            (work / "seconds").write_text(f"{seconds:.0f}\n")
+            (work / "core_seconds").write_text(f"{core_seconds:.0f}\n")
             _stop_workers(workers)
             if server:
                 server[0].terminate()
                 server[0].wait()
-        seconds = float((work / "seconds").read_text())
-        core_seconds = float((work / "core_seconds").read_text())
         started = (work / "mode").read_text().strip() if (work / "mode").exists() else mode
         survivors, covering_only = started.startswith("survivors"), "covering only" in started
         command = (f"python tools/mutation.py run {module}" + (" --survivors" if survivors else "")
