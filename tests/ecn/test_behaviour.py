@@ -443,6 +443,11 @@ def test_only_runs_in_the_tree_gauge_draw_a_frame_of_each_structure(tmp_path, mo
         calls.clear()
         train(_tiny(model="ecn-p1", gauge=gauge, epochs=1, limit_train=8, limit_val=8, limit_test=8), tmp_path / gauge)
         assert set(calls) == {drawn}
+    for gauge, drawn in (("as_given", (None, False)), ("tree", ("P-1", True))):  # the one-hot labels cells
+        calls.clear()
+        train(_tiny(model="ecn-p1", gauge=gauge, cell_onehot=True, epochs=1, limit_train=8, limit_val=8,
+                    limit_test=8), tmp_path / f"{gauge}-onehot")
+        assert set(calls) == {drawn}
 
 
 def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_python(tmp_path, monkeypatch):
@@ -561,6 +566,23 @@ def test_a_cosine_schedule_from_lr_to_the_same_min_lr_is_a_constant_rate(tmp_pat
     rows = list(csv.DictReader((tmp_path / "r" / "log.csv").open()))
     assert [float(r["lr"]) for r in rows] == [1e-3, 1e-3]
     assert len(seen) == 2 and [float(r["train_loss"]) for r in rows] == pytest.approx([v for v, _ in seen], rel=1e-12)
+
+
+def test_the_time_limit_counts_minutes_and_no_epoch_starts_past_it(tmp_path, monkeypatch):
+    """time_limit=1 is 60 s of training: with a clock that reads 59.5 s after the first epoch's one step and
+    60.5 s after the second's, epoch 2 starts and epoch 3 does not (of 4)."""
+    seen = _record_losses(monkeypatch)
+    seconds = {0: 0.0, 1: 59.5, 2: 60.5}
+
+    class StepClock:  # the training's clock, as a function of the steps taken so far
+        @staticmethod
+        def perf_counter():
+            return seconds.get(len(seen), 1e6)
+
+    monkeypatch.setattr(train_module, "time", StepClock)
+    result = train(_tiny(epochs=4, limit_train=1, limit_val=8, limit_test=8, time_limit=1), tmp_path / "r")
+    assert len(seen) == 2 and result["epochs_run"] == 2
+    assert result["train_seconds"] == 60.5
 
 
 def test_a_diverged_validation_names_its_first_non_finite_metric_with_its_value(tmp_path, monkeypatch):

@@ -121,7 +121,8 @@ def test_classification_on_a_csv_file(tmp_path, data_dir):
 
 
 def test_cosine_schedule_decays_every_epoch_to_min_lr(tmp_path):
-    out = _train(tmp_path, "--set", "lr_schedule=cosine", "--set", "min_lr=1e-5", epochs=3, limit=48)
+    """40 structures in batches of 16: three steps an epoch, the last of 8 structures (counted, not floored)."""
+    out = _train(tmp_path, "--set", "lr_schedule=cosine", "--set", "min_lr=1e-5", epochs=3, limit=40)
     lrs = [float(r["lr"]) for r in csv.DictReader((out / "log.csv").open())]
     assert len(lrs) == 3 and lrs[0] < 1e-3 and lrs[0] > lrs[1] > lrs[2]
     assert lrs[2] == pytest.approx(1e-5)  # the last batch of the last epoch lands on min_lr
