@@ -714,6 +714,31 @@ def _session_command(work: Path, module: str) -> str:
     return _test_command(SELECTION[module]).replace('"', '\\"')
 
 
+def close_session(work: Path, dest_root: Path) -> None:
+    """Mark a session that has run every mutant as finished: its tree copies go (the database stays, for a later
+    ``--survivors`` run), it is saved under ``dest_root`` if it started on a commit (replacing a saved unfinished
+    copy, for ``--survivors`` on another machine), and the module's other sessions beside it go.
+
+    >>> import tempfile
+    >>> runs = Path(tempfile.mkdtemp())
+    >>> for folder in ("m-1/tree", "m-1/tree-1", "m-0"):
+    ...     (runs / folder).mkdir(parents=True)
+    >>> _ = (runs / "m-1" / "commit").write_text("uncommitted\\n")
+    >>> close_session(runs / "m-1", runs / "saved")
+    >>> sorted(p.name for p in (runs / "m-1").iterdir()), sorted(p.name for p in runs.iterdir())
+    (['commit', 'finished'], ['m-1'])
+    """
+    for tree in [work / "tree", *work.glob("tree-*")]:
+        shutil.rmtree(tree, ignore_errors=True)
+    (work / "finished").write_text(datetime.datetime.now().isoformat() + "\n")
+    commit = (work / "commit").read_text().strip() if (work / "commit").exists() else "unknown"
+    if re.fullmatch(r"[0-9a-f]{40}", commit):
+        save_session(work, dest_root)
+    for other in work.parent.glob(f"{work.name.rsplit('-', 1)[0]}-*"):
+        if other != work:
+            shutil.rmtree(other, ignore_errors=True)
+
+
 def save_session(work: Path, dest_root: Path) -> Path:
     """Copy an unfinished session's state (cosmic-ray's database, read as one consistent snapshot, the coverage
     map and the markers; not the tree copy, which its commit gives back) to ``dest_root / work.name``."""
@@ -987,14 +1012,7 @@ def run(args) -> int:
                   **_outcomes(db)}
         (RESULTS / f"mutation_{name}.json").write_text(json.dumps(result, indent=1) + "\n")
         table.append(result)
-        for tree in [copy, *work.glob("tree-*")]:  # the database stays, for a later --survivors run
-            shutil.rmtree(tree, ignore_errors=True)
-        (work / "finished").write_text(datetime.datetime.now().isoformat() + "\n")
-        if re.fullmatch(r"[0-9a-f]{40}", tree):  # kept (replacing a saved unfinished copy) for --survivors elsewhere
-            save_session(work, SESSIONS)
-        for other in root.glob(f"{name}-*"):
-            if other != work:
-                shutil.rmtree(other, ignore_errors=True)
+        close_session(work, SESSIONS)
         print(f"{module}: {result['killed']} killed, {result['survived']} survived, {result['timed_out']} timed out, "
               f"{result['incompetent']} incompetent, {result['skipped']} skipped (annotations) of "
               f"{result['mutants']} (kill rate {result['kill_rate']})",
