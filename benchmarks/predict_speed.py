@@ -49,7 +49,7 @@ def one_at_a_time(path: Path, rows) -> float:
     payload = load_checkpoint(path)
     config = _config_of(payload)
     model = model_from_checkpoint(payload)
-    normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
+    normalizer = Normalizer.from_dict(payload["normalizer"])
     settings = graph_settings(config)
     t0 = time.perf_counter()
     for row in rows:

@@ -119,7 +119,7 @@ def checkpoint_predictor(path, **settings) -> Callable[[Sequence[Crystal]], np.n
     if settings:
         config = config.replace(**settings)
     model = model_from_checkpoint(payload)
-    normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
+    normalizer = Normalizer.from_dict(payload["normalizer"])
     graph = graph_settings(config)
 
     def predict(crystals):

@@ -335,7 +335,7 @@ class Predictor:
             config = _config_of(payload)
             self.members.append(_Member(
                 name, config, model_from_checkpoint(payload).to(self.device),
-                Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"])),
+                Normalizer.from_dict(payload["normalizer"]),
                 graph_settings(config), collater(config)))
         first = self.members[0].config
         for m in self.members[1:]:

@@ -149,6 +149,23 @@ class Normalizer:
         std = np.where(std > 0, std, 1.0)
         return cls(tuple(float(v) for v in mean), tuple(float(v) for v in std))
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Normalizer:
+        """The normaliser as a checkpoint records it (:meth:`to_dict`).
+
+        >>> Normalizer.from_dict({"mean": [1.5], "std": [0.25]})
+        Normalizer(mean=(1.5,), std=(0.25,))
+        """
+        return cls(tuple(float(v) for v in d["mean"]), tuple(float(v) for v in d["std"]))
+
+    def to_dict(self) -> dict:
+        """``{"mean": [...], "std": [...]}``, one number per target: plain lists, as a checkpoint stores them.
+
+        >>> Normalizer((1.5,), (0.25,)).to_dict()
+        {'mean': [1.5], 'std': [0.25]}
+        """
+        return {"mean": list(self.mean), "std": list(self.std)}
+
     def encode(self, y: torch.Tensor) -> torch.Tensor:
         mean = torch.tensor(self.mean, dtype=y.dtype, device=y.device)
         return (y - mean) / torch.tensor(self.std, dtype=y.dtype, device=y.device)
@@ -308,7 +325,7 @@ class _Guard:
     out: Path
     created: bool = False
     written: list = None
-    epoch: int = 0  # the epoch in progress
+    epoch: int = 0  # the epoch in progress (0: none started yet)
     saved_epoch: int = 0  # the epoch that last.pt holds (0: none)
 
 
@@ -493,7 +510,8 @@ def train(config: TrainConfig | None, out_dir, resume: bool = False, overwrite: 
     """
     out = Path(out_dir)
     guard = _Guard(out, created=not out.exists(), written=[])
-    if _distributed()[1] == 0:
+    rank = _distributed()[1]
+    if rank == 0:  # process 0 alone checks, locks, cleans and (for a failed fresh run) undoes
         if resume:
             if not (out / "last.pt").is_file():
                 raise ValueError(
@@ -503,7 +521,6 @@ def train(config: TrainConfig | None, out_dir, resume: bool = False, overwrite: 
                 )
         elif not overwrite:
             _refuse_existing(out)
-    rank = _distributed()[1]
     lock = _lock_run(out) if rank == 0 else None  # one process per run folder
     try:
         if rank == 0:
@@ -511,17 +528,19 @@ def train(config: TrainConfig | None, out_dir, resume: bool = False, overwrite: 
         return _train(config, out, resume, overwrite, guard)
     except KeyboardInterrupt:
         if guard.saved_epoch or resume:
+            when = f"in epoch {guard.epoch}" if guard.epoch else "before its next epoch started"
             raise RunInterrupted(
-                f"interrupted in epoch {guard.epoch}; {out / 'last.pt'} holds epoch "
+                f"interrupted {when}; {out / 'last.pt'} holds epoch "
                 f"{guard.saved_epoch or 'its last finished one'}: continue with "
                 f"ecn train --resume {out}"
             ) from None
-        _undo(guard)
+        if rank == 0:
+            _undo(guard)
         raise RunInterrupted(
             f"interrupted before the first epoch of {out} finished; nothing was kept (start it again)"
         ) from None
     except BaseException:
-        if not guard.saved_epoch and not resume:
+        if rank == 0 and not guard.saved_epoch and not resume:
             _undo(guard)
         raise
     finally:
@@ -542,7 +561,8 @@ def _undo(guard: _Guard) -> None:
 
 def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool, guard: _Guard) -> dict:
     world, rank = _distributed()
-    if world > 1 and not torch.distributed.is_initialized():
+    own_group = world > 1 and not torch.distributed.is_initialized()  # a group the caller started stays
+    if own_group:
         backend = (
             "nccl" if (config or _config_of(load_checkpoint(out / "last.pt"))).device.startswith("cuda") else "gloo"
         )
@@ -576,7 +596,7 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
     y_train = _targets_array(train_graphs, config)
     with np.errstate(over="ignore", invalid="ignore"):  # out-of-range targets: refused just below, by name
         normalizer = (
-            Normalizer(tuple(state["normalizer"]["mean"]), tuple(state["normalizer"]["std"]))
+            Normalizer.from_dict(state["normalizer"])
             if state
             else Normalizer.fit(
                 y_train,
@@ -723,7 +743,7 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
                 "model": model.state_dict(),
                 "config": config.to_dict(),
                 "model_config": vars(model_config),
-                "normalizer": {"mean": list(normalizer.mean), "std": list(normalizer.std)},
+                "normalizer": normalizer.to_dict(),
                 "epoch": epoch,
                 "data_sha256": data_sha256,
             }
@@ -755,6 +775,7 @@ def _train(config: TrainConfig | None, out: Path, resume: bool, overwrite: bool,
         result = _finish(out, config, normalizer, device, reports, started, log_rows, guard)
     if world > 1:
         torch.distributed.barrier()
+    if own_group:
         torch.distributed.destroy_process_group()
     return result
 
@@ -935,7 +956,7 @@ def evaluate_checkpoint(path, data: str | None = None, split: str = "test", limi
         config = config.replace(data=data)
     model = model_from_checkpoint(payload)
     _set_threads(config)  # deterministic runs: the same arithmetic as training, bit-identical metrics
-    normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
+    normalizer = Normalizer.from_dict(payload["normalizer"])
     graphs, report = load_graphs(config, split, limit, False)
     if report.skipped or report.duplicates:
         _say(report.summary(f"{config.data} {split}" if not _shared_report(config) else config.data))

@@ -585,6 +585,37 @@ def test_the_time_limit_counts_minutes_and_no_epoch_starts_past_it(tmp_path, mon
     assert result["train_seconds"] == 60.5
 
 
+def test_ctrl_c_names_the_epoch_in_progress_or_says_that_none_had_started(tmp_path, monkeypatch):
+    """Ctrl-C in epoch 2 of a fresh run names epoch 2 and the epoch last.pt holds (1); Ctrl-C while a resumed
+    run builds its model, before any epoch, says that no epoch had started; Ctrl-C in the first epoch of a fresh
+    run says that nothing was kept, and the folder it created is gone."""
+    seen = _record_losses(monkeypatch)
+    real = train_module._loss
+    interrupt_at = [0]
+
+    def interrupting(*args):  # one structure: one step an epoch
+        if len(seen) == interrupt_at[0]:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(train_module, "_loss", interrupting)
+    with pytest.raises(train_module.RunInterrupted, match=r"^interrupted before the first epoch of .* finished; "
+                                                          r"nothing was kept"):
+        train(_tiny(epochs=3, limit_train=1, limit_val=8, limit_test=8), tmp_path / "fresh")
+    assert not (tmp_path / "fresh").exists()
+    interrupt_at[0] = 1
+    with pytest.raises(train_module.RunInterrupted, match=r"^interrupted in epoch 2; .*last\.pt holds epoch 1: "
+                                                          r"continue with ecn train --resume "):
+        train(_tiny(epochs=3, limit_train=1, limit_val=8, limit_test=8), tmp_path / "run")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "build_model", interrupted)
+    with pytest.raises(train_module.RunInterrupted, match=r"^interrupted before its next epoch started; "):
+        train(None, tmp_path / "run", resume=True)
+
+
 def test_a_diverged_validation_names_its_first_non_finite_metric_with_its_value(tmp_path, monkeypatch):
     """Two targets, validation predictions NaN for the first and infinite for the second: the run stops
     with the first bad metric, mae_heat_all, and its own value, NaN (the overall MAE is infinite); with
@@ -778,7 +809,7 @@ def test_the_validation_score_of_each_epoch_reads_one_gauge_per_structure(tmp_pa
     result = train(config, tmp_path / "run")
     payload = load_checkpoint(tmp_path / "run" / "best.pt")
     model = train_module.model_from_checkpoint(payload)
-    normalizer = Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"]))
+    normalizer = Normalizer.from_dict(payload["normalizer"])
     graphs, _ = train_module.load_graphs(config, "val", config.limit_val)
     true = np.array([g.targets["heat_all"] for g in graphs])
     mae = {frames: float(np.mean(np.abs(train_module._predict(model, graphs, config, normalizer,

@@ -185,7 +185,7 @@ def test_same_numbers_as_the_training_predict_path_for_every_model_form(rows, tm
         payload = load_checkpoint(path)
         config = _config_of(payload)
         expected = _predict(model_from_checkpoint(payload), _graphs(rows[:12], config), config,
-                            Normalizer(tuple(payload["normalizer"]["mean"]), tuple(payload["normalizer"]["std"])),
+                            Normalizer.from_dict(payload["normalizer"]),
                             torch.device("cpu"), batch_size=5)
         items = [("cif", f"row{k}", mid, cif) for k, (mid, cif) in enumerate(rows[:12])]
         predictor = Predictor([path])

@@ -221,13 +221,13 @@ def test_resume_after_sigkill_ends_with_the_same_metrics(tmp_path):
     ]
 
 
-def _torchrun(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
+def _torchrun(args: list[str], timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
     """``torchrun --standalone --nproc_per_node=2 ARGS`` (one thread each), ended if it runs past ``timeout``
     seconds (processes waiting on each other never return) by a SIGTERM, on which torchrun ends its workers
     (each in a session of its own, out of reach of a signal to torchrun's process group)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", *args],
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -239,6 +239,18 @@ def _torchrun(args: list[str], timeout: float = 120) -> subprocess.CompletedProc
         proc.communicate(timeout=120)
         pytest.fail(f"expected the two processes to finish within {timeout} s, got them still running")
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+#: Runs ``ecn`` as torchrun's worker; a run that finishes ends the process group it started.
+ENDS_ITS_GROUP_WORKER = """
+import sys
+import torch.distributed
+from ecn.cli import main
+code = main(sys.argv[1:])
+if code == 0 and torch.distributed.is_initialized():
+    sys.exit("expected no process group left once the run returned, got one still initialised")
+sys.exit(code)
+"""
 
 
 def test_two_processes_match_one(tmp_path):
@@ -260,7 +272,9 @@ def test_two_processes_match_one(tmp_path):
         *TINY,
     ]
     assert main([*args, "--out", str(tmp_path / "one")]) == 0  # one process: this one
-    double = _torchrun(["-m", "ecn", *args, "--out", str(tmp_path / "two")])
+    worker = tmp_path / "worker.py"
+    worker.write_text(ENDS_ITS_GROUP_WORKER)
+    double = _torchrun([str(worker), *args, "--out", str(tmp_path / "two")])
     assert double.returncode == 0, double.stderr[-3000:]
     assert sum(line.startswith("{") for line in double.stdout.splitlines()) == 1  # process 0 alone reports
     a = json.loads((tmp_path / "one" / "metrics.json").read_text())
@@ -271,11 +285,14 @@ def test_two_processes_match_one(tmp_path):
 
 #: Runs ``ecn`` as torchrun's worker; on process 1 its clock runs a million times fast (so its time limit passes
 #: after one epoch, and never on process 0) and every training loss from its 9th step on is NaN (epoch 3 of a fresh
-#: run: 4 steps per epoch of one structure, 7 structures shared by two processes). A run that finishes leaves no
-#: process group behind (it started the group, so it ends it).
+#: run: 4 steps per epoch of one structure, 7 structures shared by two processes). With OWN_GROUP set, the worker
+#: starts the process group itself, and a run that finishes leaves it to the worker.
 DISAGREEING_WORKER = """
 import math, os, sys, time
+import torch.distributed
 import ecn.train
+if os.environ.get("OWN_GROUP"):
+    torch.distributed.init_process_group("gloo")
 if os.environ["RANK"] == "1":
     class FastClock:
         def __getattr__(self, name):
@@ -292,9 +309,8 @@ if os.environ["RANK"] == "1":
     ecn.train._loss = nan_from_epoch_3
 from ecn.cli import main
 code = main(sys.argv[1:])
-import torch.distributed
-if code == 0 and torch.distributed.is_initialized():  # the run started the process group: it ends it
-    sys.exit("expected no process group left once the run returned, got one still initialised")
+if code == 0 and torch.distributed.is_initialized() != bool(os.environ.get("OWN_GROUP")):
+    sys.exit("expected the process group to end with the run that started it, and only then")
 sys.exit(code)
 """
 
@@ -317,8 +333,9 @@ def test_processes_that_disagree_follow_process_0_and_stop_together_on_a_nan(tmp
     with open(tmp_path / "run" / "log.csv") as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2]  # epoch 2 ran though process 1's time was up
     assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 2
-    # resumed in two processes (each reading the run's settings from last.pt): epochs 3 and 4, then the metrics
-    resumed = _torchrun([str(worker), "train", "--resume", str(tmp_path / "run")])
+    # resumed in two processes (each reading the run's settings from last.pt) in a process group the caller
+    # started: epochs 3 and 4, then the metrics
+    resumed = _torchrun([str(worker), "train", "--resume", str(tmp_path / "run")], env={"OWN_GROUP": "1"})
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     with open(tmp_path / "run" / "log.csv") as f:
         rows = list(csv.DictReader(f))
