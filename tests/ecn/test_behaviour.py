@@ -450,6 +450,25 @@ def test_only_runs_in_the_tree_gauge_draw_a_frame_of_each_structure(tmp_path, mo
         assert set(calls) == {drawn}
 
 
+def test_a_training_batch_holds_the_one_drawn_gauge_of_each_structure(tmp_path, monkeypatch):
+    """ECN-P-1 in the tree gauge: each training step sees the one frame drawn for each structure (a gauge and,
+    for P-1, one of the lattice's equally good bases), not the average over all of them that evaluation takes;
+    some of the structures here have several such frames."""
+    made = []
+    real = train_module.collater
+
+    def recording(config, frames=True, compress=False):
+        make = real(config, frames, compress)
+        return (lambda graphs: made.append((graphs, make(graphs))) or made[-1][1]) if compress else make
+
+    monkeypatch.setattr(train_module, "collater", recording)
+    config = _tiny(model="ecn-p1", gauge="tree", epochs=1, limit_train=8, limit_val=8, limit_test=8)
+    train(config, tmp_path / "run")
+    graphs = train_module.load_graphs(config, "train", 8)[0]
+    assert any(len(g.frame_choices("P-1")) > 1 for g in graphs)
+    assert made and all(b.frame_of is None and b.num_graphs == len(drawn) for drawn, b in made)
+
+
 def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_python(tmp_path, monkeypatch):
     """Strings parsed from a config file are equal to Python's literals but not the same objects: the plateau
     schedule, the tree gauge's frames, the summed readout and the loss kinds must apply to them all the same."""
