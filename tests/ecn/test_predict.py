@@ -101,12 +101,20 @@ def test_cli_folder_and_csv_to_a_csv_file_with_errors_reported(inputs, tmp_path)
     assert poscar == pytest.approx(by_source[str(inputs["folder"] / "nested" / "two.extxyz") + ":1"], abs=1e-5)
 
 
-def test_predict_files_names_the_files_it_cannot_read(inputs):
+def test_predict_files_names_the_files_it_cannot_read(inputs, tmp_path):
+    """One unreadable file is named alone; of seven, the count is given and the first five are named."""
     good = sorted(str(p) for p in inputs["folder"].glob("*.cif") if p.stem != "broken")[:2]
     broken = str(inputs["folder"] / "broken.cif")
     with pytest.raises(ValueError, match=r"got 1 that cannot: " + re.escape(broken) + ": expected") as info:
         predict_files(CKPT / "perov5-cgcnn.pt", [*good, broken])
     assert "; " not in str(info.value)  # one file named, so no separator
+    seven = [tmp_path / f"broken{k}.cif" for k in range(7)]
+    for path in seven:
+        path.write_text("data_broken\n_cell_length_a 4.0\n")
+    with pytest.raises(ValueError, match=r"got 7 that cannot: ") as info:
+        predict_files(CKPT / "perov5-cgcnn.pt", [*good, *map(str, seven)])
+    named = [part.split(": ")[0] for part in str(info.value).split("cannot: ", 1)[1].split("; ")]
+    assert named == [str(p) for p in seven[:5]]
     assert [source for source, _ in predict_files(CKPT / "perov5-cgcnn.pt", good)] == good
 
 
