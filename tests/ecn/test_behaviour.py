@@ -412,6 +412,9 @@ def test_the_figures_draw_the_roc_curve_and_an_equal_axes_parity_plot(tmp_path, 
     np.testing.assert_allclose(ax.lines[0].get_xydata(), [[1.0, 1.0], [2.5, 2.5]])  # the diagonal
     assert ax.get_xlim() == ax.get_ylim() == (1.0, 2.5) and ax.get_aspect() == 1.0  # equal axes
     assert ax.get_title() == "ecn-s: test MAE 0.5000 eV per 5-atom cell"
+    train_module._plot(tmp_path, np.array([[2.0], [4.0]]), np.array([[1.0], [1.0]]), SimpleNamespace(
+        task="regression", targets=["heat_all"], data="perov_5", model="ecn-s"))
+    assert saved["parity.png"].axes[0].get_title() == "ecn-s: test MAE 2.0000 eV per 5-atom cell"  # (1 + 3) / 2
     second = np.array([[6.5], [np.nan], [7.0]])  # missing in another row than the first target
     train_module._plot(tmp_path, np.hstack([pred, pred + 1]), np.hstack([true, second]), SimpleNamespace(
         task="regression", targets=["heat_all", "x"], data="perov_5", model="ecn-s"))
