@@ -926,8 +926,12 @@ def test_a_best_checkpoint_that_predicts_nan_gives_no_metrics(tmp_path, monkeypa
 
 
 def _epoch_bars(err: str) -> list[tuple[str, str]]:
-    """(done, total) of each drawing of the bar of epochs of an ECN-S run in ``err``."""
-    return re.findall(r"train ecn-s: +\d+%\|[^|]*\| (\d+)/(\d+)", err)
+    """(done, total) of each drawing of the bar of epochs of an ECN-S run in ``err``; every drawing must be one
+    (tqdm draws a count past the total without its bar, as ``4epoch``)."""
+    drawings = re.findall(r"train ecn-s:[^\r\n]*", err)
+    bars = re.findall(r"train ecn-s: +\d+%\|[^|]*\| (\d+)/(\d+)", err)
+    assert len(bars) == len(drawings), drawings
+    return bars
 
 
 def test_the_progress_bar_counts_finished_epochs(tmp_path, capsys):
