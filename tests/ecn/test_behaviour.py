@@ -459,13 +459,7 @@ def test_a_training_batch_holds_the_one_drawn_gauge_of_each_structure(tmp_path, 
     for P-1, one of the lattice's equally good bases), not the average over all of them that evaluation takes;
     some of the structures here have several such frames."""
     made = []
-    real = train_module.collater
-
-    def recording(config, frames=True, compress=False):
-        make = real(config, frames, compress)
-        return (lambda graphs: made.append((graphs, make(graphs))) or made[-1][1]) if compress else make
-
-    monkeypatch.setattr(train_module, "collater", recording)
+    _spy_training_batches(monkeypatch, lambda graphs, batch: made.append((graphs, batch)))
     config = _tiny(model="ecn-p1", gauge="tree", epochs=1, limit_train=8, limit_val=8, limit_test=8)
     train(config, tmp_path / "run")
     graphs = train_module.load_graphs(config, "train", 8)[0]
@@ -504,17 +498,30 @@ def test_settings_read_from_a_yaml_file_act_as_the_same_settings_written_in_pyth
     assert float(train_module._loss(out, y, task)) == pytest.approx(expected)
 
 
-def _record_training_batches(monkeypatch) -> list:
-    """The ids of every training batch, in order, recorded as the real batches are made (training is the
-    collater that merges equal edges; validation and evaluation are not recorded)."""
-    batches = []
+def _spy_training_batches(monkeypatch, record) -> None:
+    """Call ``record(graphs, batch)`` for every training batch as the real one is made (training is the
+    collater that merges equal edges; validation and evaluation batches are not recorded)."""
     real = train_module.collater
 
-    def recording(config, frames=True, compress=False):
+    def spying(config, frames=True, compress=False):
         make = real(config, frames, compress)
-        return (lambda graphs: batches.append([g.id for g in graphs]) or make(graphs)) if compress else make
+        if not compress:
+            return make
 
-    monkeypatch.setattr(train_module, "collater", recording)
+        def made(graphs):
+            batch = make(graphs)
+            record(graphs, batch)
+            return batch
+
+        return made
+
+    monkeypatch.setattr(train_module, "collater", spying)
+
+
+def _record_training_batches(monkeypatch) -> list:
+    """The ids of every training batch, in order."""
+    batches = []
+    _spy_training_batches(monkeypatch, lambda graphs, batch: batches.append([g.id for g in graphs]))
     return batches
 
 
